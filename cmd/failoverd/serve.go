@@ -1,0 +1,311 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/engine"
+	"github.com/hatopo/terraform-provider-failover/internal/server"
+	"github.com/hatopo/terraform-provider-failover/internal/store"
+)
+
+type serveConfig struct {
+	configFile     string
+	httpAddr       string
+	dnsAddr        string
+	dnsZone        string
+	dataDir        string
+	site           string
+	storeKind      string
+	etcdEndpoints  string
+	tokenFile      string
+	tlsCert        string
+	tlsKey         string
+	tlsClientCA    string
+	dev            bool
+	insecureNoAuth bool
+	advertiseURL   string
+	logFormat      string
+	logLevel       string
+}
+
+func serveFlags(fs *flag.FlagSet, c *serveConfig) {
+	fs.StringVar(&c.configFile, "config", "", "JSON file of flag values, e.g. {\"http-addr\": \"0.0.0.0:8080\"}; command-line flags win")
+	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8080", "API, /burst and /metrics listen address (port 0 picks a free port)")
+	fs.StringVar(&c.dnsAddr, "dns-addr", "127.0.0.1:8053", "DNS listen address (UDP and TCP)")
+	fs.StringVar(&c.dnsZone, "dns-zone", "failover.internal.", "DNS zone policies answer in: <policy>.<zone>")
+	fs.StringVar(&c.dataDir, "data-dir", "", "directory of the embedded store (with --dev: a new temporary directory)")
+	fs.StringVar(&c.site, "site", "local", "name of the site this failoverd probes from")
+	fs.StringVar(&c.storeKind, "store", "bolt", "store: bolt (embedded, one file) or etcd")
+	fs.StringVar(&c.etcdEndpoints, "etcd-endpoints", "", "comma-separated etcd URLs (with --store etcd)")
+	fs.StringVar(&c.tokenFile, "token-file", "", "API tokens: lines of \"<name> <read|operate|admin> sha256:<hex>\" (failoverd token create)")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
+	fs.StringVar(&c.tlsClientCA, "tls-client-ca", "", "require client certificates signed by this CA (PEM)")
+	fs.BoolVar(&c.dev, "dev", false, "development mode: 127.0.0.1 only, temporary data dir, admin token from FAILOVERD_DEV_TOKEN or generated")
+	fs.BoolVar(&c.insecureNoAuth, "insecure-no-auth", false, "serve the API without any authentication (never in production)")
+	fs.StringVar(&c.advertiseURL, "advertise-url", "", "base URL clients and load balancers use to reach this failoverd (default: from --http-addr)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+}
+
+// applyConfigFile sets every flag the file names unless it was given on
+// the command line.
+func applyConfigFile(fs *flag.FlagSet, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--config: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("--config %s: not a JSON object of flag values: %w", path, err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, k := range api.SortedKeys(m) {
+		if k == "config" {
+			continue
+		}
+		if fs.Lookup(k) == nil {
+			return fmt.Errorf("--config %s: unknown setting %q (settings are the flag names of failoverd serve)", path, k)
+		}
+		if set[k] {
+			continue
+		}
+		if err := fs.Set(k, fmt.Sprint(m[k])); err != nil {
+			return fmt.Errorf("--config %s: %s: %w", path, k, err)
+		}
+	}
+	return nil
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("failoverd serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c serveConfig
+	serveFlags(fs, &c)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if c.configFile != "" {
+		if err := applyConfigFile(fs, c.configFile); err != nil {
+			fmt.Fprintln(stderr, "failoverd:", err)
+			return 2
+		}
+	}
+	log, err := newLogger(stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "failoverd:", err)
+		return 2
+	}
+	if err := serve(ctx, c, log, stderr); err != nil {
+		log.Error("failoverd stopped", "err", err)
+		fmt.Fprintln(stderr, "failoverd:", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Writer) error {
+	if !api.ValidName(c.site) {
+		return fmt.Errorf("--site %q: use lower-case letters, digits and '-'", c.site)
+	}
+	if c.dev {
+		for _, a := range []string{c.httpAddr, c.dnsAddr} {
+			if !isLoopback(a) {
+				return fmt.Errorf("--dev listens on 127.0.0.1 only; %q is not a loopback address (drop --dev for a real deployment)", a)
+			}
+		}
+		if c.dataDir == "" {
+			d, err := os.MkdirTemp("", "failoverd-dev-")
+			if err != nil {
+				return err
+			}
+			c.dataDir = d
+		}
+	}
+	if c.dataDir == "" {
+		return errors.New("--data-dir is required (or use --dev for a temporary one)")
+	}
+
+	auth, err := loadAuth(c, log, stderr)
+	if err != nil {
+		return err
+	}
+
+	var st store.Store
+	switch c.storeKind {
+	case "bolt":
+		b, err := store.OpenBolt(filepath.Join(c.dataDir, "failoverd.db"), store.BoltOptions{})
+		if err != nil {
+			return err
+		}
+		st = b
+	case "etcd":
+		return errors.New("--store etcd is not available in this build: use --store bolt")
+	default:
+		return fmt.Errorf("--store %q: use bolt or etcd", c.storeKind)
+	}
+	defer st.Close()
+
+	ln, err := net.Listen("tcp", c.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on --http-addr %s: %w", c.httpAddr, err)
+	}
+	scheme := "http"
+	if c.tlsCert != "" {
+		scheme = "https"
+	}
+	base := c.advertiseURL
+	if base == "" {
+		base = scheme + "://" + ln.Addr().String()
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	eng, err := engine.New(engine.Options{Store: st, Site: c.site, Zone: c.dnsZone, BaseURL: base, Logger: log, Registerer: reg})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := server.New(server.Options{Engine: eng, Store: st, Auth: auth, Logger: log, Gatherer: reg, Registerer: reg, Version: version})
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if c.tlsCert != "" {
+		tc, err := serverTLS(c)
+		if err != nil {
+			ln.Close()
+			eng.Close()
+			return err
+		}
+		hs.TLSConfig = tc
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	eng.Start(runCtx)
+
+	errc := make(chan error, 1)
+	go func() {
+		if c.tlsCert != "" {
+			errc <- hs.ServeTLS(ln, c.tlsCert, c.tlsKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	log.Info("failoverd ready", "http", ln.Addr().String(), "url", base, "site", c.site, "data_dir", c.dataDir,
+		"store", c.storeKind, "zone", c.dnsZone, "version", version)
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight requests")
+	case err := <-errc:
+		eng.Close()
+		return fmt.Errorf("http server: %w", err)
+	}
+	shutCtx, done := context.WithTimeout(context.Background(), 15*time.Second)
+	defer done()
+	if err := hs.Shutdown(shutCtx); err != nil {
+		log.Warn("http shutdown incomplete", "err", err)
+	}
+	cancel()
+	eng.Close()
+	log.Info("failoverd stopped cleanly")
+	return nil
+}
+
+func loadAuth(c serveConfig, log *slog.Logger, stderr io.Writer) (*server.Auth, error) {
+	if c.insecureNoAuth {
+		if c.tokenFile != "" {
+			return nil, errors.New("--insecure-no-auth and --token-file contradict each other: pick one")
+		}
+		log.Warn("API authentication is DISABLED (--insecure-no-auth): anyone who can reach the port can move traffic")
+		return nil, nil
+	}
+	auth := server.NewAuth()
+	if c.tokenFile != "" {
+		a, err := server.LoadTokenFile(c.tokenFile)
+		if err != nil {
+			return nil, err
+		}
+		auth = a
+	}
+	if c.dev {
+		tok := os.Getenv("FAILOVERD_DEV_TOKEN")
+		if tok == "" {
+			tok = server.NewToken()
+			fmt.Fprintf(stderr, "\n  failoverd --dev admin token (shown once):\n\n    export FAILOVER_TOKEN=%s\n\n", tok)
+		}
+		auth.Add("dev-admin", server.ScopeAdmin, tok)
+	}
+	if auth.Len() == 0 {
+		return nil, errors.New("no API tokens: pass --token-file (create tokens with \"failoverd token create NAME admin\"), or --dev for local use; failoverd denies by default")
+	}
+	return auth, nil
+}
+
+func serverTLS(c serveConfig) (*tls.Config, error) {
+	if c.tlsKey == "" {
+		return nil, errors.New("--tls-cert needs --tls-key")
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.tlsClientCA != "" {
+		pem, err := os.ReadFile(c.tlsClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-client-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls-client-ca %s: no PEM certificates found", c.tlsClientCA)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
+}

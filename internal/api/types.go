@@ -1,0 +1,339 @@
+// Package api holds the v1 wire types shared by failoverd, its Go client and
+// the Terraform provider: one schema, two faces. Field names, defaults and
+// enums here are the contract of DESIGN §4.2 and §5; changing one is a
+// breaking change for users' state files.
+package api
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Kind names a collection of declared objects. The string is the URL
+// segment under /v1/ and the store bucket.
+type Kind string
+
+const (
+	KindHealthCheck   Kind = "health-checks"
+	KindTrafficPolicy Kind = "traffic-policies"
+	KindReplicaSet    Kind = "replica-sets"
+	KindBurstToggle   Kind = "burst-toggles"
+)
+
+// Kinds lists every declared kind in a stable order.
+var Kinds = []Kind{KindHealthCheck, KindTrafficPolicy, KindReplicaSet, KindBurstToggle}
+
+// Health check types.
+const (
+	CheckHTTP  = "http"
+	CheckHTTPS = "https"
+	CheckTCP   = "tcp"
+)
+
+// Body match modes. Exact matters: "no-burst" contains "burst".
+const (
+	MatchExact    = "exact"
+	MatchContains = "contains"
+	MatchRegex    = "regex"
+)
+
+// Quorum rules across probing sites.
+const (
+	QuorumMajority = "majority"
+	QuorumAll      = "all"
+	QuorumAny      = "any"
+)
+
+// HealthCheck is a declared probe of one endpoint.
+type HealthCheck struct {
+	Name           string            `json:"name"`
+	Site           string            `json:"site"`
+	Type           string            `json:"type"`
+	Address        string            `json:"address"`
+	Path           string            `json:"path,omitempty"`
+	Method         string            `json:"method,omitempty"`
+	HostHeader     string            `json:"host_header,omitempty"`
+	Headers        map[string]string `json:"headers,omitempty"`
+	ExpectedStatus []string          `json:"expected_status,omitempty"`
+	BodyMatch      *BodyMatch        `json:"body_match,omitempty"`
+	TLS            *TLSConfig        `json:"tls,omitempty"`
+	// IntervalSeconds is the probe period from each site (min 1).
+	IntervalSeconds float64 `json:"interval_seconds,omitempty"`
+	// TimeoutSeconds bounds one probe; fractions allowed; must be < interval.
+	TimeoutSeconds float64  `json:"timeout_seconds,omitempty"`
+	Rise           int      `json:"rise,omitempty"`
+	Fall           int      `json:"fall,omitempty"`
+	ProbeSites     []string `json:"probe_sites,omitempty"`
+	Quorum         string   `json:"quorum,omitempty"`
+	Enabled        *bool    `json:"enabled,omitempty"`
+
+	// Version is assigned by failoverd; it is the ETag.
+	Version uint64 `json:"version,omitempty"`
+}
+
+// BodyMatch asserts on the response body of an http(s) probe.
+type BodyMatch struct {
+	Mode  string `json:"mode"`
+	Value string `json:"value"`
+}
+
+// TLSConfig tunes certificate verification of https probes.
+type TLSConfig struct {
+	ServerName         string `json:"server_name,omitempty"`
+	CACertPEM          string `json:"ca_cert_pem,omitempty"`
+	InsecureSkipVerify bool   `json:"insecure_skip_verify,omitempty"`
+}
+
+// Traffic policy modes.
+const (
+	ModeActivePassive = "active-passive"
+	ModeActiveActive  = "active-active"
+)
+
+// Failback modes.
+const (
+	FailbackAuto   = "auto"
+	FailbackManual = "manual"
+)
+
+// What a policy answers when no target is up.
+const (
+	AllDownFallback   = "fallback"
+	AllDownFailOpen   = "fail_open"
+	AllDownFailClosed = "fail_closed"
+)
+
+// TrafficPolicy decides which site serves.
+type TrafficPolicy struct {
+	Name                 string                  `json:"name"`
+	Mode                 string                  `json:"mode"`
+	TTLSeconds           *int                    `json:"ttl_seconds,omitempty"`
+	FailoverDelaySeconds int                     `json:"failover_delay_seconds,omitempty"`
+	FailbackDelaySeconds *int                    `json:"failback_delay_seconds,omitempty"`
+	Failback             string                  `json:"failback,omitempty"`
+	Targets              map[string]PolicyTarget `json:"targets"`
+	BurstToggle          string                  `json:"burst_toggle,omitempty"`
+	WhenAllDown          string                  `json:"when_all_down"`
+	Fallback             *Fallback               `json:"fallback,omitempty"`
+	// RTOSeconds, when set, bounds WorstCaseFailoverSeconds.
+	RTOSeconds int `json:"rto_seconds,omitempty"`
+	// ReplicaSet links the policy to the replica set whose primary should
+	// sit where traffic goes (traffic/data alignment warning).
+	ReplicaSet string `json:"replica_set,omitempty"`
+
+	// Computed by failoverd.
+	FQDN                     string   `json:"fqdn,omitempty"`
+	WorstCaseFailoverSeconds float64  `json:"worst_case_failover_seconds,omitempty"`
+	Warnings                 []string `json:"warnings,omitempty"`
+	Version                  uint64   `json:"version,omitempty"`
+}
+
+// PolicyTarget is one site a policy may send traffic to.
+type PolicyTarget struct {
+	Site         string   `json:"site"`
+	Addresses    []string `json:"addresses,omitempty"`
+	CNAME        string   `json:"cname,omitempty"`
+	HealthChecks []string `json:"health_checks,omitempty"`
+	// Priority orders active-passive targets; 1 is preferred.
+	Priority int `json:"priority,omitempty"`
+	// Weight is the active-active share (0–1000, default 1).
+	Weight    *int  `json:"weight,omitempty"`
+	Enabled   *bool `json:"enabled,omitempty"`
+	BurstOnly bool  `json:"burst_only,omitempty"`
+}
+
+// Fallback is what a policy answers when nothing is up and
+// when_all_down = "fallback".
+type Fallback struct {
+	Addresses []string `json:"addresses,omitempty"`
+	CNAME     string   `json:"cname,omitempty"`
+}
+
+// Member is one replica-set member.
+type Member struct {
+	Host                  string            `json:"host"`
+	Site                  string            `json:"site"`
+	Zone                  string            `json:"zone,omitempty"`
+	Priority              *float64          `json:"priority,omitempty"`
+	Votes                 *int              `json:"votes,omitempty"`
+	Arbiter               bool              `json:"arbiter,omitempty"`
+	Hidden                bool              `json:"hidden,omitempty"`
+	SecondaryDelaySeconds int               `json:"secondary_delay_seconds,omitempty"`
+	Tags                  map[string]string `json:"tags,omitempty"`
+	HealthCheck           string            `json:"health_check,omitempty"`
+}
+
+// ReplicaSet is a declared database replica-set topology.
+type ReplicaSet struct {
+	Name                      string            `json:"name"`
+	Engine                    string            `json:"engine,omitempty"`
+	Members                   map[string]Member `json:"members"`
+	RequireSiteFaultTolerance *bool             `json:"require_site_fault_tolerance,omitempty"`
+
+	// Computed by failoverd.
+	// MemberIDs maps member name to its replSetConfig _id; an _id stays
+	// with its member for as long as the member exists.
+	MemberIDs map[string]int   `json:"member_ids,omitempty"`
+	Analysis  *ReplicaAnalysis `json:"analysis,omitempty"`
+	Version   uint64           `json:"version,omitempty"`
+}
+
+// EngineMongoDB is the only replica-set engine today.
+const EngineMongoDB = "mongodb"
+
+// ReplicaAnalysis is the computed quorum analysis of a replica set.
+type ReplicaAnalysis struct {
+	VotingMembers        int                 `json:"voting_members"`
+	Majority             int                 `json:"majority"`
+	FaultTolerance       int                 `json:"fault_tolerance"`
+	PreferredPrimarySite string              `json:"preferred_primary_site"`
+	SiteLoss             map[string]SiteLoss `json:"site_loss"`
+	Warnings             []string            `json:"warnings,omitempty"`
+}
+
+// SiteLoss is what happens to the replica set when one site is lost.
+type SiteLoss struct {
+	Survives   bool   `json:"survives"`
+	NewPrimary string `json:"new_primary,omitempty"`
+	VotesLost  int    `json:"votes_lost"`
+	VotesLeft  int    `json:"votes_left"`
+}
+
+// ReplicaSetStatus is the live view of a replica set from its members'
+// health checks.
+type ReplicaSetStatus struct {
+	ReplicaSet      string            `json:"replica_set"`
+	MembersUp       int               `json:"members_up"`
+	VotesUp         int               `json:"votes_up"`
+	HasMajority     bool              `json:"has_majority"`
+	ExpectedPrimary string            `json:"expected_primary,omitempty"`
+	AtRisk          bool              `json:"at_risk"`
+	Members         map[string]string `json:"members,omitempty"` // name → healthy|unhealthy|unknown
+	Since           time.Time         `json:"since"`
+}
+
+// BurstToggle gates burst_only targets and answers /burst/{name}.
+type BurstToggle struct {
+	Name         string     `json:"name"`
+	Site         string     `json:"site"`
+	Engaged      *bool      `json:"engaged,omitempty"`
+	Schedule     []Window   `json:"schedule,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	BodyEngaged  string     `json:"body_engaged,omitempty"`
+	BodyReleased string     `json:"body_released,omitempty"`
+
+	// Computed by failoverd.
+	URL string `json:"url,omitempty"`
+	// Effective is engaged-or-scheduled and not expired, evaluated now.
+	Effective *bool  `json:"effective,omitempty"`
+	Version   uint64 `json:"version,omitempty"`
+}
+
+// Window is a schedule window during which a toggle is engaged.
+type Window struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// BurstPatch is the operators' PATCH body for a burst toggle.
+type BurstPatch struct {
+	Engaged *bool `json:"engaged"`
+}
+
+// Override pins a policy to one target until it expires.
+type Override struct {
+	Target    string    `json:"target"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Reason    string    `json:"reason,omitempty"`
+	SetBy     string    `json:"set_by,omitempty"`
+}
+
+// Decision is what a traffic policy serves right now.
+type Decision struct {
+	Policy     string          `json:"policy"`
+	Serving    []ServingTarget `json:"serving"`
+	Reason     string          `json:"reason"`
+	Since      time.Time       `json:"since"`
+	Generation uint64          `json:"generation"`
+	// ObservedAt is the time of the observation that triggered this
+	// decision; Since - ObservedAt is the detection-to-decision latency.
+	ObservedAt time.Time `json:"observed_at,omitempty"`
+	TTLSeconds int       `json:"ttl_seconds"`
+	Override   *Override `json:"override,omitempty"`
+}
+
+// ServingTarget is one target in a decision.
+type ServingTarget struct {
+	Target    string   `json:"target"`
+	Addresses []string `json:"addresses,omitempty"`
+	CNAME     string   `json:"cname,omitempty"`
+	Weight    int      `json:"weight"`
+}
+
+// Health states.
+const (
+	StateHealthy   = "healthy"
+	StateUnhealthy = "unhealthy"
+	StateUnknown   = "unknown"
+)
+
+// HealthStatus is the live state of one check.
+type HealthStatus struct {
+	Check string                     `json:"check"`
+	State string                     `json:"state"`
+	Since time.Time                  `json:"since"`
+	Sites map[string]SiteObservation `json:"sites"`
+}
+
+// SiteObservation is one probing site's view of a check.
+type SiteObservation struct {
+	State         string    `json:"state"`
+	Since         time.Time `json:"since"`
+	LastChecked   time.Time `json:"last_checked"`
+	LastError     string    `json:"last_error,omitempty"`
+	LastLatencyMS float64   `json:"last_latency_ms"`
+	Successes     int       `json:"consecutive_successes"`
+	Failures      int       `json:"consecutive_failures"`
+}
+
+// Event types.
+const (
+	EventAudit      = "audit"
+	EventHealth     = "health"
+	EventDecision   = "decision"
+	EventBurst      = "burst"
+	EventReplicaSet = "replica_set"
+)
+
+// Event is one entry of the append-only event log (/v1/events).
+type Event struct {
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+	Type string    `json:"type"`
+	// Object is "<kind>/<name>", e.g. "traffic-policies/web".
+	Object  string `json:"object,omitempty"`
+	Message string `json:"message"`
+	// Audit fields.
+	Actor   string `json:"actor,omitempty"`
+	Action  string `json:"action,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
+	// ObservedAt is the triggering observation's time (health and
+	// decision events), so detection-to-decision latency is measurable.
+	ObservedAt *time.Time      `json:"observed_at,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+}
+
+// List is the envelope of every collection GET.
+type List[T any] struct {
+	Items []T `json:"items"`
+}
+
+// Status is the answer of GET /v1/status: one screen for the operator.
+type Status struct {
+	Site      string         `json:"site"`
+	Version   string         `json:"version"`
+	Started   time.Time      `json:"started"`
+	Checks    []HealthStatus `json:"checks"`
+	Decisions []Decision     `json:"decisions"`
+	Toggles   []BurstToggle  `json:"toggles"`
+}

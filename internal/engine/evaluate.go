@@ -1,0 +1,221 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/burst"
+	"github.com/hatopo/terraform-provider-failover/internal/policy"
+	"github.com/hatopo/terraform-provider-failover/internal/store"
+	"github.com/hatopo/terraform-provider-failover/internal/topology"
+)
+
+// targetHealthLocked derives each target's health from its checks' overall
+// states: a target is down when any of its checks is unhealthy; unknown
+// counts as up, so a check that has not yet reached rise or fall never
+// moves traffic. Since is when the target entered its current state.
+func (e *Engine) targetHealthLocked(p api.TrafficPolicy) map[string]policy.TargetHealth {
+	out := make(map[string]policy.TargetHealth, len(p.Targets))
+	for name, t := range p.Targets {
+		th := policy.TargetHealth{Up: true}
+		var downSince, upSince time.Time
+		for _, c := range t.HealthChecks {
+			cs, ok := e.checkStates[c]
+			if !ok {
+				continue
+			}
+			if cs.ObservedAt.After(th.ObservedAt) {
+				th.ObservedAt = cs.ObservedAt
+			}
+			if cs.State == api.StateUnhealthy {
+				th.Up = false
+				// Down since the first of its checks failed.
+				if downSince.IsZero() || cs.Since.Before(downSince) {
+					downSince = cs.Since
+				}
+			} else if cs.Since.After(upSince) {
+				// Up since the last of its checks recovered.
+				upSince = cs.Since
+			}
+		}
+		if th.Up {
+			th.Since = upSince
+		} else {
+			th.Since = downSince
+		}
+		out[name] = th
+	}
+	return out
+}
+
+// evaluateLocked runs the evaluator for one policy and, when what it
+// serves changes, records a new decision: a generation, an event carrying
+// the triggering observation's time, metrics and a log line. It reports
+// whether the decision changed.
+func (e *Engine) evaluateLocked(name string, observedAt, now time.Time, why string) bool {
+	p, ok := e.policies[name]
+	if !ok {
+		return false
+	}
+	rt := e.runtime[name]
+	if rt == nil {
+		rt = &policyRuntime{}
+		e.runtime[name] = rt
+	}
+	in := policy.Input{
+		Policy: p,
+		Health: e.targetHealthLocked(p),
+		Now:    now,
+	}
+	if p.BurstToggle != "" {
+		in.BurstEngaged = e.toggleOn[p.BurstToggle]
+	}
+	if ov, ok := e.overrides[name]; ok && now.Before(ov.ExpiresAt) {
+		in.Override = &ov
+	}
+	res := policy.Evaluate(in, rt.State)
+	rt.State = res.State
+	rt.nextWake = res.NextWake
+
+	prev := rt.Decision
+	ttl := api.Int(p.TTLSeconds, api.DefaultTTLSeconds)
+	serving := res.Serving
+	if serving == nil {
+		serving = []api.ServingTarget{}
+	}
+	changed := prev.Generation == 0 || !servingEqual(prev.Serving, serving) || prev.TTLSeconds != ttl ||
+		!overrideEqual(prev.Override, in.Override)
+	if !changed {
+		if prev.Reason != res.Reason {
+			rt.Decision.Reason = res.Reason
+			e.persist.put(store.BucketState, keyPolicyPrefix+name, mustJSON(rt))
+		}
+		return false
+	}
+	d := api.Decision{
+		Policy:     name,
+		Serving:    serving,
+		Reason:     res.Reason,
+		Since:      now,
+		Generation: prev.Generation + 1,
+		ObservedAt: observedAt,
+		TTLSeconds: ttl,
+		Override:   in.Override,
+	}
+	rt.Decision = d
+	e.persist.put(store.BucketState, keyPolicyPrefix+name, mustJSON(rt))
+	from, to := servingNames(prev.Serving), servingNames(serving)
+	if prev.Generation == 0 {
+		from = "(none)"
+	}
+	msg := fmt.Sprintf("policy %s now serves %s (was %s): %s", name, to, from, res.Reason)
+	if why != "" {
+		msg += " [" + why + "]"
+	}
+	e.emitLocked(api.Event{Time: now, Type: api.EventDecision, Object: objectRef(api.KindTrafficPolicy, name),
+		Message: msg, ObservedAt: ptrTime(observedAt), Data: mustJSON(d)})
+	e.log.Info("policy decision changed", "policy", name, "from", from, "to", to, "reason", res.Reason,
+		"generation", d.Generation, "detect_to_decide", now.Sub(observedAt))
+	e.metrics.decision(name, prev.Generation > 0, now.Sub(observedAt), len(serving))
+	return true
+}
+
+func servingEqual(a, b []api.ServingTarget) bool {
+	return slices.EqualFunc(a, b, func(x, y api.ServingTarget) bool {
+		return x.Target == y.Target && x.CNAME == y.CNAME && x.Weight == y.Weight && slices.Equal(x.Addresses, y.Addresses)
+	})
+}
+
+func overrideEqual(a, b *api.Override) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Target == b.Target && a.ExpiresAt.Equal(b.ExpiresAt)
+}
+
+func servingNames(s []api.ServingTarget) string {
+	if len(s) == 0 {
+		return "nothing"
+	}
+	names := make([]string, len(s))
+	for i, t := range s {
+		names[i] = t.Target
+	}
+	return strings.Join(names, "+")
+}
+
+// refreshToggleLocked recomputes a toggle's effective state; on a change it
+// emits an event and re-evaluates the policies gated by the toggle.
+func (e *Engine) refreshToggleLocked(name string, now time.Time) bool {
+	t, ok := e.toggles[name]
+	if !ok {
+		return false
+	}
+	on, next := burst.Effective(t, api.Bool(t.Engaged, false), now)
+	e.toggleNext[name] = next
+	prev, known := e.toggleOn[name]
+	e.toggleOn[name] = on
+	e.metrics.burst(name, on)
+	if known && prev == on {
+		return false
+	}
+	if known {
+		state := "released"
+		if on {
+			state = "engaged"
+		}
+		e.emitLocked(api.Event{Time: now, Type: api.EventBurst, Object: objectRef(api.KindBurstToggle, name),
+			Message: fmt.Sprintf("burst toggle %s is %s", name, state), Data: mustJSON(map[string]bool{"effective": on})})
+		e.log.Info("burst toggle changed", "toggle", name, "effective", on)
+	}
+	for _, pn := range api.SortedKeys(e.policies) {
+		if e.policies[pn].BurstToggle == name {
+			e.evaluateLocked(pn, now, now, "burst toggle "+name)
+		}
+	}
+	return true
+}
+
+// refreshReplicaStatusLocked recomputes the live status of a replica set
+// from its members' health checks; a change of majority, risk or expected
+// primary is an event.
+func (e *Engine) refreshReplicaStatusLocked(name string, now time.Time) {
+	rs, ok := e.replicaSets[name]
+	if !ok {
+		return
+	}
+	up := make(map[string]bool, len(rs.Members))
+	for mn, m := range rs.Members {
+		up[mn] = m.HealthCheck == "" || e.checkStates[m.HealthCheck].State != api.StateUnhealthy
+	}
+	st := topology.ReplicaStatus(rs, up)
+	st.ReplicaSet = name
+	prev, known := e.rsStatus[name]
+	if known && prev.HasMajority == st.HasMajority && prev.AtRisk == st.AtRisk &&
+		prev.ExpectedPrimary == st.ExpectedPrimary && prev.MembersUp == st.MembersUp {
+		return
+	}
+	st.Since = now
+	e.rsStatus[name] = st
+	if !known {
+		return
+	}
+	level := slog.LevelInfo
+	if !st.HasMajority || st.AtRisk {
+		level = slog.LevelWarn
+	}
+	e.log.Log(context.Background(), level, "replica set status changed", "replica_set", name, "members_up", st.MembersUp,
+		"has_majority", st.HasMajority, "at_risk", st.AtRisk, "expected_primary", st.ExpectedPrimary)
+	e.emitLocked(api.Event{Time: now, Type: api.EventReplicaSet, Object: objectRef(api.KindReplicaSet, name),
+		Message: fmt.Sprintf("replica set %s: %d members up, majority held: %t, at risk: %t, expected primary %q",
+			name, st.MembersUp, st.HasMajority, st.AtRisk, st.ExpectedPrimary), Data: mustJSON(st)})
+}
+
+func (e *Engine) emitLocked(ev api.Event) {
+	e.persist.event(encodeEvent(ev))
+}

@@ -1,0 +1,86 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+)
+
+type metrics struct {
+	checkUp         *prometheus.GaugeVec
+	decisionChanges *prometheus.CounterVec
+	decisionLatency prometheus.Histogram
+	serving         *prometheus.GaugeVec
+	burstEngaged    *prometheus.GaugeVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		checkUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failover_check_state",
+			Help: "Overall state of a health check across probing sites: 1 healthy, 0 unhealthy, -1 unknown.",
+		}, []string{"check"}),
+		decisionChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "failover_decision_changes_total",
+			Help: "Times a traffic policy changed what it serves (failovers, failbacks, bursts, overrides).",
+		}, []string{"policy"}),
+		decisionLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "failover_decision_latency_seconds",
+			Help:    "From the observation that triggered a decision change to the decision.",
+			Buckets: []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1, 5, 30, 60, 300},
+		}),
+		serving: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failover_policy_serving_targets",
+			Help: "Number of targets a policy serves now (0 = fallback or fail_closed).",
+		}, []string{"policy"}),
+		burstEngaged: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failover_burst_engaged",
+			Help: "Effective state of a burst toggle: 1 engaged, 0 released.",
+		}, []string{"toggle"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.checkUp, m.decisionChanges, m.decisionLatency, m.serving, m.burstEngaged)
+	}
+	return m
+}
+
+func (m *metrics) checkState(check, state string) {
+	v := -1.0
+	switch state {
+	case api.StateHealthy:
+		v = 1
+	case api.StateUnhealthy:
+		v = 0
+	}
+	m.checkUp.WithLabelValues(check).Set(v)
+}
+
+func (m *metrics) decision(policy string, change bool, latency time.Duration, serving int) {
+	if change {
+		m.decisionChanges.WithLabelValues(policy).Inc()
+		m.decisionLatency.Observe(latency.Seconds())
+	}
+	m.serving.WithLabelValues(policy).Set(float64(serving))
+}
+
+func (m *metrics) burst(toggle string, on bool) {
+	v := 0.0
+	if on {
+		v = 1
+	}
+	m.burstEngaged.WithLabelValues(toggle).Set(v)
+}
+
+func (m *metrics) forget(kind api.Kind, name string) {
+	switch kind {
+	case api.KindHealthCheck:
+		m.checkUp.DeleteLabelValues(name)
+	case api.KindTrafficPolicy:
+		m.serving.DeleteLabelValues(name)
+		m.decisionChanges.DeleteLabelValues(name)
+	case api.KindBurstToggle:
+		m.burstEngaged.DeleteLabelValues(name)
+	}
+}

@@ -1,0 +1,194 @@
+// Package health probes endpoints (http, https, tcp) and turns the results
+// into per-site rise/fall states (DESIGN §4.3).
+//
+// The layout follows prometheus/blackbox_exporter: one file per protocol
+// (http.go, tcp.go) behind one ProbeFn type and the Probers registry. The
+// Monitor (monitor.go) runs every check on a jittered fixed-rate schedule,
+// folds results into an api.SiteObservation (state.go) and reports state
+// transitions synchronously so the policy evaluator reacts without polling.
+// Validate (validate.go) is the one source of truth for what a health check
+// may contain; Aggregate (aggregate.go) combines the sites' views.
+package health
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+)
+
+// Result is the outcome of one probe.
+type Result struct {
+	Check string
+	// Site is the probing site (the failoverd that observed the result).
+	// Probers leave it empty; the Monitor fills it in.
+	Site string
+	OK   bool
+	// Error is a human-readable reason on failure, e.g.
+	// "status 503 not in 200-399", "timeout after 2s",
+	// "dial tcp 127.0.0.1:9: connect: connection refused".
+	Error string
+	// Status is the HTTP status code; 0 for tcp and for requests that got
+	// no response.
+	Status  int
+	Latency time.Duration
+	// Scheduled is when the probe was due, Start when it actually started
+	// (Start − Scheduled is the schedule lag) and At when the result was
+	// observed (probe end). Probers set Start and At; the Monitor sets
+	// Scheduled.
+	Scheduled time.Time
+	Start     time.Time
+	At        time.Time
+}
+
+// ProbeFn probes one check once. ctx carries the timeout: a ProbeFn must
+// return soon after ctx is done. When ctx has no deadline, the built-in
+// probers apply the check's timeout_seconds themselves.
+type ProbeFn func(ctx context.Context, c api.HealthCheck) Result
+
+// Probers maps a check type to its probe. The Monitor looks a type up when
+// a check is upserted, so tests may register their own types (in init or
+// TestMain, before any Monitor runs) to exercise scheduling without I/O.
+var Probers = map[string]ProbeFn{
+	api.CheckHTTP:  probeHTTP,
+	api.CheckHTTPS: probeHTTP,
+	api.CheckTCP:   probeTCP,
+}
+
+// maxSeconds bounds a duration given in seconds so the conversion to
+// time.Duration never overflows. Validate is stricter (a day).
+const maxSeconds = 1e6
+
+// target is a check compiled once per Upsert: everything a probe needs that
+// can be computed ahead of time (URL, request template, status ranges,
+// regexp, TLS config, transport), so a probe only does I/O.
+type target struct {
+	check    api.HealthCheck
+	timeout  time.Duration
+	interval time.Duration
+
+	// http and https only.
+	client     *http.Client
+	req        *http.Request // template; each probe uses req.WithContext
+	statuses   []statusRange
+	statusText string // "200-399" or "200,204": for error messages
+	match      *bodyMatcher
+}
+
+// compile checks c just enough to probe it and precomputes what probes
+// reuse. Validate gives users the detailed, field-by-field answer; compile
+// only guarantees that everything Validate accepts can be probed.
+func compile(c api.HealthCheck) (*target, error) {
+	t := &target{check: c}
+	var err error
+	if t.timeout, err = seconds(c.TimeoutSeconds); err != nil {
+		return nil, fmt.Errorf("timeout_seconds: %w", err)
+	}
+	if t.interval, err = seconds(c.IntervalSeconds); err != nil {
+		return nil, fmt.Errorf("interval_seconds: %w", err)
+	}
+	switch c.Type {
+	case api.CheckHTTP, api.CheckHTTPS:
+		if err := checkAddress(c.Address); err != nil {
+			return nil, fmt.Errorf("address: %w", err)
+		}
+		if err := t.compileHTTP(); err != nil {
+			return nil, err
+		}
+	case api.CheckTCP:
+		if err := checkAddress(c.Address); err != nil {
+			return nil, fmt.Errorf("address: %w", err)
+		}
+	}
+	return t, nil
+}
+
+// seconds converts a positive, finite number of seconds to a Duration.
+func seconds(v float64) (time.Duration, error) {
+	if !(v > 0) || v > maxSeconds || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%g is not a positive number of seconds", v)
+	}
+	d := time.Duration(v * float64(time.Second))
+	if d <= 0 {
+		return 0, fmt.Errorf("%g seconds is shorter than a nanosecond", v)
+	}
+	return d, nil
+}
+
+// checkAddress accepts host:port with a non-empty host and a numeric port.
+func checkAddress(a string) error {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return err
+	}
+	if host == "" {
+		return errors.New("missing host")
+	}
+	if _, err := parsePort(port); err != nil {
+		return err
+	}
+	return nil
+}
+
+type targetKey struct{}
+
+// withTarget attaches a compiled check to ctx. It is how the Monitor hands
+// the configuration it compiled on Upsert to a ProbeFn whose signature only
+// carries the declared api.HealthCheck: the built-in probers use it and
+// compile on the fly when it is absent (a direct call).
+func withTarget(ctx context.Context, t *target) context.Context {
+	return context.WithValue(ctx, targetKey{}, t)
+}
+
+// targetFor returns the compiled form of c: from ctx when the Monitor put
+// it there, compiled now otherwise.
+func targetFor(ctx context.Context, c api.HealthCheck) (*target, error) {
+	if t, ok := ctx.Value(targetKey{}).(*target); ok && t.check.Name == c.Name && t.check.Type == c.Type {
+		return t, nil
+	}
+	return compile(c)
+}
+
+// deadline bounds ctx by the check's timeout unless the caller already
+// set a deadline (the Monitor always does).
+func (t *target) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, t.timeout)
+}
+
+// describe turns a probe error into the reason shown to operators: a
+// timeout says which timeout, a URL error loses its redundant
+// `Get "http://…":` prefix so the root cause reads first.
+func (t *target) describe(ctx context.Context, err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded),
+		errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		return "timeout after " + t.timeout.String()
+	case errors.Is(ctx.Err(), context.Canceled):
+		return "probe canceled"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err.Error()
+}
+
+// finish stamps the end of a probe.
+func (r Result) finish(ok bool, reason string) Result {
+	r.At = time.Now()
+	r.Latency = r.At.Sub(r.Start)
+	r.OK = ok
+	r.Error = reason
+	return r
+}

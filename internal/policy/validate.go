@@ -1,0 +1,243 @@
+package policy
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"strings"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+)
+
+// Limits of Validate.
+const (
+	MaxTTLSeconds = 86400 // one day; resolvers cap longer TTLs anyway
+	// MaxDelaySeconds bounds failover and failback delays (one year). A
+	// longer delay is a way of saying "never": failback = "manual" says it
+	// explicitly.
+	MaxDelaySeconds = 365 * 86400
+	MaxWeight       = 1000
+	// MaxNameLength is the longest DNS name a cname may hold (RFC 1035,
+	// without the trailing dot).
+	MaxNameLength = 253
+)
+
+// Validate returns every structural problem of a policy, in a stable order,
+// with field paths in the provider's notation. It does not check that the
+// named health checks, burst toggle or replica set exist: the caller knows
+// what else is declared. Omitted fields are read with their defaults, so a
+// policy that was not normalized gets the same verdict.
+func Validate(p api.TrafficPolicy) api.Problems {
+	// Normalize a copy: Normalize writes into the targets map, which is
+	// shared with the caller's policy.
+	p.Targets = maps.Clone(p.Targets)
+	p.Normalize()
+
+	var ps api.Problems
+	api.CheckName(&ps, "name", p.Name)
+
+	ap := p.Mode == api.ModeActivePassive
+	switch p.Mode {
+	case api.ModeActivePassive, api.ModeActiveActive:
+	case "":
+		ps.Add("mode", `is required: set "active-passive" (one site serves, the others stand by) or "active-active" (every healthy site serves by weight)`)
+	default:
+		ps.Add("mode", `%q is not a mode: set "active-passive" or "active-active"`, p.Mode)
+	}
+
+	if ttl := api.Int(p.TTLSeconds, api.DefaultTTLSeconds); ttl < 0 || ttl > MaxTTLSeconds {
+		ps.Add("ttl_seconds", "must be between 0 and %d seconds, got %d: resolvers cache answers this long, so a failover takes at least this long to reach clients (default %d)", MaxTTLSeconds, ttl, api.DefaultTTLSeconds)
+	}
+	checkDelay(&ps, "failover_delay_seconds", p.FailoverDelaySeconds, "0 moves traffic at the first unhealthy transition")
+	checkDelay(&ps, "failback_delay_seconds", api.Int(p.FailbackDelaySeconds, api.DefaultFailbackDelaySeconds), `to never fail back automatically set failback = "manual"`)
+	switch p.Failback {
+	case api.FailbackAuto, api.FailbackManual:
+	default:
+		ps.Add("failback", `%q is not a failback mode: set "auto" (return to a recovered preferred target after failback_delay_seconds) or "manual" (an operator returns traffic by setting and clearing an override)`, p.Failback)
+	}
+
+	var bursts []string
+	serviceable := 0 // enabled, non-burst_only targets that can take traffic
+	names := api.SortedKeys(p.Targets)
+	if len(names) == 0 {
+		ps.Add("targets", `needs at least one target: add one per site, e.g. targets = { dc1 = { site = "dc1", addresses = ["192.0.2.10"], health_checks = ["web-dc1"], priority = 1 } }`)
+	}
+	priorities := map[int]string{}
+	for _, name := range names {
+		t := p.Targets[name]
+		f := api.MapKey("targets", name)
+		api.CheckName(&ps, f, name)
+		if name == api.AllDownFallback {
+			ps.Add(f, `the target name %q is reserved for the when_all_down answer: rename the target, e.g. "dr"`, name)
+		}
+		if t.Site != "" {
+			api.CheckName(&ps, f+".site", t.Site)
+		}
+		checkAnswer(&ps, f, t.Addresses, t.CNAME)
+		checkHealthChecks(&ps, f, t.HealthChecks)
+
+		switch {
+		case ap && !t.BurstOnly && t.Priority < 1:
+			ps.Add(f+".priority", "must be 1 or more in an active-passive policy, got %d: 1 is the preferred target, 2 the next, and so on", t.Priority)
+		case t.Priority < 0:
+			ps.Add(f+".priority", "must not be negative, got %d: omit it (priority only ranks active-passive failover targets)", t.Priority)
+		case p.Mode == api.ModeActiveActive && t.Priority != 0:
+			ps.Warn(f+".priority", "is ignored in an active-active policy: remove it, and use weight to share traffic between targets")
+		}
+		if ap && !t.BurstOnly && api.Bool(t.Enabled, true) && t.Priority >= 1 {
+			// Names are visited in order, so the earlier name wins the tie.
+			if first, ok := priorities[t.Priority]; ok {
+				ps.Warn(f+".priority", "equals the priority of target %q (%d): ties are broken by name, so %q is preferred; give each target its own priority to make the order explicit", first, t.Priority, first)
+			} else {
+				priorities[t.Priority] = name
+			}
+		}
+
+		w := api.Int(t.Weight, api.DefaultWeight)
+		if w < 0 || w > MaxWeight {
+			ps.Add(f+".weight", "must be between 0 and %d, got %d: it is the target's share of active-active traffic (0 drains it)", MaxWeight, w)
+		}
+		if t.BurstOnly {
+			bursts = append(bursts, fmt.Sprintf("%q", name))
+		} else if api.Bool(t.Enabled, true) && (ap || w > 0) {
+			serviceable++
+		}
+	}
+	if len(names) > 0 && serviceable == 0 {
+		if ap {
+			ps.Add("targets", "needs at least one enabled target that is not burst_only: burst_only targets serve only next to a failover target, never instead of one")
+		} else {
+			ps.Add("targets", "needs at least one enabled target that is not burst_only and has a weight above 0, or the policy never serves while the burst toggle is released")
+		}
+	}
+
+	switch {
+	case p.BurstToggle != "":
+		api.CheckName(&ps, "burst_toggle", p.BurstToggle)
+		if len(bursts) == 0 {
+			ps.Warn("burst_toggle", "has no effect because no target is burst_only: set burst_only = true on the targets the toggle should bring in, or remove burst_toggle")
+		}
+	case len(bursts) > 0:
+		ps.Add("burst_toggle", "is required because target(s) %s are burst_only: name the failover_burst_toggle that engages them, or set burst_only = false", strings.Join(bursts, ", "))
+	}
+
+	switch p.WhenAllDown {
+	case api.AllDownFallback:
+		if p.Fallback == nil {
+			ps.Add("fallback", `is required because when_all_down = "fallback": set fallback = { addresses = ["198.51.100.10"] } or fallback = { cname = "sorry.example.net" }`)
+		} else {
+			checkAnswer(&ps, "fallback", p.Fallback.Addresses, p.Fallback.CNAME)
+		}
+	case api.AllDownFailOpen, api.AllDownFailClosed:
+		if p.Fallback != nil {
+			ps.Add("fallback", `is only answered when when_all_down = "fallback", but it is %q: remove fallback or set when_all_down = "fallback"`, p.WhenAllDown)
+		}
+	case "":
+		ps.Add("when_all_down", `is required: say what to answer when no target is up: "fallback" (the fallback addresses), "fail_open" (every enabled target anyway) or "fail_closed" (no answer)`)
+	default:
+		ps.Add("when_all_down", `%q is not an answer: set "fallback", "fail_open" or "fail_closed"`, p.WhenAllDown)
+	}
+
+	if p.RTOSeconds < 0 {
+		ps.Add("rto_seconds", "must not be negative, got %d: set the recovery time objective in seconds, or omit it", p.RTOSeconds)
+	}
+	if p.ReplicaSet != "" {
+		api.CheckName(&ps, "replica_set", p.ReplicaSet)
+	}
+	return ps
+}
+
+func checkDelay(ps *api.Problems, field string, v int, hint string) {
+	if v < 0 || v > MaxDelaySeconds {
+		ps.Add(field, "must be between 0 and %d seconds (one year), got %d: %s", MaxDelaySeconds, v, hint)
+	}
+}
+
+func checkHealthChecks(ps *api.Problems, f string, checks []string) {
+	if len(checks) == 0 {
+		ps.Warn(f+".health_checks", "is empty, so the target is always considered up and traffic never fails over from it: list the failover_health_check names that probe it")
+	}
+	seen := map[string]int{}
+	for i, c := range checks {
+		field := api.Index(f+".health_checks", i)
+		api.CheckName(ps, field, c)
+		if j, ok := seen[c]; ok {
+			ps.Add(field, "%q is listed twice (also at index %d): remove the duplicate", c, j)
+			continue
+		}
+		seen[c] = i
+	}
+}
+
+// checkAnswer validates what a target or the fallback answers: exactly one
+// of addresses or cname.
+func checkAnswer(ps *api.Problems, f string, addrs []string, cname string) {
+	switch {
+	case len(addrs) == 0 && cname == "":
+		ps.Add(f, `needs an answer: set addresses = ["192.0.2.10"] (IPv4 and IPv6 may be mixed) or cname = "lb.example.net"`)
+	case len(addrs) > 0 && cname != "":
+		ps.Add(f, "sets both addresses and cname, but a DNS name answers either records or an alias: keep exactly one of them")
+	}
+	seen := map[netip.Addr]int{}
+	for i, s := range addrs {
+		field := api.Index(f+".addresses", i)
+		a, err := netip.ParseAddr(s)
+		switch {
+		case err != nil:
+			ps.Add(field, "%q is not an IP address: write an IPv4 or IPv6 address such as 192.0.2.10 or 2001:db8::10 (put a DNS name in cname instead)", s)
+			continue
+		case a.Zone() != "":
+			ps.Add(field, "%q carries an IPv6 zone, which DNS cannot answer: remove %q", s, "%"+a.Zone())
+			continue
+		case a.Is4In6():
+			ps.Add(field, "%q is an IPv4-mapped IPv6 address: write it as %s so it is answered as an A record", s, a.Unmap())
+			continue
+		case a.IsUnspecified() || a.IsMulticast():
+			ps.Add(field, "%q cannot receive traffic (unspecified or multicast): use the address of the site's load balancer", s)
+			continue
+		}
+		if j, ok := seen[a]; ok {
+			ps.Add(field, "%q is the same address as addresses[%d]: remove the duplicate", s, j)
+			continue
+		}
+		seen[a] = i
+	}
+	if cname != "" {
+		if msg := checkDNSName(cname); msg != "" {
+			ps.Add(f+".cname", "%q %s", cname, msg)
+		}
+	}
+}
+
+// checkDNSName returns what is wrong with a cname target, or "".
+func checkDNSName(name string) string {
+	const fix = `: write a fully qualified host name such as "lb.example.net"`
+	if _, err := netip.ParseAddr(name); err == nil {
+		return "is an IP address, not a name: put it in addresses instead"
+	}
+	n := strings.TrimSuffix(name, ".")
+	if len(n) > MaxNameLength {
+		return fmt.Sprintf("is longer than %d characters%s", MaxNameLength, fix)
+	}
+	labels := strings.Split(n, ".")
+	if len(labels) < 2 {
+		return "is not fully qualified" + fix
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 {
+			return "has an empty label or one longer than 63 characters" + fix
+		}
+		if l[0] == '-' || l[len(l)-1] == '-' {
+			return fmt.Sprintf("has the label %q, which starts or ends with '-'%s", l, fix)
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return fmt.Sprintf("contains %q; names use ASCII letters, digits and '-' only%s", c, fix)
+			}
+		}
+	}
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		return "ends in an all-numeric label, so it is neither a name nor an IP address" + fix
+	}
+	return ""
+}

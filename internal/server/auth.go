@@ -1,0 +1,183 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+)
+
+// Scope is what a token may do. Scopes are ordered: admin ⊃ operate ⊃ read.
+type Scope int
+
+const (
+	ScopeRead    Scope = 1 // GET everything
+	ScopeOperate Scope = 2 // + burst toggles, overrides (the 4 a.m. buttons)
+	ScopeAdmin   Scope = 3 // + create, update, delete objects
+)
+
+func (s Scope) String() string {
+	switch s {
+	case ScopeRead:
+		return "read"
+	case ScopeOperate:
+		return "operate"
+	case ScopeAdmin:
+		return "admin"
+	}
+	return fmt.Sprintf("scope(%d)", int(s))
+}
+
+// ParseScope parses "read", "operate" or "admin".
+func ParseScope(s string) (Scope, error) {
+	switch s {
+	case "read":
+		return ScopeRead, nil
+	case "operate":
+		return ScopeOperate, nil
+	case "admin":
+		return ScopeAdmin, nil
+	}
+	return 0, fmt.Errorf("unknown scope %q: use read, operate or admin", s)
+}
+
+// Identity is the caller a token resolves to.
+type Identity struct {
+	Name  string
+	Scope Scope
+}
+
+// Auth resolves bearer tokens. It keeps only SHA-256 hashes of tokens, so
+// neither memory dumps nor the token file reveal a usable token.
+type Auth struct {
+	byHash map[[32]byte]Identity
+}
+
+// NewAuth returns an empty token set: every request is denied.
+func NewAuth() *Auth { return &Auth{byHash: map[[32]byte]Identity{}} }
+
+// Add registers a plaintext token (hashing it at once).
+func (a *Auth) Add(name string, scope Scope, token string) {
+	a.byHash[sha256.Sum256([]byte(token))] = Identity{Name: name, Scope: scope}
+}
+
+// Len is the number of tokens.
+func (a *Auth) Len() int { return len(a.byHash) }
+
+// HashToken returns the token-file form of a token's hash.
+func HashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+// NewToken returns a random 256-bit token.
+func NewToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return "fo_" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// LoadTokenFile reads a token file: one token per line,
+//
+//	<name> <read|operate|admin> sha256:<hex of SHA-256 of the token>
+//
+// with blank lines and # comments ignored. `failoverd token create`
+// prints such lines.
+func LoadTokenFile(path string) (*Auth, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("token file: %w", err)
+	}
+	defer f.Close()
+	a, err := ParseTokens(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// ParseTokens parses token-file content; name is used in errors.
+func ParseTokens(r interface{ Read([]byte) (int, error) }, name string) (*Auth, error) {
+	a := NewAuth()
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		f := strings.Fields(text)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%s:%d: want \"<name> <read|operate|admin> sha256:<hex>\", got %d fields", name, line, len(f))
+		}
+		scope, err := ParseScope(f[1])
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		hexHash, ok := strings.CutPrefix(f[2], "sha256:")
+		raw, err := hex.DecodeString(hexHash)
+		if !ok || err != nil || len(raw) != sha256.Size {
+			return nil, fmt.Errorf("%s:%d: the hash must be sha256:<64 hex digits> (create one with \"failoverd token create %s %s\")", name, line, f[0], f[1])
+		}
+		var h [32]byte
+		copy(h[:], raw)
+		if _, dup := a.byHash[h]; dup {
+			return nil, fmt.Errorf("%s:%d: the same token hash is listed twice", name, line)
+		}
+		a.byHash[h] = Identity{Name: f[0], Scope: scope}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return a, nil
+}
+
+func (a *Auth) lookup(r *http.Request) (Identity, bool) {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		return Identity{}, false
+	}
+	id, ok := a.byHash[sha256.Sum256([]byte(strings.TrimSpace(tok)))]
+	return id, ok
+}
+
+type identityKey struct{}
+
+func identityFrom(ctx context.Context) Identity {
+	id, _ := ctx.Value(identityKey{}).(Identity)
+	return id
+}
+
+// require wraps h so it runs only for a token with at least scope. A nil
+// Auth (--insecure-no-auth) lets every request through as "anonymous".
+func (s *Server) require(scope Scope, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.auth == nil {
+			h(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, Identity{Name: "anonymous", Scope: ScopeAdmin})))
+			return
+		}
+		id, ok := s.auth.lookup(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="failoverd"`)
+			writeProblem(w, &problem{Status: http.StatusUnauthorized, Title: "Unauthorized",
+				Detail: "send \"Authorization: Bearer <token>\" with a token from failoverd's token file (set FAILOVER_TOKEN for the CLI and provider)"})
+			return
+		}
+		if id.Scope < scope {
+			writeProblem(w, &problem{Status: http.StatusForbidden, Title: "Forbidden",
+				Detail: fmt.Sprintf("token %q has scope %s; this request needs %s", id.Name, id.Scope, scope)})
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+	}
+}

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/engine"
+)
+
+// request is one mutating API request as build functions see it.
+type request struct {
+	r    *http.Request
+	body []byte
+	who  Identity
+	// action and object name the audit event.
+	action, object string
+}
+
+// buildFn validates a request against the current world (it runs under
+// the engine's write lock) and returns the change to commit and the
+// response to send — or a problem. A nil change with an outcome answers
+// without writing (a no-op update).
+type buildFn func(req *request) (*engine.Change, *outcome, *problem)
+
+// mutate runs every mutating request the same way: bounded body,
+// Idempotency-Key replay, validation and commit under one lock, an audit
+// event in the same atomic batch as the change, and one response.
+func (s *Server) mutate(w http.ResponseWriter, r *http.Request, action, object string, build buildFn) {
+	req := &request{r: r, who: identityFrom(r.Context()), action: action, object: object}
+	body, err := readBody(r, s.maxBody)
+	if errors.Is(err, errTooLarge) {
+		s.reject(req, &problem{Status: http.StatusRequestEntityTooLarge, Title: "Request Too Large",
+			Detail: fmt.Sprintf("the body is over %d bytes: split the object or shorten it", s.maxBody)}, w)
+		return
+	}
+	if err != nil {
+		s.reject(req, &problem{Status: http.StatusBadRequest, Title: "Unreadable Body", Detail: err.Error()}, w)
+		return
+	}
+	req.body = body
+	key := r.Header.Get("Idempotency-Key")
+	if key != "" && !validIdempotencyKey(key) {
+		s.reject(req, &problem{Status: http.StatusBadRequest, Title: "Invalid Idempotency-Key",
+			Detail: fmt.Sprintf("use 1–%d printable ASCII characters without spaces, e.g. a UUID", maxIdempotencyKey)}, w)
+		return
+	}
+	fp := fingerprint(r, body)
+	var (
+		out      *outcome
+		prob     *problem
+		replayed bool
+	)
+	err = s.engine.Mutate(r.Context(), func() (*engine.Change, error) {
+		if key != "" {
+			rec, err := s.lookupOutcome(r.Context(), idemKey(req.who.Name, key))
+			if err != nil {
+				return nil, err
+			}
+			if rec != nil {
+				if rec.Fingerprint != fp {
+					prob = &problem{Status: http.StatusUnprocessableEntity, Title: "Idempotency-Key Reused",
+						Detail: "this Idempotency-Key was already used for a different request: send a new key for a new request"}
+					return nil, nil
+				}
+				out, replayed = rec, true
+				return nil, nil
+			}
+		}
+		ch, o, p := build(req)
+		if p != nil {
+			prob = p
+			return nil, nil
+		}
+		out = o
+		if ch == nil {
+			return nil, nil
+		}
+		ch.Audit = s.audit(req, o.Status, "")
+		if key != "" {
+			o.Fingerprint = fp
+			ch.Extra = append(ch.Extra, o.kv(idemKey(req.who.Name, key)))
+		}
+		return ch, nil
+	})
+	switch {
+	case err != nil && errors.Is(err, context.Canceled):
+		return // the client went away before anything was written
+	case err != nil:
+		s.log.Error("mutation failed", "action", action, "object", object, "err", err)
+		s.reject(req, storeError(err), w)
+	case prob != nil:
+		s.reject(req, prob, w)
+	default:
+		out.write(w, replayed)
+	}
+}
+
+// reject answers a refused mutation and records it in the audit log.
+func (s *Server) reject(req *request, p *problem, w http.ResponseWriter) {
+	s.engine.Emit(s.audit(req, p.Status, p.Detail))
+	writeProblem(w, p)
+}
+
+func (s *Server) audit(req *request, status int, detail string) api.Event {
+	outcome := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	msg := fmt.Sprintf("%s %s by %s: %s", req.action, req.object, req.who.Name, outcome)
+	if detail != "" {
+		msg += " (" + detail + ")"
+	}
+	return api.Event{Time: time.Now(), Type: api.EventAudit, Object: req.object, Actor: req.who.Name,
+		Action: req.action, Outcome: outcome, Message: msg}
+}

@@ -1,0 +1,238 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/engine"
+	"github.com/hatopo/terraform-provider-failover/internal/topology"
+)
+
+func notFound(k api.Kind, name string) *problem {
+	return &problem{Status: http.StatusNotFound, Title: "Not Found",
+		Detail: fmt.Sprintf("no %s named %q", kindNoun(k), name)}
+}
+
+func kindNoun(k api.Kind) string {
+	switch k {
+	case api.KindHealthCheck:
+		return "health check"
+	case api.KindTrafficPolicy:
+		return "traffic policy"
+	case api.KindReplicaSet:
+		return "replica set"
+	case api.KindBurstToggle:
+		return "burst toggle"
+	}
+	return string(k)
+}
+
+func (s *Server) handleList(k api.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, api.List[api.Object]{Items: s.engine.List(k)})
+	}
+}
+
+func (s *Server) handleGet(k api.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		o, ok := s.engine.Get(k, name)
+		if !ok {
+			writeProblem(w, notFound(k, name))
+			return
+		}
+		w.Header().Set("ETag", etag(o.ObjectVersion()))
+		writeJSON(w, http.StatusOK, o)
+	}
+}
+
+// objectOutcome is the response to a successful write: the object as a
+// GET will return it.
+func (s *Server) objectOutcome(status int, o api.Object) *outcome {
+	b, _ := json.Marshal(s.engine.Decorate(o))
+	out := &outcome{Status: status, ETag: etag(o.ObjectVersion()), Body: append(b, '\n')}
+	if status == http.StatusCreated {
+		out.Location = api.ObjectPath(o.ObjectKind(), o.ObjectName())
+	}
+	return out
+}
+
+func (s *Server) handleCreate(k api.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mutate(w, r, "create", string(k), func(req *request) (*engine.Change, *outcome, *problem) {
+			o, probs := decodeObject(k, req.body, "")
+			req.object = string(k) + "/" + o.ObjectName()
+			if len(probs) > 0 {
+				return nil, nil, invalid(probs)
+			}
+			if _, exists := s.engine.Get(k, o.ObjectName()); exists {
+				return nil, nil, &problem{Status: http.StatusConflict, Title: "Already Exists",
+					Detail: fmt.Sprintf("a %s named %q already exists: choose another name, update it with PUT, or import it into Terraform (terraform import <address> %s)",
+						kindNoun(k), o.ObjectName(), o.ObjectName())}
+			}
+			if rs, ok := o.(api.ReplicaSet); ok {
+				rs.MemberIDs = topology.AssignMemberIDs(nil, rs.Members)
+				o = rs
+			}
+			if probs := s.validate(o); len(probs) > 0 {
+				return nil, nil, invalid(probs)
+			}
+			o = api.WithVersion(o, 1)
+			return &engine.Change{Kind: k, Name: o.ObjectName(), Object: o}, s.objectOutcome(http.StatusCreated, o), nil
+		})
+	}
+}
+
+// checkIfMatch enforces If-Match against the current version.
+func checkIfMatch(r *http.Request, cur api.Object) *problem {
+	want, ok, err := parseETag(r.Header.Get("If-Match"))
+	if err != nil {
+		return &problem{Status: http.StatusBadRequest, Title: "Invalid If-Match", Detail: err.Error()}
+	}
+	if ok && want != cur.ObjectVersion() {
+		return &problem{Status: http.StatusPreconditionFailed, Title: "Precondition Failed",
+			Detail: fmt.Sprintf("%s %q is at version %d, not %d: someone else changed it; read it again, reconcile, and retry (terraform: run plan/apply again to see the change)",
+				kindNoun(cur.ObjectKind()), cur.ObjectName(), cur.ObjectVersion(), want)}
+	}
+	return nil
+}
+
+func (s *Server) handleUpdate(k api.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		s.mutate(w, r, "update", string(k)+"/"+name, func(req *request) (*engine.Change, *outcome, *problem) {
+			cur, ok := s.engine.Get(k, name)
+			if !ok {
+				return nil, nil, notFound(k, name)
+			}
+			if p := checkIfMatch(r, cur); p != nil {
+				return nil, nil, p
+			}
+			o, probs := decodeObject(k, req.body, name)
+			if len(probs) > 0 {
+				return nil, nil, invalid(probs)
+			}
+			switch x := o.(type) {
+			case api.BurstToggle:
+				// Omitted engaged keeps the operator's state: Terraform
+				// without `engaged` never reverts a 4 a.m. flip.
+				if x.Engaged == nil {
+					x.Engaged = cur.(api.BurstToggle).Engaged
+				}
+				o = x
+			case api.ReplicaSet:
+				x.MemberIDs = topology.AssignMemberIDs(cur.(api.ReplicaSet).MemberIDs, x.Members)
+				o = x
+			}
+			if probs := s.validate(o); len(probs) > 0 {
+				return nil, nil, invalid(probs)
+			}
+			if sameObject(cur, o) {
+				return nil, s.objectOutcome(http.StatusOK, cur), nil
+			}
+			o = api.WithVersion(o, cur.ObjectVersion()+1)
+			return &engine.Change{Kind: k, Name: name, Object: o}, s.objectOutcome(http.StatusOK, o), nil
+		})
+	}
+}
+
+// sameObject reports whether an update changes nothing, so a no-op PUT
+// neither bumps the version nor writes.
+func sameObject(cur, next api.Object) bool {
+	a, _ := json.Marshal(engine.StripComputed(api.WithVersion(cur, 0)))
+	b, _ := json.Marshal(engine.StripComputed(api.WithVersion(next, 0)))
+	return bytes.Equal(a, b)
+}
+
+func (s *Server) handleDelete(k api.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		s.mutate(w, r, "delete", string(k)+"/"+name, func(req *request) (*engine.Change, *outcome, *problem) {
+			cur, ok := s.engine.Get(k, name)
+			if !ok {
+				return nil, nil, notFound(k, name)
+			}
+			if p := checkIfMatch(r, cur); p != nil {
+				return nil, nil, p
+			}
+			if refs := s.engine.Referrers(k, name); len(refs) > 0 {
+				return nil, nil, &problem{Status: http.StatusConflict, Title: "Still Referenced",
+					Detail: fmt.Sprintf("%s %q is used by %v: remove those references first (in Terraform, delete or change the referrers in the same apply)",
+						kindNoun(k), name, refs), Referrers: refs}
+			}
+			ch := &engine.Change{Kind: k, Name: name}
+			if k == api.KindTrafficPolicy {
+				ch.Override = &engine.OverrideChange{Policy: name}
+			}
+			return ch, &outcome{Status: http.StatusNoContent}, nil
+		})
+	}
+}
+
+// decodeObject strictly decodes a body of kind k, drops the fields the
+// server computes (a client may send back what it read), fills defaults
+// and checks the name. urlName, when set, must match the body's name.
+func decodeObject(k api.Kind, body []byte, urlName string) (api.Object, api.Problems) {
+	var (
+		o     api.Object
+		probs api.Problems
+	)
+	switch k {
+	case api.KindHealthCheck:
+		var x api.HealthCheck
+		probs = decodeStrict(body, &x)
+		x.Normalize()
+		o = x
+	case api.KindTrafficPolicy:
+		var x api.TrafficPolicy
+		probs = decodeStrict(body, &x)
+		x.FQDN, x.WorstCaseFailoverSeconds, x.Warnings = "", 0, nil
+		x.Normalize()
+		o = x
+	case api.KindReplicaSet:
+		var x api.ReplicaSet
+		probs = decodeStrict(body, &x)
+		x.Analysis, x.MemberIDs = nil, nil
+		x.Normalize()
+		o = x
+	case api.KindBurstToggle:
+		var x api.BurstToggle
+		probs = decodeStrict(body, &x)
+		x.URL, x.Effective = "", nil
+		x.Normalize()
+		o = x
+	}
+	name := o.ObjectName()
+	if urlName != "" && name == "" {
+		name = urlName
+		o = setName(o, name)
+	}
+	if len(probs) == 0 {
+		if urlName != "" && name != urlName {
+			probs.Add("name", "is %q but the URL names %q: names are immutable; create a new object to rename", name, urlName)
+		}
+		api.CheckName(&probs, "name", name)
+	}
+	return api.WithVersion(o, 0), probs
+}
+
+func setName(o api.Object, name string) api.Object {
+	switch x := o.(type) {
+	case api.HealthCheck:
+		x.Name = name
+		return x
+	case api.TrafficPolicy:
+		x.Name = name
+		return x
+	case api.ReplicaSet:
+		x.Name = name
+		return x
+	case api.BurstToggle:
+		x.Name = name
+		return x
+	}
+	return o
+}

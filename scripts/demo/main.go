@@ -1,0 +1,214 @@
+// Command demo is `make demo`: a failover and a failback, for real, on
+// 127.0.0.1. It starts failoverd --dev and two stand-in site backends,
+// declares a health check per site and an active-passive policy, stops the
+// primary site's backend, prints the decision moving with timestamps,
+// restores it, waits out the failback delay, and cleans up everything.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/client"
+	"github.com/hatopo/terraform-provider-failover/internal/launch"
+)
+
+var start = time.Now()
+
+func say(format string, args ...any) {
+	fmt.Printf("%s  +%6.2fs  %s\n", time.Now().UTC().Format("15:04:05.000"), time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func main() {
+	bin := flag.String("bin", "bin", "directory holding failoverd and standin")
+	failback := flag.Int("failback-delay", 5, "failback delay of the demo policy, seconds")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *bin, *failback); err != nil {
+		fmt.Fprintln(os.Stderr, "demo failed:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, bin string, failbackDelay int) (err error) {
+	dir, err := os.MkdirTemp("", "failover-demo-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		os.RemoveAll(dir)
+		say("cleaned up: nothing left running, %s removed", dir)
+	}()
+	tokenBytes := make([]byte, 16)
+	rand.Read(tokenBytes)
+	token := hex.EncodeToString(tokenBytes)
+
+	fmt.Println("== failover demo: two sites, one active-passive policy, everything on 127.0.0.1 ==")
+	fd, err := launch.StartFailoverd(ctx, launch.Options{Bin: filepath.Join(bin, "failoverd"), DataDir: filepath.Join(dir, "data"), Token: token})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := fd.Stop(); serr != nil && err == nil {
+			err = serr
+		}
+		say("failoverd stopped")
+	}()
+	say("failoverd --dev is up at %s (pid %d)", fd.URL, fd.Pid())
+
+	standin := filepath.Join(bin, "standin")
+	dc1, err := launch.StartBackend(standin, "dc1", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer dc1.Stop()
+	cloud, err := launch.StartBackend(standin, "cloud", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer cloud.Stop()
+	say("stand-in backends: site dc1 (on-prem) at %s, site cloud (region) at %s", dc1.Addr, cloud.Addr)
+
+	c, err := client.New(client.Config{Endpoint: fd.URL, Token: token})
+	if err != nil {
+		return err
+	}
+	for _, b := range []*launch.Backend{dc1, cloud} {
+		_, err := client.Create(ctx, c, api.KindHealthCheck, api.HealthCheck{
+			Name: b.Site + "-web", Site: b.Site, Type: api.CheckHTTP, Address: b.Addr, Path: "/",
+			IntervalSeconds: 1, TimeoutSeconds: 0.5, Rise: 2, Fall: 2,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	say("health checks dc1-web and cloud-web: http every 1s, timeout 0.5s, rise 2, fall 2")
+	ttl, delay := 5, failbackDelay
+	_, err = client.Create(ctx, c, api.KindTrafficPolicy, api.TrafficPolicy{
+		Name: "web", Mode: api.ModeActivePassive, TTLSeconds: &ttl, FailbackDelaySeconds: &delay,
+		WhenAllDown: api.AllDownFailOpen,
+		Targets: map[string]api.PolicyTarget{
+			"dc1":   {Site: "dc1", Addresses: []string{"192.0.2.10"}, HealthChecks: []string{"dc1-web"}, Priority: 1},
+			"cloud": {Site: "cloud", Addresses: []string{"198.51.100.20"}, HealthChecks: []string{"cloud-web"}, Priority: 2},
+		},
+		RTOSeconds: 30,
+	})
+	if err != nil {
+		return err
+	}
+	pol, err := client.Get[api.TrafficPolicy](ctx, c, api.KindTrafficPolicy, "web")
+	if err != nil {
+		return err
+	}
+	say("traffic policy web (%s): dc1 priority 1, cloud priority 2, failover delay 0s, failback delay %ds; worst-case failover %.1fs ≤ RTO 30s",
+		pol.FQDN, delay, pol.WorstCaseFailoverSeconds)
+
+	// Stream the event log as it happens, like `failoverd events --follow`.
+	evCtx, stopEvents := context.WithCancel(ctx)
+	defer stopEvents()
+	go c.FollowEvents(evCtx, 0, func(ev api.Event) error {
+		if ev.Type != api.EventAudit {
+			fmt.Printf("%s            event %-8s %s\n", ev.Time.UTC().Format("15:04:05.000"), ev.Type, ev.Message)
+		}
+		return nil
+	})
+
+	if err := waitHealthy(ctx, c, "dc1-web", "cloud-web"); err != nil {
+		return err
+	}
+	d, err := c.Decision(ctx, "web")
+	if err != nil {
+		return err
+	}
+	say("decision: web serves %s — %s", serving(d), d.Reason)
+
+	fmt.Println("\n-- the dc1 backend dies (simulated data-center outage) --")
+	killed := time.Now()
+	dc1.Stop()
+	say("stopped the dc1 backend: connections to %s are refused", dc1.Addr)
+	d, err = waitServing(ctx, c, "web", "cloud", 30*time.Second)
+	if err != nil {
+		return err
+	}
+	say("FAILOVER: web serves %s, %.2fs after the kill (bound fall×interval+timeout = 2.5s); detected %s, decided %s",
+		serving(d), d.Since.Sub(killed).Seconds(), d.ObservedAt.UTC().Format("15:04:05.000"), d.Since.UTC().Format("15:04:05.000"))
+
+	fmt.Println("\n-- dc1 comes back --")
+	if err := dc1.Restart(); err != nil {
+		return err
+	}
+	restored := time.Now()
+	say("restarted the dc1 backend at %s; failback waits until dc1 has been healthy for %ds", dc1.Addr, delay)
+	d, err = waitServing(ctx, c, "web", "dc1", time.Duration(delay+30)*time.Second)
+	if err != nil {
+		return err
+	}
+	say("FAILBACK: web serves %s again, %.2fs after the restart — %s", serving(d), d.Since.Sub(restored).Seconds(), d.Reason)
+	time.Sleep(200 * time.Millisecond) // let the last events print
+	fmt.Println()
+	return nil
+}
+
+func serving(d api.Decision) string {
+	var parts []string
+	for _, s := range d.Serving {
+		parts = append(parts, fmt.Sprintf("%s %v", s.Target, s.Addresses))
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, " + ")
+}
+
+func waitHealthy(ctx context.Context, c *client.Client, checks ...string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for _, name := range checks {
+		for {
+			st, err := c.HealthStatus(ctx, name)
+			if err != nil {
+				return err
+			}
+			if st.State == api.StateHealthy {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("check %s still %s after 30s", name, st.State)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	say("both sites are healthy")
+	return nil
+}
+
+func waitServing(ctx context.Context, c *client.Client, policy, target string, within time.Duration) (api.Decision, error) {
+	deadline := time.Now().Add(within)
+	for {
+		d, err := c.Decision(ctx, policy)
+		if err != nil {
+			return d, err
+		}
+		if len(d.Serving) > 0 && d.Serving[0].Target == target {
+			return d, nil
+		}
+		if time.Now().After(deadline) {
+			return d, fmt.Errorf("policy %s still serves %s after %s (%s)", policy, serving(d), within, d.Reason)
+		}
+		select {
+		case <-ctx.Done():
+			return d, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
