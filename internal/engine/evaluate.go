@@ -79,6 +79,11 @@ func (e *Engine) evaluateLocked(name string, observedAt, now time.Time, why stri
 		in.Override = &ov
 	}
 	res := policy.Evaluate(in, rt.State)
+	if !res.ObservedAt.IsZero() {
+		// A delay that elapsed on a timer still owes its decision to the
+		// observation that started it.
+		observedAt = res.ObservedAt
+	}
 	rt.State = res.State
 	rt.nextWake = res.NextWake
 

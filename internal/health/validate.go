@@ -66,7 +66,7 @@ func Validate(c api.HealthCheck) api.Problems {
 	switch c.Quorum {
 	case api.QuorumMajority, api.QuorumAll, api.QuorumAny:
 	default:
-		p.Add("quorum", `%q is not a quorum: use "majority" (more than half of the reporting sites), "all" or "any"`, c.Quorum)
+		p.Add("quorum", `%q is not a quorum: use "majority" (down only when more than half of the reporting sites see it down), "all" (up only when every reporting site sees it up) or "any" (up when one site does)`, c.Quorum)
 	}
 	return p
 }

@@ -1,0 +1,123 @@
+// Command bench is `make bench`: it measures failoverd against the
+// performance goals of DESIGN §9 on this machine and prints one table.
+// Every figure comes from real processes on 127.0.0.1: failoverd, stand-in
+// backends and this program as the client.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hatopo/terraform-provider-failover/internal/launch"
+)
+
+// row is one line of the results table.
+type row struct {
+	id, measure, result, goal, verdict string
+}
+
+type env struct {
+	bin   string
+	dir   string
+	token string
+}
+
+func main() {
+	bin := flag.String("bin", "bin", "directory holding failoverd and standin")
+	only := flag.String("only", "", "comma-separated benchmarks to run (P1,P2,P5,P6); default all")
+	p1Runs := flag.Int("p1-runs", 20, "P1: failovers to measure")
+	p1Fall := flag.Int("p1-fall", 2, "P1: fall of the measured check (interval 1s)")
+	p2Counts := flag.String("p2-checks", "1000,3000,5000", "P2: check counts to sustain")
+	p2Window := flag.Duration("p2-window", 10*time.Second, "P2: measurement window per count")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir, err := os.MkdirTemp("", "failover-bench-")
+	if err != nil {
+		fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	e := env{bin: *bin, dir: dir, token: "bench-token"}
+
+	want := func(id string) bool {
+		return *only == "" || strings.Contains(","+strings.ToUpper(*only)+",", ","+id+",")
+	}
+	fmt.Printf("machine: %s/%s, %d CPUs, %s; %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuModel(), time.Now().UTC().Format(time.RFC3339))
+	var rows []row
+	if want("P1") {
+		rows = append(rows, benchFailover(ctx, e, *p1Runs, *p1Fall)...)
+	}
+	if want("P2") {
+		for _, n := range parseInts(*p2Counts) {
+			rows = append(rows, benchProbes(ctx, e, n, *p2Window)...)
+		}
+	}
+	if want("P5") {
+		rows = append(rows, benchBurst(ctx, e)...)
+	}
+	if want("P6") {
+		rows = append(rows, benchStore(ctx)...)
+	}
+	fmt.Println()
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tmeasure\tresult\tgoal\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.id, r.measure, r.result, r.goal, r.verdict)
+	}
+	tw.Flush()
+}
+
+func (e env) start(ctx context.Context, name string, args ...string) (*launch.Failoverd, error) {
+	return launch.StartFailoverd(ctx, launch.Options{
+		Bin: filepath.Join(e.bin, "failoverd"), DataDir: filepath.Join(e.dir, name), Token: e.token,
+		Args: args,
+	})
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+func parseInts(s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			if _, v, ok := strings.Cut(l, ":"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return "unknown CPU"
+}
