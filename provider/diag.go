@@ -1,0 +1,83 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/client"
+)
+
+// attrPath turns an api field path (`members["db-3"].priority`) into the
+// framework's path, so a diagnostic lands on the attribute at fault. A
+// path that does not parse attaches to the root.
+func attrPath(field string) (path.Path, bool) {
+	steps, err := api.ParsePath(field)
+	if err != nil || len(steps) == 0 || steps[0].Name == "" {
+		return path.Empty(), false
+	}
+	p := path.Root(steps[0].Name)
+	for _, s := range steps[1:] {
+		switch {
+		case s.Name != "":
+			p = p.AtName(s.Name)
+		case s.Key != nil:
+			p = p.AtMapKey(*s.Key)
+		default:
+			p = p.AtListIndex(s.Index)
+		}
+	}
+	return p, true
+}
+
+// addProblems reports every field problem on its attribute: errors as
+// errors, warnings as warnings. summary is the Title Case headline.
+func addProblems(diags *diag.Diagnostics, summary string, probs api.Problems) {
+	for _, pr := range probs {
+		p, ok := attrPath(pr.Field)
+		detail := pr.Detail
+		if !ok && pr.Field != "" {
+			detail = pr.Field + ": " + detail
+		}
+		warn := pr.Severity == api.SeverityWarning
+		switch {
+		case ok && warn:
+			diags.AddAttributeWarning(p, summary, capitalize(detail)+".")
+		case ok:
+			diags.AddAttributeError(p, summary, capitalize(detail)+".")
+		case warn:
+			diags.AddWarning(summary, capitalize(detail)+".")
+		default:
+			diags.AddError(summary, capitalize(detail)+".")
+		}
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// addClientError reports a failed API call. Validation failures from
+// failoverd go on their attributes; a 412 explains the concurrent edit.
+func addClientError(diags *diag.Diagnostics, action, kind, name string, err error) {
+	var ce *client.Error
+	if errors.As(err, &ce) && ce.Problem != nil && len(ce.Problem.Errors) > 0 {
+		addProblems(diags, fmt.Sprintf("Invalid %s", kind), ce.Problem.Errors)
+		return
+	}
+	switch {
+	case client.IsPreconditionFailed(err):
+		diags.AddError(fmt.Sprintf("%s Changed Outside Terraform", kind),
+			fmt.Sprintf("The %s %q was changed by someone else after Terraform last read it, so this apply stopped instead of overwriting that change. Run terraform plan to see the difference, then apply again.\n\n%s", kind, name, err))
+	case client.IsConflict(err):
+		diags.AddError(fmt.Sprintf("Cannot %s %s", action, kind), err.Error())
+	default:
+		diags.AddError(fmt.Sprintf("Cannot %s %s", action, kind), fmt.Sprintf("Could not %s the %s %q.\n\n%s", action, kind, name, err))
+	}
+}

@@ -1,0 +1,191 @@
+// Package provider is the Terraform/OpenTofu provider for failoverd
+// (terraform-plugin-framework, protocol 6). Resources are thin: they map
+// their model to the internal/api wire types, validate at plan time with
+// the same domain packages failoverd runs on every write, and call
+// internal/client, which owns retries and idempotency.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/function"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/hatopo/terraform-provider-failover/internal/client"
+)
+
+// Environment variables the provider block falls back to.
+const (
+	envEndpoint = "FAILOVER_ENDPOINT"
+	envToken    = "FAILOVER_TOKEN"
+)
+
+var (
+	_ provider.Provider              = &failoverProvider{}
+	_ provider.ProviderWithFunctions = &failoverProvider{}
+)
+
+// New returns the provider factory.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &failoverProvider{version: version, plans: newPlanRegistry()}
+	}
+}
+
+type failoverProvider struct {
+	version string
+	// plans carries health-check timings planned in this run to the
+	// traffic policies that reference them, so worst_case_failover_seconds
+	// is known at plan time even before the checks exist.
+	plans *planRegistry
+}
+
+type failoverProviderModel struct {
+	Endpoint           types.String `tfsdk:"endpoint"`
+	Token              types.String `tfsdk:"token"`
+	CACertPEM          types.String `tfsdk:"ca_cert_pem"`
+	InsecureSkipVerify types.Bool   `tfsdk:"insecure_skip_verify"`
+	RequestTimeout     types.String `tfsdk:"request_timeout"`
+	MaxRetries         types.Int64  `tfsdk:"max_retries"`
+}
+
+// providerData is what Configure hands to resources and data sources.
+type providerData struct {
+	client *client.Client
+	plans  *planRegistry
+}
+
+func (p *failoverProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "failover"
+	resp.Version = p.version
+}
+
+func (p *failoverProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The failover provider declares health checks, traffic policies, database replica-set topologies and burst toggles " +
+			"in [failoverd](https://github.com/hatopo/terraform-provider-failover), the control plane that enacts them: it probes every endpoint, " +
+			"moves traffic between sites when one dies, and proves at plan time that a replica set keeps a voting majority when any one site is lost.\n\n" +
+			"Start a local failoverd with `failoverd serve --dev` and export the token it prints as `FAILOVER_TOKEN`.",
+		Attributes: map[string]schema.Attribute{
+			"endpoint": schema.StringAttribute{
+				MarkdownDescription: "Base URL of failoverd's API. Defaults to the `FAILOVER_ENDPOINT` environment variable, then `" + client.DefaultEndpoint + "`.",
+				Optional:            true,
+			},
+			"token": schema.StringAttribute{
+				MarkdownDescription: "API token (scope `admin` to manage objects, `read` for data sources only). Defaults to the `FAILOVER_TOKEN` environment variable.",
+				Optional:            true,
+				Sensitive:           true,
+			},
+			"ca_cert_pem": schema.StringAttribute{
+				MarkdownDescription: "PEM bundle of the CA that signed failoverd's certificate, for an `https` endpoint with a private CA.",
+				Optional:            true,
+			},
+			"insecure_skip_verify": schema.BoolAttribute{
+				MarkdownDescription: "Skip verification of failoverd's TLS certificate. For tests only.",
+				Optional:            true,
+			},
+			"request_timeout": schema.StringAttribute{
+				MarkdownDescription: "Timeout of one API request attempt, as a Go duration such as `30s` (default `30s`).",
+				Optional:            true,
+			},
+			"max_retries": schema.Int64Attribute{
+				MarkdownDescription: "Retries of a request that failed with a connection error or 429/502/503/504 (default 4). Every mutation carries an `Idempotency-Key`, so a retry never applies twice.",
+				Optional:            true,
+			},
+		},
+	}
+}
+
+func (p *failoverProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m failoverProviderModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for attr, v := range map[string]interface{ IsUnknown() bool }{"endpoint": m.Endpoint, "token": m.Token, "ca_cert_pem": m.CACertPEM} {
+		if v.IsUnknown() {
+			resp.Diagnostics.AddAttributeError(path.Root(attr), "Unknown Provider Configuration",
+				"The provider's "+attr+" depends on a value known only after apply. Set it from a variable or the environment instead.")
+		}
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cfg := client.Config{
+		Endpoint:  firstNonEmpty(m.Endpoint.ValueString(), os.Getenv(envEndpoint)),
+		Token:     firstNonEmpty(m.Token.ValueString(), os.Getenv(envToken)),
+		CACertPEM: m.CACertPEM.ValueString(),
+		UserAgent: "terraform-provider-failover/" + p.version,
+		Logger: func(ctx context.Context, msg string, fields map[string]any) {
+			tflog.Debug(ctx, msg, fields)
+		},
+		InsecureSkipVerify: m.InsecureSkipVerify.ValueBool(),
+	}
+	if !m.MaxRetries.IsNull() {
+		cfg.MaxRetries = int(m.MaxRetries.ValueInt64())
+		if cfg.MaxRetries == 0 {
+			cfg.MaxRetries = -1 // 0 means "no retries" here, not "the default"
+		}
+	}
+	if s := m.RequestTimeout.ValueString(); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("request_timeout"), "Invalid Request Timeout",
+				fmt.Sprintf("%q is not a positive Go duration: use a value such as \"30s\" or \"2m\".", s))
+			return
+		}
+		cfg.Timeout = d
+	}
+	c, err := client.New(cfg)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid failoverd Endpoint", err.Error())
+		return
+	}
+	data := &providerData{client: c, plans: p.plans}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+	tflog.Info(ctx, "configured failover provider", map[string]any{"endpoint": c.Endpoint(), "max_retries": strconv.Itoa(cfg.MaxRetries)})
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (p *failoverProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewHealthCheckResource,
+		NewTrafficPolicyResource,
+		NewReplicaSetResource,
+		NewBurstToggleResource,
+	}
+}
+
+func (p *failoverProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{
+		NewTrafficDecisionDataSource,
+		NewHealthCheckStatusDataSource,
+		NewReplicaSetStatusDataSource,
+	}
+}
+
+func (p *failoverProvider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{
+		NewMajorityFunction,
+		NewWorstCaseFailoverSecondsFunction,
+	}
+}
