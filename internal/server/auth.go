@@ -174,10 +174,45 @@ func (s *Server) require(scope Scope, h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if id.Scope < scope {
-			writeProblem(w, &problem{Status: http.StatusForbidden, Title: "Forbidden",
-				Detail: fmt.Sprintf("token %q has scope %s; this request needs %s", id.Name, id.Scope, scope)})
+			p := &problem{Status: http.StatusForbidden, Title: "Forbidden",
+				Detail: fmt.Sprintf("token %q has scope %s; this request needs %s", id.Name, id.Scope, scope)}
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				// A refused mutation is a mutating request too: audit it.
+				action, object := auditTarget(r)
+				s.engine.Emit(s.audit(&request{r: r, who: id, action: action, object: object}, p.Status, p.Detail))
+			}
+			writeProblem(w, p)
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	}
+}
+
+// auditTarget names a mutating request's action and object the way its
+// handler would, for requests refused before the handler runs.
+func auditTarget(r *http.Request) (action, object string) {
+	object, _, _ = strings.Cut(strings.TrimPrefix(r.URL.Path, "/v1/"), "/")
+	if name := r.PathValue("name"); name != "" {
+		object += "/" + name
+	}
+	override := strings.HasSuffix(r.Pattern, "/override")
+	switch r.Method {
+	case http.MethodPost:
+		action = "create"
+	case http.MethodPut:
+		action = "update"
+		if override {
+			action = "override set"
+		}
+	case http.MethodDelete:
+		action = "delete"
+		if override {
+			action = "override clear"
+		}
+	case http.MethodPatch:
+		action = "patch"
+	default:
+		action = strings.ToLower(r.Method)
+	}
+	return action, object
 }

@@ -23,7 +23,8 @@ type request struct {
 // buildFn validates a request against the current world (it runs under
 // the engine's write lock) and returns the change to commit and the
 // response to send — or a problem. A nil change with an outcome answers
-// without writing (a no-op update).
+// without changing any object (a no-op update); only its audit event and
+// idempotency record are written.
 type buildFn func(req *request) (*engine.Change, *outcome, *problem)
 
 // mutate runs every mutating request the same way: bounded body,
@@ -77,7 +78,11 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, action, object s
 		}
 		out = o
 		if ch == nil {
-			return nil, nil
+			// A no-op (identical PUT, engaging an engaged toggle) writes no
+			// object but is still a mutating request: commit its audit
+			// event and outcome, so a retry replays it instead of applying
+			// the body over a change made in between.
+			ch = &engine.Change{}
 		}
 		ch.Audit = s.audit(req, o.Status, "")
 		if key != "" {

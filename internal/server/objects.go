@@ -63,9 +63,9 @@ func (s *Server) objectOutcome(status int, o api.Object) *outcome {
 func (s *Server) handleCreate(k api.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mutate(w, r, "create", string(k), func(req *request) (*engine.Change, *outcome, *problem) {
-			o, probs := decodeObject(k, req.body, "")
+			o, probs, decoded := decodeObject(k, req.body, "")
 			req.object = string(k) + "/" + o.ObjectName()
-			if len(probs) > 0 {
+			if !decoded {
 				return nil, nil, invalid(probs)
 			}
 			if _, exists := s.engine.Get(k, o.ObjectName()); exists {
@@ -77,7 +77,8 @@ func (s *Server) handleCreate(k api.Kind) http.HandlerFunc {
 				rs.MemberIDs = topology.AssignMemberIDs(nil, rs.Members)
 				o = rs
 			}
-			if probs := s.validate(o); len(probs) > 0 {
+			// A bad name is one problem among the others: list them all.
+			if probs = append(probs, s.validate(o)...); len(probs) > 0 {
 				return nil, nil, invalid(probs)
 			}
 			o = api.WithVersion(o, 1)
@@ -111,10 +112,13 @@ func (s *Server) handleUpdate(k api.Kind) http.HandlerFunc {
 			if p := checkIfMatch(r, cur); p != nil {
 				return nil, nil, p
 			}
-			o, probs := decodeObject(k, req.body, name)
-			if len(probs) > 0 {
+			o, probs, decoded := decodeObject(k, req.body, name)
+			if !decoded {
 				return nil, nil, invalid(probs)
 			}
+			// The URL names the object being updated; a body naming another
+			// one is reported above and judged as this one below.
+			o = setName(o, name)
 			switch x := o.(type) {
 			case api.BurstToggle:
 				// Omitted engaged keeps the operator's state: Terraform
@@ -127,7 +131,7 @@ func (s *Server) handleUpdate(k api.Kind) http.HandlerFunc {
 				x.MemberIDs = topology.AssignMemberIDs(cur.(api.ReplicaSet).MemberIDs, x.Members)
 				o = x
 			}
-			if probs := s.validate(o); len(probs) > 0 {
+			if probs = append(probs, s.validate(o)...); len(probs) > 0 {
 				return nil, nil, invalid(probs)
 			}
 			if sameObject(cur, o) {
@@ -175,11 +179,9 @@ func (s *Server) handleDelete(k api.Kind) http.HandlerFunc {
 // decodeObject strictly decodes a body of kind k, drops the fields the
 // server computes (a client may send back what it read), fills defaults
 // and checks the name. urlName, when set, must match the body's name.
-func decodeObject(k api.Kind, body []byte, urlName string) (api.Object, api.Problems) {
-	var (
-		o     api.Object
-		probs api.Problems
-	)
+// decoded reports whether the body itself was usable; when it was, the
+// problems are the name's only, to be listed with the object's others.
+func decodeObject(k api.Kind, body []byte, urlName string) (o api.Object, probs api.Problems, decoded bool) {
 	switch k {
 	case api.KindHealthCheck:
 		var x api.HealthCheck
@@ -210,13 +212,14 @@ func decodeObject(k api.Kind, body []byte, urlName string) (api.Object, api.Prob
 		name = urlName
 		o = setName(o, name)
 	}
-	if len(probs) == 0 {
-		if urlName != "" && name != urlName {
-			probs.Add("name", "is %q but the URL names %q: names are immutable; create a new object to rename", name, urlName)
-		}
-		api.CheckName(&probs, "name", name)
+	if len(probs) > 0 {
+		return api.WithVersion(o, 0), probs, false
 	}
-	return api.WithVersion(o, 0), probs
+	if urlName != "" && name != urlName {
+		probs.Add("name", "is %q but the URL names %q: names are immutable; create a new object to rename", name, urlName)
+	}
+	api.CheckName(&probs, "name", name)
+	return api.WithVersion(o, 0), probs, true
 }
 
 func setName(o api.Object, name string) api.Object {

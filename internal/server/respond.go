@@ -100,10 +100,30 @@ func jsonProblem(err error) api.FieldError {
 	return api.FieldError{Severity: api.SeverityError, Detail: "cannot decode the body: " + err.Error()}
 }
 
-// jsonFieldPath turns encoding/json's "targets.dc1.priority" into the
-// provider's notation where it can; map keys are indistinguishable from
-// attribute names there, so the dotted form is kept as is.
-func jsonFieldPath(f string) string { return f }
+// mapAttrs are the attributes whose JSON object keys are user-chosen names.
+var mapAttrs = map[string]bool{"targets": true, "members": true, "headers": true, "tags": true}
+
+// jsonFieldPath turns encoding/json's dotted "targets.dc1.priority" into
+// the provider's notation, `targets["dc1"].priority`, so the error lands on
+// the right attribute.
+func jsonFieldPath(f string) string {
+	if f == "" {
+		return ""
+	}
+	parts := strings.Split(f, ".")
+	var b strings.Builder
+	for i := 0; i < len(parts); i++ {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(parts[i])
+		if mapAttrs[parts[i]] && i+1 < len(parts) {
+			b.WriteString("[" + strconv.Quote(parts[i+1]) + "]")
+			i++
+		}
+	}
+	return b.String()
+}
 
 // parseETag reads an If-Match header: a quoted decimal version, or *.
 // ok is false when the header is absent or "*".

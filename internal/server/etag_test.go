@@ -1,0 +1,163 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+)
+
+// TestETagIfMatch walks optimistic concurrency for every kind: GET sends
+// the version as ETag; a PUT or DELETE carrying a stale If-Match is
+// refused with 412 and changes nothing; an identical PUT changes nothing,
+// not even the version; a PUT of a missing object is 404.
+func TestETagIfMatch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "192.0.2.11:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "192.0.2.21:443"))
+
+	tests := []struct {
+		kind   api.Kind
+		create obj
+		// change makes a real update.
+		change func(obj)
+	}{
+		{api.KindHealthCheck, checkFixture("app", "192.0.2.30:443"), func(o obj) { o["path"] = "/ready" }},
+		{api.KindTrafficPolicy, policyFixture("app", "web-dc1", "web-dc2"), func(o obj) { o["ttl_seconds"] = 20 }},
+		{api.KindReplicaSet, replicaSetFixture("app"), func(o obj) { sub(o, "members", "db-1")["zone"] = "dc1-a" }},
+		{api.KindBurstToggle, toggleFixture("app"), func(o obj) { o["body_engaged"] = "UP" }},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			path := objPath(tc.kind, "app")
+			created := h.create(t, tc.kind, tc.create)
+			if got := created.Header.Get("ETag"); got != `"1"` {
+				t.Errorf("create: ETag %s, want \"1\"", got)
+			}
+			if got := created.Header.Get("Location"); got != path {
+				t.Errorf("create: Location %q, want %q", got, path)
+			}
+			r := h.get(t, tc.kind, "app")
+			if got := r.Header.Get("ETag"); got != `"1"` {
+				t.Errorf("GET: ETag %s, want \"1\"", got)
+			}
+			var v struct{ Version uint64 }
+			r.decode(t, &v)
+			if v.Version != 1 {
+				t.Errorf("GET: version %d, want 1", v.Version)
+			}
+
+			// An identical PUT (the body as created, or as read back with
+			// its computed fields) is a no-op: no new version.
+			for _, body := range []any{tc.create, r.Body} {
+				res := h.do(t, http.MethodPut, path, adminToken, body, "If-Match", `"1"`).want(t, http.StatusOK)
+				if got := res.Header.Get("ETag"); got != `"1"` {
+					t.Errorf("no-op PUT: ETag %s, want \"1\"", got)
+				}
+			}
+			if got := h.get(t, tc.kind, "app").Header.Get("ETag"); got != `"1"` {
+				t.Errorf("after no-op PUTs: ETag %s, want \"1\"", got)
+			}
+
+			changed := edit(t, tc.create, tc.change)
+			res := h.do(t, http.MethodPut, path, adminToken, changed, "If-Match", `"1"`).want(t, http.StatusOK)
+			if got := res.Header.Get("ETag"); got != `"2"` {
+				t.Errorf("PUT: ETag %s, want \"2\"", got)
+			}
+			v2 := h.state(t, tc.kind, "app")
+			if v2.etag != `"2"` {
+				t.Fatalf("after PUT: %+v", v2)
+			}
+			if !json.Valid([]byte(v2.body)) || string(res.Body) != v2.body {
+				t.Errorf("PUT answered %s but GET reads %s", res.Body, v2.body)
+			}
+
+			// Stale writers lose, visibly: reverting to the created body
+			// from version 1 would silently undo version 2.
+			p := h.do(t, http.MethodPut, path, adminToken, tc.create, "If-Match", `"1"`).problem(t, http.StatusPreconditionFailed)
+			if p.Detail == "" {
+				t.Error("412 without a detail")
+			}
+			h.do(t, http.MethodDelete, path, adminToken, nil, "If-Match", `"1"`).problem(t, http.StatusPreconditionFailed)
+			h.wantUnchanged(t, tc.kind, "app", v2)
+
+			// Weak and wildcard forms are understood; garbage is a 400.
+			h.do(t, http.MethodPut, path, adminToken, changed, "If-Match", `W/"2"`).want(t, http.StatusOK)
+			h.do(t, http.MethodPut, path, adminToken, changed, "If-Match", `*`).want(t, http.StatusOK)
+			h.do(t, http.MethodPut, path, adminToken, changed, "If-Match", `"two"`).problem(t, http.StatusBadRequest)
+			h.wantUnchanged(t, tc.kind, "app", v2)
+
+			// A missing object is never created by PUT.
+			missing := objPath(tc.kind, "nope")
+			body := edit(t, tc.create, func(o obj) { o["name"] = "nope" })
+			h.do(t, http.MethodPut, missing, adminToken, body).problem(t, http.StatusNotFound)
+			h.do(t, http.MethodGet, missing, readToken, nil).problem(t, http.StatusNotFound)
+			h.do(t, http.MethodDelete, missing, adminToken, nil).problem(t, http.StatusNotFound)
+
+			h.do(t, http.MethodDelete, path, adminToken, nil, "If-Match", `"2"`).want(t, http.StatusNoContent)
+			h.do(t, http.MethodGet, path, readToken, nil).problem(t, http.StatusNotFound)
+		})
+	}
+}
+
+// TestPatchBurstIfMatch: the operators' PATCH honours If-Match too.
+func TestPatchBurstIfMatch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.create(t, api.KindBurstToggle, toggleFixture("dr"))
+	before := h.state(t, api.KindBurstToggle, "dr")
+
+	h.do(t, http.MethodPatch, "/v1/burst-toggles/dr", operateToken, `{"engaged":true}`, "If-Match", `"7"`).problem(t, http.StatusPreconditionFailed)
+	h.wantUnchanged(t, api.KindBurstToggle, "dr", before)
+
+	res := h.do(t, http.MethodPatch, "/v1/burst-toggles/dr", operateToken, `{"engaged":true}`, "If-Match", `"1"`).want(t, http.StatusOK)
+	if got := res.Header.Get("ETag"); got != `"2"` {
+		t.Errorf("PATCH: ETag %s, want \"2\"", got)
+	}
+	// Engaging an engaged toggle changes nothing.
+	res = h.do(t, http.MethodPatch, "/v1/burst-toggles/dr", operateToken, `{"engaged":true}`).want(t, http.StatusOK)
+	if got := res.Header.Get("ETag"); got != `"2"` {
+		t.Errorf("no-op PATCH: ETag %s, want \"2\"", got)
+	}
+}
+
+// TestIfMatchConcurrentWriters: writers racing from the same version never
+// silently overwrite each other: exactly one wins, the others get 412.
+func TestIfMatchConcurrentWriters(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.create(t, api.KindHealthCheck, checkFixture("web", "192.0.2.10:443"))
+	const writers = 8
+	codes := make(chan int, writers)
+	var wg sync.WaitGroup
+	for i := 0; i < writers; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			body := edit(t, checkFixture("web", "192.0.2.10:443"), func(o obj) { o["path"] = fmt.Sprintf("/w%d", i) })
+			codes <- h.do(t, http.MethodPut, "/v1/health-checks/web", adminToken, body, "If-Match", `"1"`).Status
+		}(i)
+	}
+	wg.Wait()
+	close(codes)
+	won := 0
+	for c := range codes {
+		switch c {
+		case http.StatusOK:
+			won++
+		case http.StatusPreconditionFailed:
+		default:
+			t.Errorf("status %d, want 200 or 412", c)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d writers won, want exactly 1", won)
+	}
+	if got := h.get(t, api.KindHealthCheck, "web").Header.Get("ETag"); got != `"2"` {
+		t.Errorf("ETag %s, want \"2\"", got)
+	}
+}
