@@ -164,6 +164,8 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 			if err != nil {
 				return err
 			}
+			// A throwaway dev data dir goes away with the process.
+			defer os.RemoveAll(d)
 			c.dataDir = d
 		}
 	}
@@ -212,12 +214,19 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		return err
 	}
 	srv := server.New(server.Options{Engine: eng, Store: st, Auth: auth, Logger: log, Gatherer: reg, Registerer: reg, Version: version})
+	// Shutdown waits for in-flight requests, but an event stream
+	// (GET /v1/events?follow=1) only ends when its client leaves: end the
+	// streams when shutdown begins, so one connected `failoverd events
+	// --follow` does not hold SIGTERM up for the whole shutdown budget.
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           endStreamsOnShutdown(srv.Handler(), streams),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(endStreams)
 	if c.tlsCert != "" {
 		tc, err := serverTLS(c)
 		if err != nil {
@@ -251,13 +260,34 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	}
 	shutCtx, done := context.WithTimeout(context.Background(), 15*time.Second)
 	defer done()
+	clean := true
 	if err := hs.Shutdown(shutCtx); err != nil {
 		log.Warn("http shutdown incomplete", "err", err)
+		clean = false
 	}
 	cancel()
 	eng.Close()
-	log.Info("failoverd stopped cleanly")
+	if clean {
+		log.Info("failoverd stopped cleanly")
+	} else {
+		log.Warn("failoverd stopped; some requests were cut off by the shutdown timeout")
+	}
 	return nil
+}
+
+// endStreamsOnShutdown cancels the context of event reads (which may be
+// long-lived streams) when streams is canceled.
+func endStreamsOnShutdown(h http.Handler, streams context.Context) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/v1/events" {
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			stop := context.AfterFunc(streams, cancel)
+			defer stop()
+			r = r.WithContext(ctx)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func loadAuth(c serveConfig, log *slog.Logger, stderr io.Writer) (*server.Auth, error) {

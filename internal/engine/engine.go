@@ -226,6 +226,18 @@ func (e *Engine) load(ctx context.Context) error {
 	for name := range e.policies {
 		e.evaluateLocked(name, now, now, "restored after restart")
 	}
+	// The gauges are otherwise set only when a state changes: export the
+	// restored states now, or a restart blanks them until the next change.
+	for name := range e.checks {
+		if cs, ok := e.checkStates[name]; ok {
+			e.metrics.checkState(name, cs.State)
+		}
+	}
+	for name, rt := range e.runtime {
+		if _, ok := e.policies[name]; ok {
+			e.metrics.decision(name, false, 0, len(rt.Decision.Serving))
+		}
+	}
 	for name := range e.replicaSets {
 		e.refreshReplicaStatusLocked(name, now)
 	}

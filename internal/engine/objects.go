@@ -118,6 +118,9 @@ func (e *Engine) apply(ch *Change, encoded []byte) {
 			name := ch.Name
 			if c, ok := ch.Object.(api.HealthCheck); ok {
 				monitorOp = func() { e.monitor.Upsert(c) }
+				if _, known := e.checkStates[name]; !known {
+					e.metrics.checkState(name, api.StateUnknown) // a series from the start, not the first transition
+				}
 				if !api.Bool(c.Enabled, true) {
 					// A disabled check has no opinion: unknown, which counts
 					// as up, so disabling a check never moves traffic away.

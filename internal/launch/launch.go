@@ -61,7 +61,13 @@ func StartFailoverd(ctx context.Context, o Options) (*Failoverd, error) {
 	}
 	f := &Failoverd{Token: o.Token, DataDir: o.DataDir, cmd: cmd, done: make(chan struct{})}
 	ready := make(chan string, 1)
+	// Wait closes the pipe once the process exits, which may drop its last
+	// lines ("failoverd stopped cleanly") if reading has not finished: read
+	// to EOF first, then Wait.
+	readDone := make(chan struct{})
 	go func() {
+		defer close(readDone)
+		defer io.Copy(io.Discard, stderr) // after a scan error, keep the child from blocking
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
@@ -84,7 +90,7 @@ func StartFailoverd(ctx context.Context, o Options) (*Failoverd, error) {
 			}
 		}
 	}()
-	go func() { cmd.Wait(); close(f.done) }()
+	go func() { <-readDone; cmd.Wait(); close(f.done) }()
 	select {
 	case addr := <-ready:
 		f.URL = "http://" + addr

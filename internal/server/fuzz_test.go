@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -263,11 +262,12 @@ func FuzzBurstPatch(f *testing.F) {
 		default:
 			t.Fatalf("unexpected %d %s", r.Status, r.Body)
 		}
-		code := http.StatusServiceUnavailable
+		code, wantBody := http.StatusServiceUnavailable, tg.BodyReleased
 		if api.Bool(tg.Effective, false) {
-			code = http.StatusOK
+			code, wantBody = http.StatusOK, tg.BodyEngaged
 		}
-		if b := h.do(t, http.MethodGet, "/burst/fz", noToken, nil); b.Status != code || !strings.HasSuffix(string(b.Body), "\n") {
+		// Exactly the configured body: load balancers match the whole of it.
+		if b := h.do(t, http.MethodGet, "/burst/fz", noToken, nil); b.Status != code || string(b.Body) != wantBody {
 			t.Fatalf("/burst/fz answered %d %q for %+v", b.Status, b.Body, tg)
 		}
 	})

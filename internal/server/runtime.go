@@ -157,15 +157,22 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 // snapshot: no auth (LBs cannot send tokens), no lock, no store read.
 func (s *Server) handleBurst(w http.ResponseWriter, r *http.Request) {
 	a, ok := s.engine.Snapshot().Burst[r.PathValue("name")]
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	status := http.StatusServiceUnavailable
 	switch {
 	case !ok:
 		writeRaw(w, http.StatusNotFound, "text/plain; charset=utf-8", []byte("unknown burst toggle"))
+		return
 	case a.Engaged:
-		writeRaw(w, http.StatusOK, "text/plain; charset=utf-8", []byte(a.Body))
-	default:
-		writeRaw(w, http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte(a.Body))
+		status = http.StatusOK
 	}
+	// The body is exactly the configured string, no trailing newline: load
+	// balancers' receive strings often match the whole body.
+	h.Set("Content-Length", strconv.Itoa(len(a.Body)))
+	w.WriteHeader(status)
+	w.Write([]byte(a.Body))
 }
 
 const (

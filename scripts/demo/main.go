@@ -1,8 +1,10 @@
 // Command demo is `make demo`: a failover and a failback, for real, on
 // 127.0.0.1. It starts failoverd --dev and two stand-in site backends,
-// declares a health check per site and an active-passive policy, stops the
-// primary site's backend, prints the decision moving with timestamps,
-// restores it, waits out the failback delay, and cleans up everything.
+// `terraform apply`s a complete example (a health check per site, an
+// active-passive policy, a burst toggle) with the provider built from this
+// tree, stops the primary site's backend, prints the decision moving with
+// timestamps, restores it, waits out the failback delay, then
+// `terraform destroy`s and cleans up everything.
 package main
 
 import (
@@ -30,18 +32,27 @@ func say(format string, args ...any) {
 }
 
 func main() {
-	bin := flag.String("bin", "bin", "directory holding failoverd and standin")
+	bin := flag.String("bin", "bin", "directory holding failoverd, terraform-provider-failover and standin")
+	tf := flag.String("terraform", ".tools/bin/terraform", "Terraform or OpenTofu CLI (make tools builds one)")
+	example := flag.String("example", "examples/quickstart", "the configuration to apply")
 	failback := flag.Int("failback-delay", 5, "failback delay of the demo policy, seconds")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *bin, *failback); err != nil {
+	if err := run(ctx, *bin, *tf, *example, *failback); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, bin string, failbackDelay int) (err error) {
+func run(ctx context.Context, bin, tfBin, example string, failbackDelay int) (err error) {
+	bin, err = filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(tfBin); err != nil {
+		return fmt.Errorf("no Terraform CLI at %s: run `make tools` first (it builds one from the Go module proxy)", tfBin)
+	}
 	dir, err := os.MkdirTemp("", "failover-demo-")
 	if err != nil {
 		return err
@@ -84,47 +95,45 @@ func run(ctx context.Context, bin string, failbackDelay int) (err error) {
 	if err != nil {
 		return err
 	}
-	for _, b := range []*launch.Backend{dc1, cloud} {
-		_, err := client.Create(ctx, c, api.KindHealthCheck, api.HealthCheck{
-			Name: b.Site + "-web", Site: b.Site, Type: api.CheckHTTP, Address: b.Addr, Path: "/",
-			IntervalSeconds: 1, TimeoutSeconds: 0.5, Rise: 2, Fall: 2,
-		})
-		if err != nil {
-			return err
-		}
+	tf, err := newTerraform(tfBin, bin, example, dir, fd.URL, token)
+	if err != nil {
+		return err
 	}
-	say("health checks dc1-web and cloud-web: http every 1s, timeout 0.5s, rise 2, fall 2")
-	ttl, delay := 5, failbackDelay
-	_, err = client.Create(ctx, c, api.KindTrafficPolicy, api.TrafficPolicy{
-		Name: "web", Mode: api.ModeActivePassive, TTLSeconds: &ttl, FailbackDelaySeconds: &delay,
-		WhenAllDown: api.AllDownFailOpen,
-		Targets: map[string]api.PolicyTarget{
-			"dc1":   {Site: "dc1", Addresses: []string{"192.0.2.10"}, HealthChecks: []string{"dc1-web"}, Priority: 1},
-			"cloud": {Site: "cloud", Addresses: []string{"198.51.100.20"}, HealthChecks: []string{"cloud-web"}, Priority: 2},
+	vars := map[string]any{
+		"failback_delay_seconds": failbackDelay,
+		"sites": map[string]any{
+			"dc1":   map[string]any{"health_address": dc1.Addr, "addresses": []string{"192.0.2.10"}, "priority": 1},
+			"cloud": map[string]any{"health_address": cloud.Addr, "addresses": []string{"198.51.100.20"}, "priority": 2},
 		},
-		RTOSeconds: 30,
-	})
+	}
+	say("terraform apply of %s (provider built from this tree, via dev_overrides)", example)
+	if err := tf.run(ctx, vars, "apply", "-auto-approve", "-input=false"); err != nil {
+		return err
+	}
+	defer func() {
+		say("terraform destroy")
+		if derr := tf.run(context.Background(), vars, "destroy", "-auto-approve", "-input=false"); derr != nil && err == nil {
+			err = derr
+		}
+	}()
+	outputs, err := tf.outputs(ctx)
 	if err != nil {
 		return err
 	}
-	pol, err := client.Get[api.TrafficPolicy](ctx, c, api.KindTrafficPolicy, "web")
-	if err != nil {
-		return err
-	}
-	say("traffic policy web (%s): dc1 priority 1, cloud priority 2, failover delay 0s, failback delay %ds; worst-case failover %.1fs ≤ RTO 30s",
-		pol.FQDN, delay, pol.WorstCaseFailoverSeconds)
+	say("applied: fqdn %v, worst-case failover %vs (≤ rto 30s), burst URL %v", outputs["fqdn"], outputs["worst_case_failover_seconds"], outputs["burst_url"])
+	delay := failbackDelay
 
 	// Stream the event log as it happens, like `failoverd events --follow`.
 	evCtx, stopEvents := context.WithCancel(ctx)
 	defer stopEvents()
 	go c.FollowEvents(evCtx, 0, func(ev api.Event) error {
-		if ev.Type != api.EventAudit {
+		if ev.Type != api.EventAudit && ev.Type != api.EventBurst {
 			fmt.Printf("%s            event %-8s %s\n", ev.Time.UTC().Format("15:04:05.000"), ev.Type, ev.Message)
 		}
 		return nil
 	})
 
-	if err := waitHealthy(ctx, c, "dc1-web", "cloud-web"); err != nil {
+	if err := waitHealthy(ctx, c, "web-dc1", "web-cloud"); err != nil {
 		return err
 	}
 	d, err := c.Decision(ctx, "web")

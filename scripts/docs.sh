@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# make docs: regenerate docs/ with tfplugindocs from the provider's schema,
+# examples/ and templates/. The schema comes from `terraform providers
+# schema -json` through dev_overrides on the freshly built provider, so
+# nothing is downloaded. `scripts/docs.sh --check` fails when docs/ is stale.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+tf=${TERRAFORM:-$root/.tools/bin/terraform}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+CGO_ENABLED=0 go build -o "$work/bin/terraform-provider-failover" .
+cat > "$work/cli.tfrc" <<CFG
+provider_installation {
+  dev_overrides {
+    "hatopo/failover" = "$work/bin"
+  }
+  direct {}
+}
+CFG
+mkdir -p "$work/cfg"
+cat > "$work/cfg/main.tf" <<'TF'
+terraform {
+  required_providers {
+    failover = { source = "hatopo/failover" }
+  }
+}
+TF
+(cd "$work/cfg" && TF_CLI_CONFIG_FILE="$work/cli.tfrc" "$tf" providers schema -json 2>/dev/null) > "$work/schema.json"
+grep -q '"registry.terraform.io/hatopo/failover"' "$work/schema.json" || { echo "docs: no provider schema from $tf" >&2; exit 1; }
+
+"$root/.tools/bin/tfplugindocs" generate --provider-name failover --rendered-provider-name failover \
+  --providers-schema "$work/schema.json" >/dev/null
+
+if [ "${1:-}" = "--check" ]; then
+  if [ -n "$(git status --porcelain -- docs)" ]; then
+    echo "docs/ is stale: run 'make docs' and commit the result" >&2
+    git status --porcelain -- docs >&2
+    exit 1
+  fi
+  echo "docs: up to date"
+fi
