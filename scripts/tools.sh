@@ -3,13 +3,17 @@
 # Go module proxy so nothing is downloaded from anywhere else (DESIGN §3).
 # Pinned versions make every machine test the same thing: Terraform 1.5.7
 # (the oldest we support) and OpenTofu 1.8.8 (provider functions).
-# Installed into .tools/bin; skipped when the right version is already there.
+# Built once per machine into a per-user cache (clones and CI runs share
+# it) and linked into .tools/bin.
 set -euo pipefail
+# A TF_CLI_CONFIG_FILE naming a missing file only makes every run warn.
+if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -f "$TF_CLI_CONFIG_FILE" ]; then unset TF_CLI_CONFIG_FILE; fi
 cd "$(dirname "$0")/.."
 TERRAFORM_VERSION=${TERRAFORM_VERSION:-1.5.7}
 OPENTOFU_VERSION=${OPENTOFU_VERSION:-1.8.8}
-bin="$PWD/.tools/bin"
-mkdir -p "$bin"
+cache=${FAILOVER_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/failover-tools}/terraform-$TERRAFORM_VERSION-tofu-$OPENTOFU_VERSION
+bin="$cache/bin"
+mkdir -p "$bin" "$PWD/.tools/bin"
 
 have() { [ -x "$bin/$1" ] && "$bin/$1" version 2>/dev/null | head -1 | grep -q "v$2\$"; }
 
@@ -29,5 +33,7 @@ else
   (cd "$dir" && GOFLAGS="-buildvcs=false" CGO_ENABLED=0 go build \
     -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$bin/tofu" ./cmd/tofu)
 fi
-"$bin/terraform" version | head -1
-"$bin/tofu" version | head -1
+ln -sf "$bin/terraform" "$PWD/.tools/bin/terraform"
+ln -sf "$bin/tofu" "$PWD/.tools/bin/tofu"
+.tools/bin/terraform version | head -1
+.tools/bin/tofu version | head -1
