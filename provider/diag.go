@@ -3,6 +3,7 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -35,9 +36,21 @@ func attrPath(field string) (path.Path, bool) {
 
 // addProblems reports every field problem on its attribute: errors as
 // errors, warnings as warnings. summary is the Title Case headline.
+// Terraform (1.5 to 1.11 at least) and OpenTofu cannot point their source
+// snippet inside a map of nested objects — they show the resource block —
+// so a problem below a top-level attribute also names its path in the
+// summary: `Invalid Replica Set: members["db-3"].priority`.
 func addProblems(diags *diag.Diagnostics, summary string, probs api.Problems) {
 	for _, pr := range probs {
 		p, ok := attrPath(pr.Field)
+		summary := summary
+		if pr.Severity == api.SeverityWarning && strings.HasPrefix(summary, "Invalid ") {
+			// "Invalid Policy" is the wrong headline for advice.
+			summary = strings.TrimPrefix(summary, "Invalid ") + " Warning"
+		}
+		if strings.ContainsAny(pr.Field, ".[") {
+			summary += ": " + pr.Field
+		}
 		detail := pr.Detail
 		if !ok && pr.Field != "" {
 			detail = pr.Field + ": " + detail

@@ -1,13 +1,17 @@
 package provider
 
-// STUB: replaced by the real implementation.
-
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/function"
+
+	"github.com/hatopo/terraform-provider-failover/internal/topology"
 )
 
+var _ function.Function = &majorityFunction{}
+
+// NewMajorityFunction is provider::failover::majority.
 func NewMajorityFunction() function.Function { return &majorityFunction{} }
 
 type majorityFunction struct{}
@@ -15,6 +19,43 @@ type majorityFunction struct{}
 func (f *majorityFunction) Metadata(_ context.Context, _ function.MetadataRequest, resp *function.MetadataResponse) {
 	resp.Name = "majority"
 }
-func (f *majorityFunction) Definition(context.Context, function.DefinitionRequest, *function.DefinitionResponse) {
+
+func (f *majorityFunction) Definition(_ context.Context, _ function.DefinitionRequest, resp *function.DefinitionResponse) {
+	resp.Definition = function.Definition{
+		Summary: "Votes a MongoDB election needs out of a number of voting members",
+		MarkdownDescription: "Returns the strict majority of `voters` voting members, `floor(voters / 2) + 1`: the votes a replica set must still " +
+			"reach to elect (or keep) a primary. MongoDB counts all configured voters, never only the reachable ones, so losing a site that " +
+			"holds `voters - majority + 1` or more votes leaves the survivors read-only. Same rule as `failover_replica_set`'s `majority`. " +
+			fmt.Sprintf("Fails for fewer than 1 or more than %d voters (a replica set has at most %d members, %d of them voting).", topology.MaxMembers, topology.MaxMembers, topology.MaxVotingMembers),
+		Parameters: []function.Parameter{
+			function.Int64Parameter{
+				Name:                "voters",
+				MarkdownDescription: fmt.Sprintf("Number of voting members, 1–%d.", topology.MaxMembers),
+			},
+		},
+		Return: function.Int64Return{},
+	}
 }
-func (f *majorityFunction) Run(context.Context, function.RunRequest, *function.RunResponse) {}
+
+func (f *majorityFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
+	var voters int64
+	resp.Error = function.ConcatFuncErrors(resp.Error, req.Arguments.Get(ctx, &voters))
+	if resp.Error != nil {
+		return
+	}
+	n, err := majorityOf(voters)
+	if err != nil {
+		resp.Error = function.ConcatFuncErrors(resp.Error, function.NewArgumentFuncError(0, err.Error()))
+		return
+	}
+	resp.Error = function.ConcatFuncErrors(resp.Error, resp.Result.Set(ctx, n))
+}
+
+// majorityOf checks the voter count and applies topology.Majority.
+func majorityOf(voters int64) (int64, error) {
+	if voters < 1 || voters > topology.MaxMembers {
+		return 0, fmt.Errorf("voters is %d, but it must be from 1 to %d (a replica set has at most %d members, and MongoDB lets at most %d of them vote): pass the number of members with votes = 1",
+			voters, topology.MaxMembers, topology.MaxMembers, topology.MaxVotingMembers)
+	}
+	return int64(topology.Majority(int(voters))), nil
+}

@@ -50,6 +50,9 @@ func run(ctx context.Context, bin, tfBin, example string, failbackDelay int) (er
 	if err != nil {
 		return err
 	}
+	if tfBin, err = filepath.Abs(tfBin); err != nil {
+		return err
+	}
 	if _, err := os.Stat(tfBin); err != nil {
 		return fmt.Errorf("no Terraform CLI at %s: run `make tools` first (it builds one from the Go module proxy)", tfBin)
 	}

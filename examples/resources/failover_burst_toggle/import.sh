@@ -1,0 +1,2 @@
+# Burst toggles are imported by name.
+terraform import failover_burst_toggle.black_friday black-friday
