@@ -34,7 +34,7 @@ resource "failover_health_check" "test" {
   name    = %q
   site    = "dc1"
   type    = "http"
-  address = "192.0.2.10:80"
+  address = "127.0.0.1:80"
 %s
 }
 `, name, strings.Join(extra, "\n"))
@@ -63,7 +63,7 @@ func TestAccHealthCheckResource_basic(t *testing.T) {
 					hcAttr("name", knownvalue.StringExact(name)),
 					hcAttr("site", knownvalue.StringExact("dc1")),
 					hcAttr("type", knownvalue.StringExact("http")),
-					hcAttr("address", knownvalue.StringExact("192.0.2.10:80")),
+					hcAttr("address", knownvalue.StringExact("127.0.0.1:80")),
 					hcAttr("path", knownvalue.StringExact("/")),
 					hcAttr("method", knownvalue.StringExact("GET")),
 					hcAttr("host_header", knownvalue.Null()),
@@ -129,7 +129,7 @@ resource "failover_health_check" "test" {
   name             = %q
   site             = "dc2"
   type             = "https"
-  address          = "web1.example.org:8443"
+  address          = "localhost:8443"
   path             = "/healthz?deep=1"
   method           = "HEAD"
   host_header      = "www.example.org"
@@ -341,7 +341,7 @@ func TestAccHealthCheckResource_validation(t *testing.T) {
 		{"bad regex", testAccHealthCheckConfig("acc-hc-val", `body_match = { mode = "regex", value = "(" }`), "not a valid regular expression"},
 		{"bad mode", testAccHealthCheckConfig("acc-hc-val", `body_match = { mode = "prefix", value = "ok" }`), `"prefix" is not a match mode`},
 		{"tls on http", testAccHealthCheckConfig("acc-hc-val", `tls = {}`), "applies only to https"},
-		{"address with scheme", strings.Replace(testAccHealthCheckConfig("acc-hc-val"), `"192.0.2.10:80"`, `"http://192.0.2.10/"`, 1), "without a scheme"},
+		{"address with scheme", strings.Replace(testAccHealthCheckConfig("acc-hc-val"), `"127.0.0.1:80"`, `"http://192.0.2.10/"`, 1), "without a scheme"},
 		{"bad quorum", testAccHealthCheckConfig("acc-hc-val", `quorum = "most"`), `"most" is not a quorum`},
 		{"path on tcp", strings.Replace(testAccHealthCheckConfig("acc-hc-val", `path = "/x"`), `"http"`, `"tcp"`, 1), "applies only to http"},
 	}
@@ -381,7 +381,7 @@ resource "terraform_data" "interval" {
 // The model ⇄ API mapping keeps the user's null-vs-empty choices.
 func TestHealthCheckFromAPI_keepsPriorRepresentation(t *testing.T) {
 	ctx := context.Background()
-	c := api.HealthCheck{Name: "web", Site: "dc1", Type: "http", Address: "192.0.2.10:80"}
+	c := api.HealthCheck{Name: "web", Site: "dc1", Type: "http", Address: "127.0.0.1:80"}
 	c.Normalize()
 
 	fromNull, diags := healthCheckFromAPI(ctx, healthCheckResourceModel{
@@ -434,7 +434,7 @@ func TestHealthCheckResource_modifyPlanRecordsTiming(t *testing.T) {
 			r.Schema(ctx, fwresource.SchemaRequest{}, &sresp)
 			m := healthCheckResourceModel{
 				ID: types.StringUnknown(), Name: types.StringValue("web"), Site: types.StringValue("dc1"),
-				Type: types.StringValue("http"), Address: types.StringValue("192.0.2.10:80"),
+				Type: types.StringValue("http"), Address: types.StringValue("127.0.0.1:80"),
 				Path: types.StringValue("/"), Method: types.StringValue("GET"), HostHeader: types.StringNull(),
 				Headers: types.MapNull(types.StringType), ExpectedStatus: types.ListNull(types.StringType),
 				BodyMatch: types.ObjectNull(healthCheckBodyMatchAttrTypes), TLS: types.ObjectNull(healthCheckTLSAttrTypes),

@@ -51,14 +51,14 @@ resource "failover_health_check" "dc1" {
   name    = "%[1]s-dc1"
   site    = "dc1"
   type    = "tcp"
-  address = "192.0.2.10:443"
+  address = "127.0.0.1:443"
 }
 
 resource "failover_health_check" "dc2" {
   name             = "%[1]s-dc2"
   site             = "dc2"
   type             = "tcp"
-  address          = "198.51.100.10:443"
+  address          = "127.0.0.1:443"
   interval_seconds = 5
   timeout_seconds  = 1
 }

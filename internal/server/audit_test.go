@@ -17,13 +17,13 @@ import (
 func TestAuditEveryMutation(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "192.0.2.11:443"))
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "192.0.2.21:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "127.0.0.1:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "127.0.0.1:443"))
 	h.create(t, api.KindTrafficPolicy, policyFixture("web", "web-dc1", "web-dc2"))
 	h.create(t, api.KindBurstToggle, toggleFixture("dr"))
 	h.create(t, api.KindBurstToggle, toggleFixture("spare"))
 	expires := time.Now().Add(30 * time.Minute).UTC().Format(time.RFC3339)
-	web := checkFixture("web", "192.0.2.10:443")
+	web := checkFixture("web", "127.0.0.1:443")
 
 	tests := []struct {
 		name          string
@@ -41,7 +41,7 @@ func TestAuditEveryMutation(t *testing.T) {
 		{"invalid create", adminToken, "POST", "/v1/health-checks", checkFixture("bad", "nowhere"), nil, 400, adminName, "create", "health-checks/bad"},
 		{"duplicate create", adminToken, "POST", "/v1/health-checks", web, nil, 409, adminName, "create", "health-checks/web"},
 		{"stale update", adminToken, "PUT", "/v1/health-checks/web", web, []string{"If-Match", `"1"`}, 412, adminName, "update", "health-checks/web"},
-		{"update of a missing object", adminToken, "PUT", "/v1/health-checks/nope", checkFixture("nope", "192.0.2.1:80"), nil, 404, adminName, "update", "health-checks/nope"},
+		{"update of a missing object", adminToken, "PUT", "/v1/health-checks/nope", checkFixture("nope", "127.0.0.1:80"), nil, 404, adminName, "update", "health-checks/nope"},
 		{"oversized body", adminToken, "POST", "/v1/health-checks", strings.Repeat(" ", DefaultMaxBodyBytes+1), nil, 413, adminName, "create", "health-checks"},
 		{"delete of a referenced check", adminToken, "DELETE", "/v1/health-checks/web-dc1", nil, nil, 409, adminName, "delete", "health-checks/web-dc1"},
 		{"delete", adminToken, "DELETE", "/v1/burst-toggles/spare", nil, nil, 204, adminName, "delete", "burst-toggles/spare"},
@@ -52,7 +52,7 @@ func TestAuditEveryMutation(t *testing.T) {
 		{"override set", operateToken, "PUT", "/v1/traffic-policies/web/override", obj{"target": "secondary", "expires_at": expires}, nil, 200, operateName, "override set", "traffic-policies/web"},
 		{"invalid override", operateToken, "PUT", "/v1/traffic-policies/web/override", obj{"target": "dc9", "expires_at": expires}, nil, 400, operateName, "override set", "traffic-policies/web"},
 		{"override clear", operateToken, "DELETE", "/v1/traffic-policies/web/override", nil, nil, 200, operateName, "override clear", "traffic-policies/web"},
-		{"read token creates", readToken, "POST", "/v1/health-checks", checkFixture("web-2", "192.0.2.2:80"), nil, 403, readName, "create", "health-checks"},
+		{"read token creates", readToken, "POST", "/v1/health-checks", checkFixture("web-2", "127.0.0.1:80"), nil, 403, readName, "create", "health-checks"},
 		{"read token engages", readToken, "PATCH", "/v1/burst-toggles/dr", `{"engaged":true}`, nil, 403, readName, "patch", "burst-toggles/dr"},
 		{"read token overrides", readToken, "PUT", "/v1/traffic-policies/web/override", obj{"target": "secondary", "expires_at": expires}, nil, 403, readName, "override set", "traffic-policies/web"},
 		{"read token clears an override", readToken, "DELETE", "/v1/traffic-policies/web/override", nil, nil, 403, readName, "override clear", "traffic-policies/web"},

@@ -17,8 +17,8 @@ import (
 func TestETagIfMatch(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "192.0.2.11:443"))
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "192.0.2.21:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "127.0.0.1:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "127.0.0.1:443"))
 
 	tests := []struct {
 		kind   api.Kind
@@ -26,7 +26,7 @@ func TestETagIfMatch(t *testing.T) {
 		// change makes a real update.
 		change func(obj)
 	}{
-		{api.KindHealthCheck, checkFixture("app", "192.0.2.30:443"), func(o obj) { o["path"] = "/ready" }},
+		{api.KindHealthCheck, checkFixture("app", "127.0.0.1:443"), func(o obj) { o["path"] = "/ready" }},
 		{api.KindTrafficPolicy, policyFixture("app", "web-dc1", "web-dc2"), func(o obj) { o["ttl_seconds"] = 20 }},
 		{api.KindReplicaSet, replicaSetFixture("app"), func(o obj) { sub(o, "members", "db-1")["zone"] = "dc1-a" }},
 		{api.KindBurstToggle, toggleFixture("app"), func(o obj) { o["body_engaged"] = "UP" }},
@@ -130,7 +130,7 @@ func TestPatchBurstIfMatch(t *testing.T) {
 func TestIfMatchConcurrentWriters(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.create(t, api.KindHealthCheck, checkFixture("web", "192.0.2.10:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web", "127.0.0.1:443"))
 	const writers = 8
 	codes := make(chan int, writers)
 	var wg sync.WaitGroup
@@ -138,7 +138,7 @@ func TestIfMatchConcurrentWriters(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			body := edit(t, checkFixture("web", "192.0.2.10:443"), func(o obj) { o["path"] = fmt.Sprintf("/w%d", i) })
+			body := edit(t, checkFixture("web", "127.0.0.1:443"), func(o obj) { o["path"] = fmt.Sprintf("/w%d", i) })
 			codes <- h.do(t, http.MethodPut, "/v1/health-checks/web", adminToken, body, "If-Match", `"1"`).Status
 		}(i)
 	}

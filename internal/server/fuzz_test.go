@@ -15,8 +15,8 @@ import (
 // object of each kind named "fz" for PUT, PATCH and override inputs.
 func fuzzWorld(f *testing.F) *harness {
 	h := newHarness(f)
-	h.create(f, api.KindHealthCheck, checkFixture("fz", "192.0.2.40:80"))
-	h.create(f, api.KindHealthCheck, checkFixture("fz-2", "192.0.2.41:80"))
+	h.create(f, api.KindHealthCheck, checkFixture("fz", "127.0.0.1:80"))
+	h.create(f, api.KindHealthCheck, checkFixture("fz-2", "127.0.0.1:80"))
 	h.create(f, api.KindTrafficPolicy, policyFixture("fz", "fz", "fz-2"))
 	h.create(f, api.KindReplicaSet, replicaSetFixture("fz"))
 	h.create(f, api.KindBurstToggle, toggleFixture("fz"))
@@ -82,7 +82,7 @@ func FuzzDecodeObject(f *testing.F) {
 		kind api.Kind
 		body obj
 	}{
-		{api.KindHealthCheck, edit(f, checkFixture("fz-new", "192.0.2.40:80"), func(o obj) {
+		{api.KindHealthCheck, edit(f, checkFixture("fz-new", "127.0.0.1:80"), func(o obj) {
 			o["type"], o["interval_seconds"], o["timeout_seconds"] = "https", 1.5, 1.5
 			o["tls"] = obj{"server_name": "www.example.org", "insecure_skip_verify": true}
 			o["body_match"] = obj{"mode": "regex", "value": "^ok$"}

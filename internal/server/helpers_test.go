@@ -339,7 +339,7 @@ func fastCheck(name, address string) obj {
 func baseFixture(k api.Kind, name string) obj {
 	switch k {
 	case api.KindHealthCheck:
-		return checkFixture(name, "192.0.2.12:443")
+		return checkFixture(name, "127.0.0.1:443")
 	case api.KindTrafficPolicy:
 		return policyFixture(name, "web-dc1", "web-dc2")
 	case api.KindReplicaSet:

@@ -17,7 +17,7 @@ import (
 func TestIdempotentCreate(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	body := checkFixture("web", "192.0.2.10:443")
+	body := checkFixture("web", "127.0.0.1:443")
 	const key = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"
 
 	first := h.do(t, http.MethodPost, "/v1/health-checks", adminToken, body, "Idempotency-Key", key).want(t, http.StatusCreated)
@@ -144,7 +144,7 @@ func TestIdempotencyFailuresNotRecorded(t *testing.T) {
 func TestIdempotentNoOp(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	body := checkFixture("web", "192.0.2.10:443")
+	body := checkFixture("web", "127.0.0.1:443")
 	h.create(t, api.KindHealthCheck, body)
 	const key = "terraform-apply-42"
 

@@ -15,9 +15,9 @@ import (
 func TestDeleteReferenced(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "192.0.2.11:443"))
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "192.0.2.21:443"))
-	h.create(t, api.KindHealthCheck, checkFixture("db-1", "192.0.2.51:27017"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "127.0.0.1:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "127.0.0.1:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("db-1", "127.0.0.1:27017"))
 	h.create(t, api.KindBurstToggle, toggleFixture("dr-burst"))
 
 	rs := edit(t, replicaSetFixture("orders"), func(o obj) {
@@ -92,9 +92,9 @@ func TestDeleteReferenced(t *testing.T) {
 func TestUpdateKeepsReferences(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	fast := edit(t, checkFixture("web-dc1", "192.0.2.11:443"), func(o obj) { o["interval_seconds"], o["timeout_seconds"], o["fall"] = 1, 0.5, 2 })
+	fast := edit(t, checkFixture("web-dc1", "127.0.0.1:443"), func(o obj) { o["interval_seconds"], o["timeout_seconds"], o["fall"] = 1, 0.5, 2 })
 	h.create(t, api.KindHealthCheck, fast)
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "192.0.2.21:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "127.0.0.1:443"))
 	pol := edit(t, policyFixture("web", "web-dc1", "web-dc1"), func(o obj) { o["ttl_seconds"], o["rto_seconds"] = 5, 10 })
 	h.create(t, api.KindTrafficPolicy, pol) // 2 × 1 + 0.5 + 0 + 5 = 7.5 s ≤ 10 s
 

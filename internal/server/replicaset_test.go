@@ -169,8 +169,8 @@ func TestReplicaSetAnalysis(t *testing.T) {
 // when traffic prefers a site other than the database primary's.
 func TestPolicyReplicaSetAlignment(t *testing.T) {
 	h := newHarness(t)
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "192.0.2.11:443"))
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "192.0.2.12:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "127.0.0.1:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "127.0.0.1:443"))
 	h.create(t, api.KindReplicaSet, replicaSetFixture("db")) // primary prefers dc1
 	aligned := policyFixture("aligned", "web-dc1", "web-dc2")
 	aligned["replica_set"] = "db"

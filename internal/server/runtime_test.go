@@ -67,8 +67,8 @@ func TestHealthStatus(t *testing.T) {
 func TestDecisionShape(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "192.0.2.11:443"))
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "192.0.2.21:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "127.0.0.1:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "127.0.0.1:443"))
 	h.create(t, api.KindTrafficPolicy, policyFixture("web", "web-dc1", "web-dc2"))
 	h.create(t, api.KindTrafficPolicy, edit(t, policyFixture("api", "web-dc1", "web-dc2"), func(o obj) {
 		o["mode"] = "active-active"
@@ -111,8 +111,8 @@ func TestDecisionShape(t *testing.T) {
 func TestOverride(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "192.0.2.11:443"))
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "192.0.2.21:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "127.0.0.1:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "127.0.0.1:443"))
 	h.create(t, api.KindTrafficPolicy, policyFixture("web", "web-dc1", "web-dc2"))
 	const path = "/v1/traffic-policies/web/override"
 	at := func(d time.Duration) string { return time.Now().Add(d).UTC().Format(time.RFC3339Nano) }
@@ -368,8 +368,8 @@ func TestStatus(t *testing.T) {
 		t.Errorf("empty status %+v: want site, version, start and empty (not null) lists", st)
 	}
 
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "192.0.2.11:443"))
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "192.0.2.21:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "127.0.0.1:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "127.0.0.1:443"))
 	h.create(t, api.KindTrafficPolicy, policyFixture("web", "web-dc1", "web-dc2"))
 	h.create(t, api.KindBurstToggle, toggleFixture("dr"))
 	h.do(t, http.MethodGet, "/v1/status", readToken, nil).want(t, http.StatusOK).decode(t, &st)
@@ -433,8 +433,8 @@ func TestEventsPaging(t *testing.T) {
 func TestEventsFollow(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "192.0.2.11:443"))
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "192.0.2.21:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "127.0.0.1:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "127.0.0.1:443"))
 	h.create(t, api.KindTrafficPolicy, policyFixture("web", "web-dc1", "web-dc2"))
 	// The first decision's event is written in the background: start
 	// following after it.

@@ -16,10 +16,10 @@ import (
 func validationWorld(t *testing.T) *harness {
 	t.Helper()
 	h := newHarness(t)
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "192.0.2.11:443"))
-	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "192.0.2.21:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc1", "127.0.0.1:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("web-dc2", "127.0.0.1:443"))
 	h.create(t, api.KindBurstToggle, toggleFixture("dr-burst"))
-	h.create(t, api.KindHealthCheck, checkFixture("base", "192.0.2.12:443"))
+	h.create(t, api.KindHealthCheck, checkFixture("base", "127.0.0.1:443"))
 	h.create(t, api.KindTrafficPolicy, policyFixture("base", "web-dc1", "web-dc2"))
 	h.create(t, api.KindReplicaSet, replicaSetFixture("base"))
 	h.create(t, api.KindBurstToggle, toggleFixture("base"))
@@ -75,7 +75,7 @@ func TestValidationListsEveryProblem(t *testing.T) {
 			fields: []string{"rise", "fall"}},
 		{name: "check: five problems at once", kind: api.KindHealthCheck,
 			edit: func(o obj) {
-				o["address"] = "192.0.2.12:70000"
+				o["address"] = "127.0.0.1:70000"
 				o["interval_seconds"], o["timeout_seconds"] = 0.5, 0.2
 				o["expected_status"] = []any{"abc"}
 				o["body_match"] = obj{"mode": "regex", "value": "["}
@@ -235,12 +235,12 @@ func TestDecodingRejects(t *testing.T) {
 		field  string
 		detail string
 	}{
-		{"check: unknown field", api.KindHealthCheck, `{"name":"candidate","site":"dc1","type":"http","address":"192.0.2.1:80","colour":"blue"}`, "colour", "unknown field"},
+		{"check: unknown field", api.KindHealthCheck, `{"name":"candidate","site":"dc1","type":"http","address":"127.0.0.1:80","colour":"blue"}`, "colour", "unknown field"},
 		{"policy: unknown field", api.KindTrafficPolicy, strings.Replace(valid(api.KindTrafficPolicy), `"mode"`, `"failover_mode":1,"mode"`, 1), "failover_mode", "unknown field"},
 		{"replica set: unknown field", api.KindReplicaSet, strings.Replace(valid(api.KindReplicaSet), `"members"`, `"members_count":3,"members"`, 1), "members_count", "unknown field"},
 		{"toggle: unknown field", api.KindBurstToggle, `{"name":"candidate","site":"dc2","enagaged":true}`, "enagaged", "unknown field"},
 		{"toggle: computed field from another kind", api.KindBurstToggle, `{"name":"candidate","site":"dc2","fqdn":"x.example.org"}`, "fqdn", "unknown field"},
-		{"check: wrong type", api.KindHealthCheck, `{"name":"candidate","site":"dc1","type":"http","address":"192.0.2.1:80","interval_seconds":"10"}`, "interval_seconds", "expected"},
+		{"check: wrong type", api.KindHealthCheck, `{"name":"candidate","site":"dc1","type":"http","address":"127.0.0.1:80","interval_seconds":"10"}`, "interval_seconds", "expected"},
 		{"toggle: bad time", api.KindBurstToggle, `{"name":"candidate","site":"dc2","expires_at":"tomorrow"}`, "", ""},
 		{"check: trailing object", api.KindHealthCheck, valid(api.KindHealthCheck) + `{"name":"other"}`, "", "unexpected data"},
 		{"check: trailing garbage", api.KindHealthCheck, valid(api.KindHealthCheck) + ` x`, "", "unexpected data"},
@@ -276,7 +276,7 @@ func TestDecodingRejects(t *testing.T) {
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	obj := mustJSON(t, checkFixture("big", "192.0.2.1:80"))
+	obj := mustJSON(t, checkFixture("big", "127.0.0.1:80"))
 	exact := append(obj, bytes.Repeat([]byte(" "), DefaultMaxBodyBytes-len(obj))...)
 	over := append(bytes.Clone(exact), ' ')
 
@@ -287,7 +287,7 @@ func TestBodyLimit(t *testing.T) {
 	h.do(t, http.MethodGet, "/v1/health-checks/big", readToken, nil).problem(t, http.StatusNotFound)
 
 	// The same limit guards updates, patches and overrides.
-	h.create(t, api.KindHealthCheck, checkFixture("web", "192.0.2.1:80"))
+	h.create(t, api.KindHealthCheck, checkFixture("web", "127.0.0.1:80"))
 	h.create(t, api.KindBurstToggle, toggleFixture("dr"))
 	before := h.state(t, api.KindHealthCheck, "web")
 	huge := bytes.Repeat([]byte(" "), DefaultMaxBodyBytes+1)
@@ -304,19 +304,19 @@ func TestBodyLimit(t *testing.T) {
 func TestPutName(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.create(t, api.KindHealthCheck, checkFixture("web", "192.0.2.1:80"))
+	h.create(t, api.KindHealthCheck, checkFixture("web", "127.0.0.1:80"))
 	before := h.state(t, api.KindHealthCheck, "web")
 
-	p := h.do(t, http.MethodPut, "/v1/health-checks/web", adminToken, checkFixture("web-2", "192.0.2.1:80")).problem(t, http.StatusBadRequest)
+	p := h.do(t, http.MethodPut, "/v1/health-checks/web", adminToken, checkFixture("web-2", "127.0.0.1:80")).problem(t, http.StatusBadRequest)
 	wantDetail(t, p, "name", `"web-2"`, `"web"`)
 	h.wantUnchanged(t, api.KindHealthCheck, "web", before)
 	h.do(t, http.MethodGet, "/v1/health-checks/web-2", readToken, nil).problem(t, http.StatusNotFound)
 
-	body := checkFixture("", "192.0.2.2:80")
+	body := checkFixture("", "127.0.0.1:81")
 	delete(body, "name")
 	var got api.HealthCheck
 	h.do(t, http.MethodPut, "/v1/health-checks/web", adminToken, body).want(t, http.StatusOK).decode(t, &got)
-	if got.Name != "web" || got.Address != "192.0.2.2:80" || got.Version != 2 {
+	if got.Name != "web" || got.Address != "127.0.0.1:81" || got.Version != 2 {
 		t.Errorf("PUT without name: got %+v", got)
 	}
 }
