@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -132,6 +133,13 @@ func TestServeRefusesUnsafeStart(t *testing.T) {
 	empty := write("empty.tokens", "# nobody yet\n")
 	data := filepath.Join(dir, "data")
 	local := []string{"--http-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0"}
+	// A UDP port someone else holds: the DNS listener cannot have it.
+	held, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	busy := held.LocalAddr().String()
 
 	for _, tc := range []struct {
 		name string
@@ -147,6 +155,8 @@ func TestServeRefusesUnsafeStart(t *testing.T) {
 		{"bad scope", append([]string{"--data-dir", data, "--token-file", badScope}, local...), []string{badScope + ":2:", `"root"`}},
 		{"missing token file", append([]string{"--data-dir", data, "--token-file", filepath.Join(dir, "nope")}, local...), []string{"token file", "nope"}},
 		{"no auth and tokens", append([]string{"--data-dir", data, "--insecure-no-auth", "--token-file", empty}, local...), []string{"--insecure-no-auth", "--token-file"}},
+		{"dns port taken", []string{"--dev", "--http-addr", "127.0.0.1:0", "--dns-addr", busy}, []string{"--dns-addr", busy, "address already in use"}},
+		{"bad dns zone", []string{"--dev", "--http-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--dns-zone", "bad zone"}, []string{"--dns-zone", `"bad zone"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runBin(t, nil, append([]string{"serve"}, tc.args...)...)

@@ -40,6 +40,11 @@ func TestFailoverAndFailback(t *testing.T) {
 	if d := a.decision(t, "web"); servingTarget(d) != "dc1" {
 		t.Fatalf("with both sites healthy web serves %s, want dc1 (%s)", servingTarget(d), d.Reason)
 	}
+	// The process's DNS answers the decision (DESIGN §4.3), with its TTL.
+	const fqdn = "web.failover.internal."
+	if got, ttl := dnsA(t, f.DNSAddr, fqdn); got != "192.0.2.10" || ttl != 5 {
+		t.Fatalf("DNS %s A: %q TTL %d, want 192.0.2.10 TTL 5", fqdn, got, ttl)
+	}
 	before := a.lastSeq(t)
 
 	// Failover.
@@ -59,6 +64,10 @@ func TestFailoverAndFailback(t *testing.T) {
 	if over.ObservedAt.Before(killed) {
 		t.Errorf("failover decision observed_at %s is before the backend was killed at %s", over.ObservedAt, killed)
 	}
+	// The DNS answer moves with the decision: it is read from the
+	// snapshot the decision published, so at once.
+	moved := waitDNSA(t, f.DNSAddr, fqdn, "198.51.100.20", 2*time.Second)
+	t.Logf("failover: DNS answer moved %.3fs after the kill (%.3fs after the decision)", moved.Sub(killed).Seconds(), moved.Sub(over.Since).Seconds())
 
 	// Failback.
 	if err := dc1.Restart(); err != nil {
@@ -66,6 +75,7 @@ func TestFailoverAndFailback(t *testing.T) {
 	}
 	restarted := time.Now()
 	back := waitServing(t, a, 20*time.Second, "web", "dc1")
+	waitDNSA(t, f.DNSAddr, fqdn, "192.0.2.10", 2*time.Second)
 	hs := a.healthStatus(t, "dc1-web")
 	if hs.State != api.StateHealthy {
 		t.Fatalf("web failed back to dc1 while dc1-web is %s", hs.State)

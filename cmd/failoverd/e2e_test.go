@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/launch"
 )
@@ -314,4 +316,49 @@ func decisionEvents(evs []api.Event, policy string) []api.Decision {
 		}
 	}
 	return out
+}
+
+// dnsA asks failoverd's DNS at addr for name's A records over UDP: the
+// addresses (comma-separated) or the rcode when not NOERROR, and the TTL.
+func dnsA(t *testing.T, addr, name string) (string, uint32) {
+	t.Helper()
+	if addr == "" {
+		t.Fatal("failoverd did not log its DNS address (\"failoverd ready\" field dns)")
+	}
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeA)
+	c := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
+	r, _, err := c.Exchange(m, addr)
+	if err != nil {
+		t.Fatalf("DNS %s A at %s: %v", name, addr, err)
+	}
+	if r.Rcode != dns.RcodeSuccess {
+		return dns.RcodeToString[r.Rcode], 0
+	}
+	var out []string
+	var ttl uint32
+	for _, rr := range r.Answer {
+		if a, ok := rr.(*dns.A); ok {
+			out = append(out, a.A.String())
+			ttl = a.Hdr.Ttl
+		}
+	}
+	return strings.Join(out, ","), ttl
+}
+
+// waitDNSA polls the DNS answer every 5 ms until it is want and returns
+// when it saw it.
+func waitDNSA(t *testing.T, addr, name, want string, within time.Duration) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		got, _ := dnsA(t, addr, name)
+		if got == want {
+			return time.Now()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("DNS %s A answers %q after %s, want %q", name, got, within, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

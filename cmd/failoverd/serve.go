@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/dnsserver"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
 	"github.com/hatopo/terraform-provider-failover/internal/server"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
@@ -48,7 +50,7 @@ type serveConfig struct {
 func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.configFile, "config", "", "JSON file of flag values, e.g. {\"http-addr\": \"0.0.0.0:8080\"}; command-line flags win")
 	fs.StringVar(&c.httpAddr, "http-addr", "127.0.0.1:8080", "API, /burst and /metrics listen address (port 0 picks a free port)")
-	fs.StringVar(&c.dnsAddr, "dns-addr", "127.0.0.1:8053", "DNS listen address (UDP and TCP)")
+	fs.StringVar(&c.dnsAddr, "dns-addr", "127.0.0.1:8053", "DNS listen address, UDP and TCP on the same port (port 0 picks a free port)")
 	fs.StringVar(&c.dnsZone, "dns-zone", "failover.internal.", "DNS zone policies answer in: <policy>.<zone>")
 	fs.StringVar(&c.dataDir, "data-dir", "", "directory of the embedded store (with --dev: a new temporary directory)")
 	fs.StringVar(&c.site, "site", "local", "name of the site this failoverd probes from")
@@ -153,6 +155,11 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	if !api.ValidName(c.site) {
 		return fmt.Errorf("--site %q: use lower-case letters, digits and '-'", c.site)
 	}
+	zone, err := dnsserver.CanonicalZone(c.dnsZone)
+	if err != nil {
+		return fmt.Errorf("--dns-zone: %w", err)
+	}
+	c.dnsZone = zone
 	if c.dev {
 		for _, a := range []string{c.httpAddr, c.dnsAddr} {
 			if !isLoopback(a) {
@@ -213,6 +220,12 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		ln.Close()
 		return err
 	}
+	dnsSrv, err := listenDNS(c, eng, log, reg)
+	if err != nil {
+		ln.Close()
+		eng.Close()
+		return err
+	}
 	srv := server.New(server.Options{Engine: eng, Store: st, Auth: auth, Logger: log, Gatherer: reg, Registerer: reg, Version: version})
 	// Shutdown waits for in-flight requests, but an event stream
 	// (GET /v1/events?follow=1) only ends when its client leaves: end the
@@ -231,6 +244,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		tc, err := serverTLS(c)
 		if err != nil {
 			ln.Close()
+			dnsSrv.Shutdown(context.Background())
 			eng.Close()
 			return err
 		}
@@ -248,21 +262,35 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 			errc <- hs.Serve(ln)
 		}
 	}()
-	log.Info("failoverd ready", "http", ln.Addr().String(), "url", base, "site", c.site, "data_dir", c.dataDir,
+	// The DNS server stops only through Shutdown below: its context is not
+	// runCtx, which ends before it.
+	dnsErrc := make(chan error, 1)
+	go func() { dnsErrc <- dnsSrv.Serve(context.Background()) }()
+	log.Info("dns ready", "addr", dnsSrv.Addr(), "zone", c.dnsZone)
+	log.Info("failoverd ready", "http", ln.Addr().String(), "url", base, "dns", dnsSrv.Addr(), "site", c.site, "data_dir", c.dataDir,
 		"store", c.storeKind, "zone", c.dnsZone, "version", version)
 
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down: finishing in-flight requests")
 	case err := <-errc:
+		dnsSrv.Shutdown(context.Background())
 		eng.Close()
 		return fmt.Errorf("http server: %w", err)
+	case err := <-dnsErrc:
+		hs.Close()
+		eng.Close()
+		return fmt.Errorf("dns server: %w", err)
 	}
 	shutCtx, done := context.WithTimeout(context.Background(), 15*time.Second)
 	defer done()
 	clean := true
 	if err := hs.Shutdown(shutCtx); err != nil {
 		log.Warn("http shutdown incomplete", "err", err)
+		clean = false
+	}
+	if err := dnsSrv.Shutdown(shutCtx); err != nil {
+		log.Warn("dns shutdown incomplete", "err", err)
 		clean = false
 	}
 	cancel()
@@ -273,6 +301,24 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		log.Warn("failoverd stopped; some requests were cut off by the shutdown timeout")
 	}
 	return nil
+}
+
+// listenDNS binds --dns-addr on UDP and TCP for the zone's DNS server,
+// which answers from the engine's current snapshot.
+func listenDNS(c serveConfig, eng *engine.Engine, log *slog.Logger, reg prometheus.Registerer) (*dnsserver.Server, error) {
+	var nsAddrs []netip.Addr
+	if ap, err := netip.ParseAddrPort(c.dnsAddr); err == nil && !ap.Addr().IsUnspecified() {
+		// The zone's name server (ns.dns.<zone>) answers this address.
+		nsAddrs = []netip.Addr{ap.Addr().Unmap()}
+	}
+	srv, err := dnsserver.New(dnsserver.Options{Zone: c.dnsZone, Snapshot: eng.Snapshot, Logger: log, Registerer: reg, NSAddrs: nsAddrs})
+	if err != nil {
+		return nil, fmt.Errorf("--dns-zone: %w", err)
+	}
+	if err := srv.Listen(c.dnsAddr); err != nil {
+		return nil, fmt.Errorf("listen on --dns-addr %s: %w", c.dnsAddr, err)
+	}
+	return srv, nil
 }
 
 // endStreamsOnShutdown cancels the context of event reads (which may be

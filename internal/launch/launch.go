@@ -21,6 +21,7 @@ import (
 // Failoverd is a running failoverd child process.
 type Failoverd struct {
 	URL     string // http://127.0.0.1:PORT
+	DNSAddr string // 127.0.0.1:PORT, UDP and TCP
 	Token   string
 	DataDir string
 	cmd     *exec.Cmd
@@ -60,7 +61,8 @@ func StartFailoverd(ctx context.Context, o Options) (*Failoverd, error) {
 		return nil, fmt.Errorf("start %s: %w", o.Bin, err)
 	}
 	f := &Failoverd{Token: o.Token, DataDir: o.DataDir, cmd: cmd, done: make(chan struct{})}
-	ready := make(chan string, 1)
+	type readyLine struct{ http, dns string }
+	ready := make(chan readyLine, 1)
 	// Wait closes the pipe once the process exits, which may drop its last
 	// lines ("failoverd stopped cleanly") if reading has not finished: read
 	// to EOF first, then Wait.
@@ -81,10 +83,11 @@ func StartFailoverd(ctx context.Context, o Options) (*Failoverd, error) {
 			var rec struct {
 				Msg  string `json:"msg"`
 				HTTP string `json:"http"`
+				DNS  string `json:"dns"`
 			}
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "failoverd ready" {
 				select {
-				case ready <- rec.HTTP:
+				case ready <- readyLine{rec.HTTP, rec.DNS}:
 				default:
 				}
 			}
@@ -92,8 +95,9 @@ func StartFailoverd(ctx context.Context, o Options) (*Failoverd, error) {
 	}()
 	go func() { <-readDone; cmd.Wait(); close(f.done) }()
 	select {
-	case addr := <-ready:
-		f.URL = "http://" + addr
+	case r := <-ready:
+		f.URL = "http://" + r.http
+		f.DNSAddr = r.dns
 		return f, nil
 	case <-f.done:
 		return nil, fmt.Errorf("failoverd exited before it was ready:\n%s", f.Logs())

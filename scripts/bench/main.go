@@ -33,11 +33,16 @@ type env struct {
 
 func main() {
 	bin := flag.String("bin", "bin", "directory holding failoverd and standin")
-	only := flag.String("only", "", "comma-separated benchmarks to run (P1,P2,P5,P6); default all")
+	only := flag.String("only", "", "comma-separated benchmarks to run (P1,P2,P3,P4,P5,P6); default all")
 	p1Runs := flag.Int("p1-runs", 20, "P1: failovers to measure")
 	p1Fall := flag.Int("p1-fall", 2, "P1: fall of the measured check (interval 1s)")
 	p2Counts := flag.String("p2-checks", "1000,3000,5000", "P2: check counts to sustain")
 	p2Window := flag.Duration("p2-window", 10*time.Second, "P2: measurement window per count")
+	tfBin := flag.String("terraform", ".tools/bin/terraform", "P4: the Terraform CLI")
+	p4Count := flag.Int("p4-checks", 1000, "P4: resources per apply")
+	p3Policies := flag.Int("p3-policies", 10, "P3: policy names in the dnsperf query file")
+	p3Rounds := flag.Int("p3-rounds", 2, "P3: dnsperf rounds per server, alternating failoverd and knot")
+	p3Round := flag.Duration("p3-round", 5*time.Second, "P3: length of one dnsperf round (whole seconds)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -61,6 +66,12 @@ func main() {
 		for _, n := range parseInts(*p2Counts) {
 			rows = append(rows, benchProbes(ctx, e, n, *p2Window)...)
 		}
+	}
+	if want("P3") {
+		rows = append(rows, benchDNS(ctx, e, *p3Policies, *p3Rounds, *p3Round)...)
+	}
+	if want("P4") {
+		rows = append(rows, benchTerraform(ctx, e, *tfBin, *p4Count)...)
 	}
 	if want("P5") {
 		rows = append(rows, benchBurst(ctx, e)...)

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/hatopo/terraform-provider-failover/internal/launch"
+)
+
+// benchTerraform is P4: `terraform apply` of n failover_health_check
+// resources against a real failoverd, against the same count of the
+// built-in terraform_data on the same CLI, plus the no-change plan.
+func benchTerraform(ctx context.Context, e env, tfBin string, n int) []row {
+	tfBin, err := filepath.Abs(tfBin)
+	if err != nil {
+		fatal(err)
+	}
+	if _, err := os.Stat(tfBin); err != nil {
+		fatal(fmt.Errorf("P4 needs a Terraform CLI at %s: run make tools", tfBin))
+	}
+	providerDir, err := filepath.Abs(e.bin)
+	if err != nil {
+		fatal(err)
+	}
+	fd, err := e.start(ctx, "p4")
+	if err != nil {
+		fatal(err)
+	}
+	defer fd.Stop()
+	backend, err := launch.StartBackend(filepath.Join(e.bin, "standin"), "p4", "127.0.0.1:0")
+	if err != nil {
+		fatal(err)
+	}
+	defer backend.Stop()
+
+	rc := filepath.Join(e.dir, "p4.tfrc")
+	os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"hatopo/failover\" = %q\n  }\n  direct {}\n}\n", providerDir)), 0o600)
+	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "FAILOVER_ENDPOINT="+fd.URL, "FAILOVER_TOKEN="+e.token,
+		"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
+
+	checks := fmt.Sprintf(`terraform {
+  required_providers {
+    failover = { source = "hatopo/failover" }
+  }
+}
+
+resource "failover_health_check" "c" {
+  count            = %d
+  name             = "bench-${count.index}"
+  site             = "dc1"
+  type             = "http"
+  address          = %q
+  interval_seconds = 60
+}
+`, n, backend.Addr)
+	data := fmt.Sprintf(`resource "terraform_data" "d" {
+  count = %d
+  input = {
+    name             = "bench-${count.index}"
+    site             = "dc1"
+    address          = %q
+    interval_seconds = 60
+  }
+}
+`, n, backend.Addr)
+
+	measure := func(name, config string, init bool) (apply, plan time.Duration) {
+		dir := filepath.Join(e.dir, "p4-"+name)
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o644)
+		run := func(args ...string) (time.Duration, int) {
+			cmd := exec.CommandContext(ctx, tfBin, args...)
+			cmd.Dir, cmd.Env = dir, env
+			// Output to a file, not a pipe: a provider process that
+			// outlives the CLI for a moment must not count as CLI time.
+			logf, err := os.CreateTemp(dir, "out-*.log")
+			if err != nil {
+				fatal(err)
+			}
+			defer logf.Close()
+			cmd.Stdout, cmd.Stderr = logf, logf
+			t0 := time.Now()
+			err = cmd.Run()
+			d := time.Since(t0)
+			out, _ := os.ReadFile(logf.Name())
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				fatal(err)
+			}
+			if code != 0 && !(args[0] == "plan" && code == 2) {
+				fatal(fmt.Errorf("terraform %s (%s): exit %d\n%s", args[0], name, code, out))
+			}
+			if args[0] == "plan" && code == 2 {
+				fatal(fmt.Errorf("P4 %s: the plan after apply is not empty:\n%s", name, out))
+			}
+			return d, code
+		}
+		if init {
+			run("init", "-input=false", "-no-color")
+		}
+		apply, _ = run("apply", "-auto-approve", "-input=false", "-no-color")
+		plan, _ = run("plan", "-detailed-exitcode", "-input=false", "-no-color")
+		fmt.Printf("P4 %s ×%d: apply %.1fs, no-change plan %.1fs\n", name, n, apply.Seconds(), plan.Seconds())
+		return apply, plan
+	}
+	fa, fp := measure("failover_health_check", checks, false)
+	da, dp := measure("terraform_data", data, true)
+	ratio := fa.Seconds() / da.Seconds()
+	version, _ := exec.Command(tfBin, "version").Output()
+	cli := firstLine(string(version))
+	return []row{{
+		id:      "P4",
+		measure: fmt.Sprintf("apply %d health checks vs %d terraform_data (%s); no-change plan", n, n, cli),
+		result: fmt.Sprintf("apply %.1fs vs %.1fs (×%.2f); plan %.1fs (terraform_data %.1fs)",
+			fa.Seconds(), da.Seconds(), ratio, fp.Seconds(), dp.Seconds()),
+		goal:    "≤ 1.5 × terraform_data; plan ≤ 10 s",
+		verdict: verdict(ratio <= 1.5 && fp <= 10*time.Second),
+	}}
+}
+
+func firstLine(s string) string {
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
