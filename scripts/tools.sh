@@ -15,7 +15,10 @@ cache=${FAILOVER_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/failover-tools}/te
 bin="$cache/bin"
 mkdir -p "$bin" "$PWD/.tools/bin"
 
-have() { [ -x "$bin/$1" ] && "$bin/$1" version 2>/dev/null | head -1 | grep -q "v$2\$"; }
+# Read the whole version output first: with pipefail, `| head` or `grep -q`
+# closing the pipe early would fail the check with SIGPIPE.
+version_of() { "$1" version 2>/dev/null | sed -n 1p; }
+have() { [ -x "$bin/$1" ] && [ "$(version_of "$bin/$1")" = "$(case $1 in terraform) echo Terraform;; tofu) echo OpenTofu;; esac) v$2" ]; }
 
 if have terraform "$TERRAFORM_VERSION"; then
   echo "tools: terraform $TERRAFORM_VERSION present"
@@ -35,5 +38,5 @@ else
 fi
 ln -sf "$bin/terraform" "$PWD/.tools/bin/terraform"
 ln -sf "$bin/tofu" "$PWD/.tools/bin/tofu"
-.tools/bin/terraform version | head -1
-.tools/bin/tofu version | head -1
+version_of .tools/bin/terraform
+version_of .tools/bin/tofu

@@ -144,6 +144,10 @@ func run(ctx context.Context, bin, tfBin, example string, failbackDelay int) (er
 		return err
 	}
 	say("decision: web serves %s — %s", serving(d), d.Reason)
+	fqdn := fmt.Sprint(outputs["fqdn"])
+	if err := waitDNS(ctx, fd.DNSAddr, fqdn, "192.0.2.10", time.Time{}); err != nil {
+		return err
+	}
 
 	fmt.Println("\n-- the dc1 backend dies (simulated data-center outage) --")
 	killed := time.Now()
@@ -155,6 +159,9 @@ func run(ctx context.Context, bin, tfBin, example string, failbackDelay int) (er
 	}
 	say("FAILOVER: web serves %s, %.2fs after the kill (bound fall×interval+timeout = 2.5s); detected %s, decided %s",
 		serving(d), d.Since.Sub(killed).Seconds(), d.ObservedAt.UTC().Format("15:04:05.000"), d.Since.UTC().Format("15:04:05.000"))
+	if err := waitDNS(ctx, fd.DNSAddr, fqdn, "198.51.100.20", killed); err != nil {
+		return err
+	}
 
 	fmt.Println("\n-- dc1 comes back --")
 	if err := dc1.Restart(); err != nil {
@@ -167,6 +174,9 @@ func run(ctx context.Context, bin, tfBin, example string, failbackDelay int) (er
 		return err
 	}
 	say("FAILBACK: web serves %s again, %.2fs after the restart — %s", serving(d), d.Since.Sub(restored).Seconds(), d.Reason)
+	if err := waitDNS(ctx, fd.DNSAddr, fqdn, "192.0.2.10", restored); err != nil {
+		return err
+	}
 	time.Sleep(200 * time.Millisecond) // let the last events print
 	fmt.Println()
 	return nil
