@@ -34,8 +34,8 @@ type env struct {
 func main() {
 	bin := flag.String("bin", "bin", "directory holding failoverd and standin")
 	only := flag.String("only", "", "comma-separated benchmarks to run (P1,P2,P3,P4,P5,P6); default all")
-	p1Runs := flag.Int("p1-runs", 20, "P1: failovers to measure")
-	p1Fall := flag.Int("p1-fall", 2, "P1: fall of the measured check (interval 1s)")
+	p1Runs := flag.Int("p1-runs", 50, "P1: failovers to measure")
+	p1Fall := flag.Int("p1-fall", 3, "P1: fall of the measured check (interval 1s; DESIGN §9 uses 3)")
 	p2Counts := flag.String("p2-checks", "1000,3000,5000", "P2: check counts to sustain")
 	p2Window := flag.Duration("p2-window", 10*time.Second, "P2: measurement window per count")
 	tfBin := flag.String("terraform", ".tools/bin/terraform", "P4: the Terraform CLI")

@@ -78,13 +78,20 @@ func benchProbes(ctx context.Context, e env, n int, window time.Duration) []row 
 	rate := probes / secs
 	fmt.Printf("P2 %d checks: %.0f probes/s (%.0f failed, %.0f skipped), p99 lag ≤ %s, failoverd CPU %.0f%% of one core\n",
 		n, rate, failed, skipped, fmtSecs(lag99), cpu)
-	ok := rate >= 0.97*float64(n) && lag99 <= 0.1
+	// Sustained means every scheduled probe ran on time and the probes
+	// themselves succeeded (failures against healthy local backends mean
+	// the machine, not the endpoint, ran out of room).
+	sustained := rate >= 0.97*float64(n) && lag99 <= 0.1 && failed <= 0.01*probes
+	goal := "sustained (≥ 97% of schedule, p99 lag ≤ 100 ms, < 1% failed)"
+	if n >= 3000 {
+		goal = "≥ 3,000/s with p99 lag ≤ 100 ms"
+	}
 	return []row{{
 		id:      "P2",
 		measure: fmt.Sprintf("%d HTTP checks at 1s, new connection each", n),
 		result:  fmt.Sprintf("%.0f probes/s, %.1f%% failed, p99 lag ≤ %s, CPU %.0f%%", rate, 100*failed/max(probes, 1), fmtSecs(lag99), cpu),
-		goal:    "≥ 3,000/s with p99 lag ≤ 100 ms",
-		verdict: verdict(ok && (n < 3000 || rate >= 3000)),
+		goal:    goal,
+		verdict: verdict(sustained),
 	}}
 }
 
