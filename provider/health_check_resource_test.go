@@ -88,6 +88,14 @@ func TestAccHealthCheckResource_basic(t *testing.T) {
 				ImportStateVerify: true,
 			},
 			{
+				// The same import through an `import {}` block (Terraform ≥ 1.5):
+				// the plan imports by name and changes nothing.
+				ResourceName:    testAccHealthCheckAddr,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportStateId:   name,
+			},
+			{
 				// In place: a new interval and a fractional timeout.
 				Config: testAccHealthCheckConfig(name, "interval_seconds = 20", "timeout_seconds = 0.3"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
