@@ -1,0 +1,92 @@
+variable "name" {
+  description = "Name of the service in this environment (the traffic policy's name, the replica set's name and the prefix of every check and of the burst toggle), e.g. \"shop-dev\"."
+  type        = string
+  nullable    = false
+}
+
+variable "sites" {
+  description = "The sites, as the active-passive module takes them: kind label, region, role (primary, secondary, arbiter), and per zone the endpoints (health-check host:port and client addresses) and database hosts."
+  type = map(object({
+    kind   = string
+    region = string
+    role   = string
+    cname  = optional(string)
+    zones = map(object({
+      endpoints = optional(map(object({
+        health_check_address = string
+        addresses            = optional(list(string), [])
+      })), {})
+      database_hosts = optional(list(string), [])
+    }))
+  }))
+  nullable = false
+}
+
+variable "health_check_addresses" {
+  description = "Overrides of endpoints' health-check addresses (host:port), keyed by \"<site>/<zone>/<endpoint>\"; empty keeps the tfvars' loopback placeholders. Tests pass the addresses of their stand-in backends here with -var."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "health_check" {
+  description = "How every endpoint is probed (see the active-passive module's health_check)."
+  type = object({
+    type             = optional(string, "http")
+    path             = optional(string)
+    interval_seconds = optional(number, 10)
+    timeout_seconds  = optional(number, 2)
+    rise             = optional(number, 2)
+    fall             = optional(number, 3)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "ttl_seconds" {
+  description = "TTL of the DNS answers, in seconds."
+  type        = number
+  default     = 30
+  nullable    = false
+}
+
+variable "failover_delay_seconds" {
+  description = "Seconds the primary must stay down before traffic leaves it."
+  type        = number
+  default     = 0
+  nullable    = false
+}
+
+variable "failback_delay_seconds" {
+  description = "Seconds a recovered primary must stay up before traffic returns to it."
+  type        = number
+  default     = 60
+  nullable    = false
+}
+
+variable "rto_seconds" {
+  description = "Recovery time objective: plan fails when the worst-case failover exceeds it. null: none."
+  type        = number
+  default     = null
+}
+
+variable "when_all_down" {
+  description = "What DNS answers when no site is up (see the active-passive module)."
+  type = object({
+    answer    = string
+    addresses = optional(list(string), [])
+    cname     = optional(string)
+  })
+  default  = { answer = "fail_open" }
+  nullable = false
+}
+
+variable "burst_schedule" {
+  description = "Windows (RFC 3339 start/end) during which the DR site serves next to the primary, e.g. the Black Friday weekend. Operators can also flip the toggle at any time with `failoverd burst engage|release <burst_toggle_name>`."
+  type = list(object({
+    start = string
+    end   = string
+  }))
+  default  = []
+  nullable = false
+}

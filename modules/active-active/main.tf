@@ -1,0 +1,84 @@
+# Active-active over N >= 2 data sites: every healthy site serves its weighted
+# share of DNS answers. Writes still go to one database primary (the "single
+# master write system" of the burstable-DR seed), kept in the primary site by
+# its members' higher priority; when only two sites carry data an arbiter in
+# a third site keeps a voting majority through the loss of either.
+
+locals {
+  primary_site = one([for s, site in var.sites : s if site.role == "primary"])
+  data_sites   = { for s, site in var.sites : s => site if site.role != "arbiter" }
+
+  # worst_case_failover_seconds as the provider computes it (every check
+  # shares var.health_check): checked against rto_seconds here too, so a
+  # module caller gets the error on this module's inputs.
+  worst_case_failover_seconds = (
+    var.health_check.fall * var.health_check.interval_seconds + var.health_check.timeout_seconds
+    + var.failover_delay_seconds + var.ttl_seconds
+  )
+}
+
+module "site_health" {
+  source   = "../site-health"
+  for_each = local.data_sites
+
+  name_prefix = var.name
+  site_name   = each.key
+  zones       = { for z, zone in each.value.zones : z => { endpoints = zone.endpoints } }
+  check       = var.health_check
+}
+
+module "replica_set" {
+  source = "../replica-set"
+
+  name = coalesce(var.replica_set_name, var.name)
+  sites = {
+    for s, site in var.sites : s => {
+      kind   = site.kind
+      region = site.region
+      role   = site.role
+      zones  = { for z, zone in site.zones : z => { database_hosts = zone.database_hosts } }
+    }
+  }
+  priorities           = var.database_priorities
+  health_check_members = var.database_health_checks
+  member_check = {
+    interval_seconds = var.health_check.interval_seconds
+    timeout_seconds  = var.health_check.timeout_seconds
+    rise             = var.health_check.rise
+    fall             = var.health_check.fall
+  }
+}
+
+resource "failover_traffic_policy" "this" {
+  name                   = var.name
+  mode                   = "active-active"
+  ttl_seconds            = var.ttl_seconds
+  failover_delay_seconds = var.failover_delay_seconds
+  failback_delay_seconds = var.failback_delay_seconds
+  failback               = var.failback
+  rto_seconds            = var.rto_seconds
+  when_all_down          = var.when_all_down.answer
+  replica_set            = module.replica_set.name
+
+  targets = {
+    for s, site in local.data_sites : s => {
+      site          = s
+      addresses     = site.cname == null ? module.site_health[s].addresses : null
+      cname         = site.cname
+      health_checks = module.site_health[s].health_check_names
+      weight        = site.weight
+    }
+  }
+
+  fallback = var.when_all_down.answer != "fallback" ? null : {
+    addresses = length(var.when_all_down.addresses) > 0 ? var.when_all_down.addresses : null
+    cname     = var.when_all_down.cname
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.rto_seconds == null || try(local.worst_case_failover_seconds <= var.rto_seconds, true)
+      error_message = "Worst-case failover is ${local.worst_case_failover_seconds} s (health_check.fall × interval_seconds + timeout_seconds + failover_delay_seconds + ttl_seconds), above rto_seconds = ${coalesce(var.rto_seconds, 0)}: probe more often, lower fall, the failover delay or the TTL, or raise rto_seconds."
+    }
+  }
+}

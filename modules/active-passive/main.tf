@@ -1,0 +1,128 @@
+# Active-passive over two data sites and an arbiter site (the OrderGroove
+# layout): the primary site serves, the secondary takes over when the primary's
+# health checks fail, and the database replica set keeps its primary where the
+# traffic is. Optionally the secondary is a "burstable DR": a burst toggle
+# brings it into rotation next to the primary on demand or on a schedule.
+
+locals {
+  primary_site   = one([for s, site in var.sites : s if site.role == "primary"])
+  secondary_site = one([for s, site in var.sites : s if site.role == "secondary"])
+  data_sites     = { for s, site in var.sites : s => site if site.role != "arbiter" }
+
+  # Traffic priority: 1 = preferred. The database priorities follow the same
+  # order (database_priorities.primary > .secondary), so the replica set's
+  # preferred primary site is the policy's preferred target site.
+  traffic_priority = {
+    (local.primary_site)   = 1
+    (local.secondary_site) = 2
+  }
+
+  burst_target = "${local.secondary_site}-burst"
+
+  # worst_case_failover_seconds as the provider computes it (every check
+  # shares var.health_check): checked against rto_seconds here too, so a
+  # module caller gets the error on this module's inputs.
+  worst_case_failover_seconds = (
+    var.health_check.fall * var.health_check.interval_seconds + var.health_check.timeout_seconds
+    + var.failover_delay_seconds + var.ttl_seconds
+  )
+
+  targets = merge(
+    {
+      for s, site in local.data_sites : s => {
+        site          = s
+        addresses     = site.cname == null ? module.site_health[s].addresses : null
+        cname         = site.cname
+        health_checks = module.site_health[s].health_check_names
+        priority      = local.traffic_priority[s]
+        burst_only    = false
+      }
+    },
+    var.burst == null ? {} : {
+      # The DR site again, as extra capacity: served next to the primary
+      # while the toggle is engaged, as long as its own checks are healthy.
+      (local.burst_target) = {
+        site          = local.secondary_site
+        addresses     = local.data_sites[local.secondary_site].cname == null ? module.site_health[local.secondary_site].addresses : null
+        cname         = local.data_sites[local.secondary_site].cname
+        health_checks = module.site_health[local.secondary_site].health_check_names
+        priority      = null
+        burst_only    = true
+      }
+    },
+  )
+}
+
+module "site_health" {
+  source   = "../site-health"
+  for_each = local.data_sites
+
+  name_prefix = var.name
+  site_name   = each.key
+  zones       = { for z, zone in each.value.zones : z => { endpoints = zone.endpoints } }
+  check       = var.health_check
+}
+
+module "replica_set" {
+  source = "../replica-set"
+
+  name = coalesce(var.replica_set_name, var.name)
+  sites = {
+    for s, site in var.sites : s => {
+      kind   = site.kind
+      region = site.region
+      role   = site.role
+      zones  = { for z, zone in site.zones : z => { database_hosts = zone.database_hosts } }
+    }
+  }
+  priorities           = var.database_priorities
+  health_check_members = var.database_health_checks
+  member_check = {
+    interval_seconds = var.health_check.interval_seconds
+    timeout_seconds  = var.health_check.timeout_seconds
+    rise             = var.health_check.rise
+    fall             = var.health_check.fall
+  }
+}
+
+resource "failover_burst_toggle" "this" {
+  count = var.burst == null ? 0 : 1
+
+  name          = coalesce(var.burst.name, "${var.name}-burst")
+  site          = local.secondary_site
+  schedule      = length(var.burst.schedule) > 0 ? var.burst.schedule : null
+  expires_at    = var.burst.expires_at
+  engaged       = var.burst.engaged
+  body_engaged  = var.burst.body_engaged
+  body_released = var.burst.body_released
+}
+
+resource "failover_traffic_policy" "this" {
+  name                   = var.name
+  mode                   = "active-passive"
+  ttl_seconds            = var.ttl_seconds
+  failover_delay_seconds = var.failover_delay_seconds
+  failback_delay_seconds = var.failback_delay_seconds
+  failback               = var.failback
+  rto_seconds            = var.rto_seconds
+  when_all_down          = var.when_all_down.answer
+  replica_set            = module.replica_set.name
+  burst_toggle           = one(failover_burst_toggle.this[*].name)
+  targets                = local.targets
+
+  fallback = var.when_all_down.answer != "fallback" ? null : {
+    addresses = length(var.when_all_down.addresses) > 0 ? var.when_all_down.addresses : null
+    cname     = var.when_all_down.cname
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.rto_seconds == null || try(local.worst_case_failover_seconds <= var.rto_seconds, true)
+      error_message = "Worst-case failover is ${local.worst_case_failover_seconds} s (health_check.fall × interval_seconds + timeout_seconds + failover_delay_seconds + ttl_seconds), above rto_seconds = ${coalesce(var.rto_seconds, 0)}: probe more often, lower fall, the failover delay or the TTL, or raise rto_seconds."
+    }
+    precondition {
+      condition     = var.burst == null || can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", local.burst_target))
+      error_message = "The burst target's name \"${local.burst_target}\" (<secondary site>-burst) is longer than failoverd's 63 characters: shorten the secondary site's name."
+    }
+  }
+}

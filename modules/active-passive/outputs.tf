@@ -1,0 +1,89 @@
+output "fqdn" {
+  description = "The DNS name clients resolve (<name>.<failoverd's zone>); failoverd answers it with the serving site's addresses. Known after apply."
+  value       = failover_traffic_policy.this.fqdn
+}
+
+output "policy_name" {
+  description = "Name of the traffic policy (for failover_traffic_decision, `failoverd override set`)."
+  value       = failover_traffic_policy.this.name
+}
+
+output "worst_case_failover_seconds" {
+  description = "How long clients may keep reaching a dead primary: detection (fall × interval + timeout) + failover_delay_seconds + ttl_seconds. Known at plan time; checked against rto_seconds."
+  value       = failover_traffic_policy.this.worst_case_failover_seconds
+}
+
+output "burst_url" {
+  description = "The URL the secondary site's load balancer health-checks (200 `burst` while engaged, 503 `no-burst` otherwise); null without burst. Known after apply."
+  value       = one(failover_burst_toggle.this[*].url)
+}
+
+output "burst_toggle_name" {
+  description = "Name of the burst toggle (`failoverd burst engage|release <name>`), or null without burst."
+  value       = one(failover_burst_toggle.this[*].name)
+}
+
+output "primary_site" {
+  description = "The site that serves while healthy and holds the database primary."
+  value       = local.primary_site
+}
+
+output "secondary_site" {
+  description = "The passive site traffic fails over to (and the burst capacity, with burst)."
+  value       = local.secondary_site
+}
+
+output "arbiter_site" {
+  description = "The third site holding the replica set's arbiter."
+  value       = module.replica_set.arbiter_site
+}
+
+output "traffic_priorities" {
+  description = "Traffic-policy priority of each data site (1 = preferred)."
+  value       = local.traffic_priority
+}
+
+output "health_check_names" {
+  description = "Health-check names per data site; a site's target is down as soon as one of its checks is unhealthy."
+  value       = { for s, m in module.site_health : s => m.health_check_names }
+}
+
+output "health_checks" {
+  description = "Every endpoint check by site and \"<zone>/<endpoint>\": name, zone, endpoint and the probed address."
+  value       = { for s, m in module.site_health : s => m.health_checks }
+}
+
+output "replica_set_name" {
+  description = "Name of the replica set (its MongoDB replSetName)."
+  value       = module.replica_set.name
+}
+
+output "replica_set_members" {
+  description = "Placement of every database member: host, site, zone, priority, arbiter."
+  value       = module.replica_set.members
+}
+
+output "preferred_primary_site" {
+  description = "The site MongoDB is expected to elect the primary in (computed by the provider at plan time); equals primary_site."
+  value       = module.replica_set.preferred_primary_site
+}
+
+output "site_loss" {
+  description = "The site-loss table, known at plan time: for each site, whether the replica set still elects a primary after losing it (survives), the expected new primary, and the votes lost and left."
+  value       = module.replica_set.site_loss
+}
+
+output "fault_tolerance" {
+  description = "How many voting database members may be lost while a primary can still be elected."
+  value       = module.replica_set.fault_tolerance
+}
+
+output "config_json" {
+  description = "The MongoDB replica-set configuration document (JSON) for rs.initiate() / rs.reconfig()."
+  value       = module.replica_set.config_json
+}
+
+output "warnings" {
+  description = "Non-blocking findings of failoverd about the policy and the replica set."
+  value       = concat(failover_traffic_policy.this.warnings, module.replica_set.warnings)
+}

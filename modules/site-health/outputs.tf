@@ -1,0 +1,40 @@
+output "site_name" {
+  description = "The site these checks belong to."
+  value       = var.site_name
+}
+
+output "health_check_names" {
+  description = "Names of the site's health checks, sorted: list them in a traffic-policy target so the target goes down when one of them does."
+  value       = sort([for k, c in failover_health_check.this : c.name])
+}
+
+output "health_checks" {
+  description = "Every check by \"<zone>/<endpoint>\": its name, zone, endpoint and the address failoverd probes."
+  value = {
+    for k, c in failover_health_check.this : k => {
+      name     = c.name
+      zone     = local.endpoints[k].zone
+      endpoint = local.endpoints[k].endpoint
+      address  = c.address
+    }
+  }
+}
+
+output "health_check_names_by_zone" {
+  description = "Health-check names grouped by zone, for zone-level alerting or policies."
+  value = {
+    for zone_name in keys(var.zones) : zone_name => sort([
+      for k, e in local.endpoints : failover_health_check.this[k].name if e.zone == zone_name
+    ])
+  }
+}
+
+output "addresses" {
+  description = "The client-facing addresses of every endpoint of the site (zones and endpoints in name order, duplicates removed): what DNS answers while the site serves."
+  value       = distinct(flatten([for k in sort(keys(local.endpoints)) : local.endpoints[k].addresses]))
+}
+
+output "detection_seconds" {
+  description = "Worst-case time for failoverd to declare a dead endpoint unhealthy: fall × interval_seconds + timeout_seconds."
+  value       = local.detection_seconds
+}
