@@ -339,15 +339,23 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 func (s *Server) Serve(ctx context.Context) error {
 	s.mu.Lock()
 	udp, tcp := s.udp, s.tcp
-	s.mu.Unlock()
 	if tcp == nil {
+		s.mu.Unlock()
 		return errors.New("dnsserver: Serve before Listen")
 	}
+	if s.stopping.Load() {
+		s.mu.Unlock()
+		<-s.stopped
+		return nil
+	}
+	// Counted under mu, before Shutdown (which sets stopping, then takes
+	// mu) can start waiting: an Add racing a Wait is a WaitGroup misuse.
+	s.wg.Add(len(udp) + 1)
+	s.mu.Unlock()
 	// Compile the zone before the first query pays for it.
 	s.current()
 	errc := make(chan error, len(udp)+1)
 	for _, c := range udp {
-		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			if err := s.serveUDP(c); err != nil {
@@ -355,7 +363,6 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 		}()
 	}
-	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		if err := s.serveTCP(tcp); err != nil {

@@ -39,8 +39,8 @@ func listenUDP(addr *net.UDPAddr, n int) ([]*net.UDPConn, error) {
 	return conns, nil
 }
 
-// serveUDP reads queries from c and answers each in turn.
-func (s *Server) serveUDP(c *net.UDPConn) error {
+// serveUDPSimple reads queries from c and answers each in turn.
+func (s *Server) serveUDPSimple(c *net.UDPConn) error {
 	in := make([]byte, s.opts.MaxQuerySize+1) // +1: a longer datagram shows as oversized
 	out := make([]byte, 0, max(int(s.opts.MaxUDPSize), 512)+512)
 	for {

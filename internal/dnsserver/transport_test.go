@@ -364,3 +364,58 @@ func (ts *testServer) waitMetric(t *testing.T, want float64, name string, labels
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestUDPBurstsFromManyClients: queries queued faster than the server
+// reads them (answered in recvmmsg/sendmmsg batches on Linux) each get
+// their own answer, sent back to the socket that asked, valid or not.
+func TestUDPBurstsFromManyClients(t *testing.T) {
+	ts := newTestServer(t, nil, decision("web", 5, "dc1=192.0.2.10"))
+	valid := packed(t, query("web.failover.internal.", dns.TypeA, 0))
+	const clients, burst = 4, 100
+	var conns []*net.UDPConn
+	for i := 0; i < clients; i++ {
+		c, err := net.DialUDP("udp", nil, ts.UDPAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetReadBuffer(1 << 20)
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		for j := 0; j < burst; j++ {
+			p := slices.Clone(valid)
+			if j%10 == 9 {
+				p = []byte{1, 2, 3} // a runt in the batch: no answer
+			}
+			if j%10 == 8 {
+				p = append(p, make([]byte, 2000)...) // oversized: no answer
+			}
+			if len(p) >= 2 {
+				binary.BigEndian.PutUint16(p, uint16(i*burst+j))
+			}
+			if _, err := c.Write(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i, c := range conns {
+		seen := map[uint16]bool{}
+		buf := make([]byte, 4096)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for len(seen) < burst*8/10 {
+			n, err := c.Read(buf)
+			if err != nil {
+				t.Fatalf("client %d: %d answers, then %v", i, len(seen), err)
+			}
+			var m dns.Msg
+			if err := m.Unpack(buf[:n]); err != nil {
+				t.Fatalf("client %d: %v", i, err)
+			}
+			if int(m.Id)/burst != i || m.Id%10 >= 8 || seen[m.Id] || len(m.Answer) != 1 {
+				t.Fatalf("client %d: unexpected answer %v", i, &m)
+			}
+			seen[m.Id] = true
+		}
+	}
+}
