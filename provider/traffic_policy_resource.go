@@ -812,10 +812,10 @@ func (prior trafficPolicyResourceModel) fromAPI(ctx context.Context, p api.Traff
 		FailoverDelaySeconds:     types.Int64Value(int64(p.FailoverDelaySeconds)),
 		FailbackDelaySeconds:     types.Int64Value(int64(api.Int(p.FailbackDelaySeconds, api.DefaultFailbackDelaySeconds))),
 		Failback:                 types.StringValue(p.Failback),
-		BurstToggle:              policyNullString(prior.BurstToggle, p.BurstToggle),
+		BurstToggle:              keepNullString(prior.BurstToggle, p.BurstToggle),
 		WhenAllDown:              types.StringValue(p.WhenAllDown),
 		RTOSeconds:               policyNullInt64(prior.RTOSeconds, p.RTOSeconds),
-		ReplicaSet:               policyNullString(prior.ReplicaSet, p.ReplicaSet),
+		ReplicaSet:               keepNullString(prior.ReplicaSet, p.ReplicaSet),
 		Version:                  types.Int64Value(int64(p.Version)),
 		FQDN:                     types.StringValue(p.FQDN),
 		WorstCaseFailoverSeconds: types.Float64Value(p.WorstCaseFailoverSeconds),
@@ -835,9 +835,9 @@ func (prior trafficPolicyResourceModel) fromAPI(ctx context.Context, p api.Traff
 			diags.Append(o.As(ctx, &pt, basetypes.ObjectAsOptions{})...)
 		}
 		obj, d := types.ObjectValue(trafficPolicyTargetAttrTypes, map[string]attr.Value{
-			"site":          policyNullString(pt.Site, t.Site),
+			"site":          keepNullString(pt.Site, t.Site),
 			"addresses":     policyNullList(pt.Addresses, t.Addresses),
-			"cname":         policyNullString(pt.CNAME, t.CNAME),
+			"cname":         keepNullString(pt.CNAME, t.CNAME),
 			"health_checks": policyNullList(pt.HealthChecks, t.HealthChecks),
 			"priority":      policyNullInt64(pt.Priority, t.Priority),
 			"weight":        types.Int64Value(int64(api.Int(t.Weight, api.DefaultWeight))),
@@ -859,7 +859,7 @@ func (prior trafficPolicyResourceModel) fromAPI(ctx context.Context, p api.Traff
 		}
 		m.Fallback, d = types.ObjectValue(trafficPolicyFallbackAttrTypes, map[string]attr.Value{
 			"addresses": policyNullList(pf.Addresses, p.Fallback.Addresses),
-			"cname":     policyNullString(pf.CNAME, p.Fallback.CNAME),
+			"cname":     keepNullString(pf.CNAME, p.Fallback.CNAME),
 		})
 		diags.Append(d...)
 	}
@@ -871,15 +871,6 @@ func (prior trafficPolicyResourceModel) fromAPI(ctx context.Context, p api.Traff
 	m.Warnings, d = types.ListValue(types.StringType, warnings)
 	diags.Append(d...)
 	return m, diags
-}
-
-// policyNullString maps an optional string failoverd omits when empty: "" is
-// null unless prior said "".
-func policyNullString(prior types.String, v string) types.String {
-	if v == "" && (prior.IsNull() || prior.IsUnknown() || prior.ValueString() != "") {
-		return types.StringNull()
-	}
-	return types.StringValue(v)
 }
 
 // policyNullInt64 maps an optional number failoverd omits when 0: 0 is null
