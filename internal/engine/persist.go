@@ -150,11 +150,27 @@ func (p *persister) flush() {
 }
 
 // close flushes and stops the background writer.
+//
+// A disk that keeps failing must not hold shutdown hostage: after
+// closeTimeout the remaining runtime state is given up (a restart re-probes
+// it; declared objects and audit events were committed synchronously).
 func (p *persister) close() {
-	p.flush()
+	flushed := make(chan struct{})
+	go func() { p.flush(); close(flushed) }()
+	select {
+	case <-flushed:
+	case <-time.After(closeTimeout):
+		p.log.Error("runtime state not written before shutdown; it will be rebuilt by probing", "waited", closeTimeout)
+	}
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
 	p.kick()
-	<-p.done
+	select {
+	case <-p.done:
+	case <-time.After(closeTimeout):
+	}
 }
+
+// closeTimeout bounds how long shutdown waits for runtime state.
+const closeTimeout = 10 * time.Second
