@@ -26,9 +26,12 @@ import (
 // and Dir has a default (see the accessor methods).
 type EtcdOptions struct {
 	Bin string // path to the etcd binary (see EtcdForTest, FindEtcd)
-	// Dir holds one data directory per member (Dir/m1, Dir/m2, …). The
-	// caller owns it: the cluster never removes it, so a test's t.TempDir
-	// must be registered before the cluster's Close (cleanups run LIFO).
+	// Dir holds one data directory per member (Dir/m1, Dir/m2, …), each
+	// created afresh: a new cluster must not find another's member identity
+	// there. The caller owns Dir: the cluster never removes it, so a test's
+	// t.TempDir must be registered before the cluster's Close (cleanups run
+	// LIFO). Each member preallocates a 64 MiB WAL segment: about 120 MiB of
+	// disk per member.
 	Dir     string
 	Members int // default 3
 	// Hosts[i] is the loopback address member i binds; default
