@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -150,7 +151,7 @@ func TestNoTokenCannotMoveTraffic(t *testing.T) {
 	if err := dnsTCP(f.DNSAddr, fqdn); err != nil {
 		t.Fatalf("TCP DNS before the attack: %v", err)
 	}
-	addr := f.URL[len("http://"):]
+	addr := strings.TrimPrefix(f.URL, "http://")
 	baseFDs := openFDs(f.Pid())
 
 	// During each attack, /healthz and TCP DNS are asked every 250 ms.
@@ -203,7 +204,7 @@ func TestNoTokenCannotMoveTraffic(t *testing.T) {
 		t.Logf("%s: %d attackers → statuses %v, %d still open at the end, slowest close %s; failoverd fds %d before, at most %d during (limit %d)",
 			ph.name, attackers, byStatus, open, slowest.Round(time.Millisecond), baseFDs, maxFDs, nofile)
 		for _, fl := range failures {
-			if ph.healthzDuring || len(fl) < 9 || fl[:9] != "/healthz:" {
+			if ph.healthzDuring || !strings.HasPrefix(fl, "/healthz:") {
 				t.Errorf("%s: during the attack: %s", ph.name, fl)
 			}
 		}

@@ -281,7 +281,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	dnsErrc := make(chan error, 1)
 	go func() { dnsErrc <- dnsSrv.Serve(context.Background()) }()
 	log.Info("connection limits", "nofile", budget.NoFile, "http_conns", budget.HTTP, "dns_tcp_conns", budget.DNSTCP,
-		"http_header_timeout", server.ReadHeaderTimeout, "http_max_header_bytes", server.MaxHeaderBytes)
+		"http_header_timeout", server.ReadHeaderTimeout.String(), "http_max_header_bytes", server.MaxHeaderBytes)
 	log.Info("dns ready", "addr", dnsSrv.Addr(), "zone", c.dnsZone)
 	log.Info("failoverd ready", "http", ln.Addr().String(), "url", base, "dns", dnsSrv.Addr(), "site", c.site, "data_dir", c.dataDir,
 		"store", c.storeKind, "zone", c.dnsZone, "version", version)

@@ -75,9 +75,21 @@ func NewAuth() *Auth {
 	return a
 }
 
-// Add registers a plaintext token (hashing it at once).
+// tokens is the current set (none for a zero Auth).
+func (a *Auth) tokens() tokenSet {
+	if p := a.set.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Add registers a plaintext token (hashing it at once). It is for setting
+// an Auth up; a serving Auth changes through Replace.
 func (a *Auth) Add(name string, scope Scope, token string) {
-	next := maps.Clone(*a.set.Load())
+	next := maps.Clone(a.tokens())
+	if next == nil {
+		next = tokenSet{}
+	}
 	next[sha256.Sum256([]byte(token))] = Identity{Name: name, Scope: scope}
 	a.set.Store(&next)
 }
@@ -86,7 +98,7 @@ func (a *Auth) Add(name string, scope Scope, token string) {
 func (a *Auth) Replace(b *Auth) { a.set.Store(b.set.Load()) }
 
 // Len is the number of tokens.
-func (a *Auth) Len() int { return len(*a.set.Load()) }
+func (a *Auth) Len() int { return len(a.tokens()) }
 
 // HashToken returns the token-file form of a token's hash.
 func HashToken(token string) string {
@@ -184,7 +196,7 @@ func (a *Auth) lookup(r *http.Request) (Identity, bool) {
 	if !ok || tok == "" {
 		return Identity{}, false
 	}
-	id, ok := (*a.set.Load())[sha256.Sum256([]byte(strings.TrimSpace(tok)))]
+	id, ok := a.tokens()[sha256.Sum256([]byte(strings.TrimSpace(tok)))]
 	return id, ok
 }
 

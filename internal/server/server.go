@@ -219,12 +219,12 @@ const catchAll = "/"
 // match HEAD).
 var routeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
-// noRoute answers what no pattern matched. ServeMux answers 405 with Allow
-// by itself only when no pattern matches the path for any method — and the
-// catch-all matches every method, so without this a wrong method on a
-// known path was a 404. The catch-all stays, so that both answers are
+// noRoute answers what no other pattern matched. ServeMux answers 405 with
+// Allow by itself only when no pattern matches a request at all — and the
+// catch-all "/" matches every method and path, so a wrong method on a known
+// path used to be a 404. The catch-all stays, so that both answers are
 // problem+json; it works out Allow the way ServeMux does, by asking the mux
-// which methods the path has a pattern for. Only misses pay for this.
+// which methods have a pattern for the path. Only misses pay for this.
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 	var allow []string
 	for _, m := range routeMethods {

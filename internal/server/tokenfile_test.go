@@ -57,7 +57,7 @@ func FuzzTokenFile(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for h, id := range *a.set.Load() {
+		for h, id := range a.tokens() {
 			if id.Scope < ScopeRead || id.Scope > ScopeAdmin || !api.ValidName(id.Name) || h == [32]byte{} && !strings.Contains(content, strings.Repeat("0", 64)) {
 				t.Fatalf("parsed an invalid identity %+v", id)
 			}
