@@ -63,12 +63,13 @@ func TestSIGHUPReloadsTokens(t *testing.T) {
 		}
 		var got string
 		eventually(t, 10*time.Second, "log "+msg+" after SIGHUP", func() (bool, string) {
-			for _, l := range strings.Split(f.Logs(), "\n") {
+			logs, n := f.Logs(), 0 // one snapshot: the count and the line agree
+			for _, l := range strings.Split(logs, "\n") {
 				if strings.Contains(l, `"msg":"`+msg+`"`) {
-					got = l
+					got, n = l, n+1
 				}
 			}
-			return strings.Count(f.Logs(), `"msg":"`+msg+`"`) > before, "not logged yet"
+			return n > before, "not logged yet"
 		})
 		return got
 	}
