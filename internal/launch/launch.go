@@ -40,6 +40,10 @@ type Options struct {
 	Log func(line string)
 	// Timeout waits for "failoverd ready" (default 20s).
 	Timeout time.Duration
+	// MaxOpenFiles, when set, starts failoverd with RLIMIT_NOFILE (soft
+	// and hard) at this value, through util-linux prlimit(1), which execs
+	// it in place: tests exhaust its file descriptors cheaply this way.
+	MaxOpenFiles uint64
 }
 
 // StartFailoverd runs `failoverd serve --dev` on 127.0.0.1:0 and waits
@@ -50,7 +54,16 @@ func StartFailoverd(ctx context.Context, o Options) (*Failoverd, error) {
 	}
 	args := append([]string{"serve", "--dev", "--http-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0",
 		"--data-dir", o.DataDir, "--log-format", "json"}, o.Args...)
-	cmd := exec.Command(o.Bin, args...)
+	bin := o.Bin
+	if o.MaxOpenFiles > 0 {
+		pl, err := exec.LookPath("prlimit")
+		if err != nil {
+			return nil, fmt.Errorf("MaxOpenFiles needs prlimit(1) from util-linux: %w", err)
+		}
+		args = append([]string{fmt.Sprintf("--nofile=%d:%d", o.MaxOpenFiles, o.MaxOpenFiles), "--", o.Bin}, args...)
+		bin = pl
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "FAILOVERD_DEV_TOKEN="+o.Token)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
@@ -58,7 +71,7 @@ func StartFailoverd(ctx context.Context, o Options) (*Failoverd, error) {
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", o.Bin, err)
+		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	f := &Failoverd{Token: o.Token, DataDir: o.DataDir, cmd: cmd, done: make(chan struct{})}
 	type readyLine struct{ http, dns string }

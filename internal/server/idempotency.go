@@ -28,8 +28,13 @@ type outcome struct {
 
 const maxIdempotencyKey = 255
 
-// idemKey scopes a client key by token, so two clients can never collide.
-func idemKey(who, key string) string { return who + "/" + key }
+// idemKey scopes a client key by token name, so two clients can never
+// collide: "<length of name>:<name>:<key>". The length prefix makes the
+// split unambiguous whatever either part contains (before, "name/key" let
+// a token named "a/b" with key "c" share "a" with key "b/c"). Records
+// written in the old form are not found any more, so a retry that spans
+// the upgrade is applied again; they expire with the idempotency TTL.
+func idemKey(who, key string) string { return strconv.Itoa(len(who)) + ":" + who + ":" + key }
 
 // fingerprint identifies a request: reusing a key for a different request
 // is a client bug and is refused rather than silently replayed.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
@@ -87,18 +89,25 @@ func (s *Server) handleCreate(k api.Kind) http.HandlerFunc {
 	}
 }
 
-// checkIfMatch enforces If-Match against the current version.
+// checkIfMatch enforces If-Match against the current version: 400 when it
+// is malformed, 412 when no listed tag matches (RFC 9110 §13.1.1).
 func checkIfMatch(r *http.Request, cur api.Object) *problem {
-	want, ok, err := parseETag(r.Header.Get("If-Match"))
+	m, err := parseIfMatch(r.Header)
 	if err != nil {
 		return &problem{Status: http.StatusBadRequest, Title: "Invalid If-Match", Detail: err.Error()}
 	}
-	if ok && want != cur.ObjectVersion() {
-		return &problem{Status: http.StatusPreconditionFailed, Title: "Precondition Failed",
-			Detail: fmt.Sprintf("%s %q is at version %d, not %d: someone else changed it; read it again, reconcile, and retry (terraform: run plan/apply again to see the change)",
-				kindNoun(cur.ObjectKind()), cur.ObjectName(), cur.ObjectVersion(), want)}
+	if m.matches(cur.ObjectVersion()) {
+		return nil
 	}
-	return nil
+	detail := fmt.Sprintf("%s %q is at version %d (ETag %s), which If-Match %s does not name: someone else changed it; read it again, reconcile, and retry (terraform: run plan/apply again to see the change)",
+		kindNoun(cur.ObjectKind()), cur.ObjectName(), cur.ObjectVersion(), etag(cur.ObjectVersion()), clip(strings.Join(r.Header.Values("If-Match"), ", ")))
+	for _, t := range m.tags {
+		if t.weak && t.opaque == strconv.FormatUint(cur.ObjectVersion(), 10) {
+			detail += "; a weak tag (W/) never matches If-Match: send the strong ETag " + etag(cur.ObjectVersion())
+			break
+		}
+	}
+	return &problem{Status: http.StatusPreconditionFailed, Title: "Precondition Failed", Detail: detail}
 }
 
 func (s *Server) handleUpdate(k api.Kind) http.HandlerFunc {

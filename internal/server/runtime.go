@@ -219,22 +219,36 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 // followEvents streams events as server-sent events. It re-reads the log
 // from the store after each wake-up, so a slow reader never blocks the
 // engine and never misses an event; Last-Event-ID resumes a dropped stream.
+//
+// A stream outlives the server's WriteTimeout, so each write gets its own
+// WriteTimeout instead: a client that stops reading is dropped rather than
+// held forever. (ReadTimeout does not end it: once the request is read,
+// net/http watches the connection without a deadline, and a client that
+// leaves cancels the request.)
 func (s *Server) followEvents(w http.ResponseWriter, r *http.Request, since uint64) {
 	if id := r.Header.Get("Last-Event-ID"); id != "" {
 		if n, err := strconv.ParseUint(id, 10, 64); err == nil {
 			since = n
 		}
 	}
-	flusher, ok := w.(http.Flusher)
-	if !ok {
+	if _, ok := w.(http.Flusher); !ok {
 		writeProblem(w, &problem{Status: http.StatusInternalServerError, Title: "Streaming Unsupported"})
 		return
+	}
+	rc := http.NewResponseController(w)
+	// send writes what fn writes with a fresh write deadline, and reports
+	// whether it reached the client.
+	send := func(fn func()) bool {
+		rc.SetWriteDeadline(time.Now().Add(WriteTimeout))
+		fn()
+		return rc.Flush() == nil
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	flusher.Flush()
+	if !send(func() { w.WriteHeader(http.StatusOK) }) {
+		return
+	}
 	keepalive := time.NewTicker(sseKeepalive)
 	defer keepalive.Stop()
 	for {
@@ -244,12 +258,16 @@ func (s *Server) followEvents(w http.ResponseWriter, r *http.Request, since uint
 			if err != nil {
 				return
 			}
-			for _, ev := range evs {
-				b, _ := json.Marshal(ev)
-				fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Type, b)
-				since = ev.Seq
+			ok := send(func() {
+				for _, ev := range evs {
+					b, _ := json.Marshal(ev)
+					fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Type, b)
+					since = ev.Seq
+				}
+			})
+			if !ok {
+				return
 			}
-			flusher.Flush()
 			if len(evs) < maxEventLimit {
 				break
 			}
@@ -259,8 +277,9 @@ func (s *Server) followEvents(w http.ResponseWriter, r *http.Request, since uint
 			return
 		case <-wake:
 		case <-keepalive.C:
-			fmt.Fprint(w, ": keepalive\n\n")
-			flusher.Flush()
+			if !send(func() { fmt.Fprint(w, ": keepalive\n\n") }) {
+				return
+			}
 		}
 	}
 }
