@@ -75,7 +75,7 @@ func TestStrictDecoding(t *testing.T) {
 			body:   `{"name":"NAME","site":"dc1","type":"http","address":"127.0.0.1:80","headers":{"X-A":5}}`,
 			fields: []string{`headers["X-A"]`}},
 		{name: "toggle: a bad time in the schedule", kind: api.KindBurstToggle,
-			body: `{"name":"NAME","site":"dc2","schedule":[{"start":"2026-11-27T00:00:00Z","end":"2026-11-28"}],"expires_at":1}`,
+			body:   `{"name":"NAME","site":"dc2","schedule":[{"start":"2026-11-27T00:00:00Z","end":"2026-11-28"}],"expires_at":1}`,
 			fields: []string{"schedule[0].end", "expires_at"},
 			detail: map[string][]string{
 				"schedule[0].end": {`"2026-11-28" is not an RFC 3339 time`, api.RFC3339Example},
