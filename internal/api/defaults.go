@@ -53,10 +53,11 @@ func Int(i *int, def int) int {
 func (c *HealthCheck) Normalize() { c.NormalizeExplicit(nil) }
 
 // NormalizeExplicit is Normalize for a body or configuration whose
-// explicit zeros are known (see Decode). The calls to defaultTo below are the one list of
-// attributes whose zero value means "the default"; setting one of them to
-// that zero explicitly is reported (and the default filled in, so that no
-// other rule reports it again).
+// explicit zeros are known (see Decode). The calls to defaultTo in the
+// NormalizeExplicit methods are the one list of attributes whose zero
+// value means "the default": setting one of them to that zero explicitly
+// is reported, with the fix, and the default filled in so that no other
+// rule reports it again.
 func (c *HealthCheck) NormalizeExplicit(zeros ExplicitZeros) Problems {
 	d := defaulter{zeros: zeros}
 	defaultTo(&d, &c.Path, "path", DefaultPath, `set an absolute path such as "/healthz"`)

@@ -184,32 +184,32 @@ func (s *Server) handleDelete(k api.Kind) http.HandlerFunc {
 // the object's others.
 func decodeObject(k api.Kind, body []byte, urlName string) (o api.Object, probs api.Problems, decoded bool) {
 	var (
-		set   api.ExplicitZeros
-		zeros api.Problems // explicit zeros where zero means the default
+		explicit api.ExplicitZeros
+		zeros    api.Problems // on explicit zeros where zero means "the default"
 	)
 	switch k {
 	case api.KindHealthCheck:
 		var x api.HealthCheck
-		set, probs = api.Decode(body, &x)
-		zeros = x.NormalizeExplicit(set)
+		explicit, probs = api.Decode(body, &x)
+		zeros = x.NormalizeExplicit(explicit)
 		o = x
 	case api.KindTrafficPolicy:
 		var x api.TrafficPolicy
-		set, probs = api.Decode(body, &x)
+		explicit, probs = api.Decode(body, &x)
 		x.FQDN, x.WorstCaseFailoverSeconds, x.Warnings = "", 0, nil
-		zeros = x.NormalizeExplicit(set)
+		zeros = x.NormalizeExplicit(explicit)
 		o = x
 	case api.KindReplicaSet:
 		var x api.ReplicaSet
-		set, probs = api.Decode(body, &x)
+		explicit, probs = api.Decode(body, &x)
 		x.Analysis, x.MemberIDs = nil, nil
-		zeros = x.NormalizeExplicit(set)
+		zeros = x.NormalizeExplicit(explicit)
 		o = x
 	case api.KindBurstToggle:
 		var x api.BurstToggle
-		set, probs = api.Decode(body, &x)
+		explicit, probs = api.Decode(body, &x)
 		x.URL, x.Effective = "", nil
-		zeros = x.NormalizeExplicit(set)
+		zeros = x.NormalizeExplicit(explicit)
 		o = x
 	}
 	name := o.ObjectName()
