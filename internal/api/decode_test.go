@@ -456,8 +456,9 @@ func benchPolicy(targets int) []byte {
 }
 
 // BenchmarkDecode compares Decode with the encoding/json decoding it
-// replaces, on a typical health check and on a policy near the 1 MiB body
-// limit, and measures Decode alone on 1 MiB bodies made of mistakes.
+// replaces, on a typical health check, on a policy near the 1 MiB body
+// limit, and on 1 MiB bodies made of mistakes (where encoding/json stops
+// at the first unknown field but reads on past type errors).
 func BenchmarkDecode(b *testing.B) {
 	check, _ := json.Marshal(HealthCheck{Name: "web", Site: "dc1", Type: CheckHTTPS, Address: "192.0.2.10:443", Path: "/healthz",
 		Headers: map[string]string{"X-Probe": "failoverd"}, ExpectedStatus: []string{"200-299"}, IntervalSeconds: 5, TimeoutSeconds: 1,
@@ -497,14 +498,11 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
-		if c.problems {
-			continue
-		}
 		b.Run(c.name+"/encoding-json", func(b *testing.B) {
 			b.SetBytes(int64(len(c.body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := decodeStd(c.body, c.new()); err != nil {
+				if err := decodeStd(c.body, c.new()); (err != nil) != c.problems {
 					b.Fatal(err)
 				}
 			}
