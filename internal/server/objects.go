@@ -189,31 +189,36 @@ func (s *Server) handleDelete(k api.Kind) http.HandlerFunc {
 // server computes (a client may send back what it read), fills defaults
 // and checks the name. urlName, when set, must match the body's name.
 // decoded reports whether the body itself was usable; when it was, the
-// problems are the name's only, to be listed with the object's others.
+// problems are the explicit zeros' and the name's only, to be listed with
+// the object's others.
 func decodeObject(k api.Kind, body []byte, urlName string) (o api.Object, probs api.Problems, decoded bool) {
+	var (
+		explicit api.ExplicitZeros
+		zeros    api.Problems // on explicit zeros where zero means "the default"
+	)
 	switch k {
 	case api.KindHealthCheck:
 		var x api.HealthCheck
-		probs = decodeStrict(body, &x)
-		x.Normalize()
+		explicit, probs = api.Decode(body, &x)
+		zeros = x.NormalizeExplicit(explicit)
 		o = x
 	case api.KindTrafficPolicy:
 		var x api.TrafficPolicy
-		probs = decodeStrict(body, &x)
+		explicit, probs = api.Decode(body, &x)
 		x.FQDN, x.WorstCaseFailoverSeconds, x.Warnings = "", 0, nil
-		x.Normalize()
+		zeros = x.NormalizeExplicit(explicit)
 		o = x
 	case api.KindReplicaSet:
 		var x api.ReplicaSet
-		probs = decodeStrict(body, &x)
+		explicit, probs = api.Decode(body, &x)
 		x.Analysis, x.MemberIDs = nil, nil
-		x.Normalize()
+		zeros = x.NormalizeExplicit(explicit)
 		o = x
 	case api.KindBurstToggle:
 		var x api.BurstToggle
-		probs = decodeStrict(body, &x)
+		explicit, probs = api.Decode(body, &x)
 		x.URL, x.Effective = "", nil
-		x.Normalize()
+		zeros = x.NormalizeExplicit(explicit)
 		o = x
 	}
 	name := o.ObjectName()
@@ -224,6 +229,7 @@ func decodeObject(k api.Kind, body []byte, urlName string) (o api.Object, probs 
 	if len(probs) > 0 {
 		return api.WithVersion(o, 0), probs, false
 	}
+	probs = zeros
 	if urlName != "" && name != urlName {
 		probs.Add("name", "is %q but the URL names %q: names are immutable; create a new object to rename", name, urlName)
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,68 +145,12 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// decodeStrict decodes exactly one JSON value into v, rejecting unknown
-// fields and trailing data, and turns decoder errors into field problems.
+// decodeStrict decodes a body that has no defaulted fields (a PATCH, an
+// override) with api.Decode: exact names, no duplicate keys, every problem
+// on its path.
 func decodeStrict(body []byte, v any) api.Problems {
-	var p api.Problems
-	if len(bytes.TrimSpace(body)) == 0 {
-		p.Add("", "the request body is empty: send a JSON object")
-		return p
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		p = append(p, jsonProblem(err))
-		return p
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		p.Add("", "unexpected data after the JSON object: send exactly one object")
-	}
+	_, p := api.Decode(body, v)
 	return p
-}
-
-func jsonProblem(err error) api.FieldError {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &te):
-		return api.FieldError{Field: jsonFieldPath(te.Field), Severity: api.SeverityError,
-			Detail: fmt.Sprintf("expected %s, got JSON %s", te.Type, te.Value)}
-	case errors.As(err, &se):
-		return api.FieldError{Severity: api.SeverityError, Detail: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		f, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return api.FieldError{Field: f, Severity: api.SeverityError,
-			Detail: "unknown field: remove it (check the spelling against the API reference; names are snake_case)"}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return api.FieldError{Severity: api.SeverityError, Detail: "truncated JSON: the body ends mid-value"}
-	}
-	return api.FieldError{Severity: api.SeverityError, Detail: "cannot decode the body: " + err.Error()}
-}
-
-// mapAttrs are the attributes whose JSON object keys are user-chosen names.
-var mapAttrs = map[string]bool{"targets": true, "members": true, "headers": true, "tags": true}
-
-// jsonFieldPath turns encoding/json's dotted "targets.dc1.priority" into
-// the provider's notation, `targets["dc1"].priority`, so the error lands on
-// the right attribute.
-func jsonFieldPath(f string) string {
-	if f == "" {
-		return ""
-	}
-	parts := strings.Split(f, ".")
-	var b strings.Builder
-	for i := 0; i < len(parts); i++ {
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(parts[i])
-		if mapAttrs[parts[i]] && i+1 < len(parts) {
-			b.WriteString("[" + strconv.Quote(parts[i+1]) + "]")
-			i++
-		}
-	}
-	return b.String()
 }
 
 // ifMatch is a request's If-Match precondition (RFC 9110 §13.1.1).

@@ -10,21 +10,6 @@ import (
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 )
 
-func TestJSONFieldPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                         "",
-		"interval_seconds":         "interval_seconds",
-		"targets.dc-1.priority":    `targets["dc-1"].priority`,
-		"members.db-3.tags.rack":   `members["db-3"].tags["rack"]`,
-		"tls.insecure_skip_verify": "tls.insecure_skip_verify",
-		"targets":                  "targets",
-	} {
-		if got := jsonFieldPath(in); got != want {
-			t.Errorf("jsonFieldPath(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestBoundProblems: at most maxFieldProblems entries within the byte
 // budget (always the first), each clipped, then one "and N more".
 func TestBoundProblems(t *testing.T) {
