@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/store"
 )
 
 // TestIdempotentCreate: a POST retried with its Idempotency-Key gets the
@@ -213,5 +214,15 @@ func TestIdempotentConcurrentRetries(t *testing.T) {
 	}
 	if n := len(h.auditEvents(t, "burst-toggles/dr", "create")); n != 1 {
 		t.Errorf("%d audit events for the create, want 1", n)
+	}
+}
+
+// TestOutcomeRecordExpires: the recorded outcome carries its TTL to the
+// store, which expires it (store.KV.TTL); without one it would be kept
+// forever and a key could never be reused.
+func TestOutcomeRecordExpires(t *testing.T) {
+	kv := (&outcome{Status: http.StatusCreated}).kv("ci-admin/key")
+	if kv.Bucket != store.BucketIdempotency || kv.TTL != IdempotencyTTL || IdempotencyTTL <= 0 {
+		t.Fatalf("idempotency record = %+v, want bucket %q with TTL %s", kv, store.BucketIdempotency, IdempotencyTTL)
 	}
 }
