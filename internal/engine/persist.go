@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -49,6 +50,9 @@ type persister struct {
 	// inFlightEvents counts the events of the batch being committed, which
 	// are held in memory too.
 	inFlightEvents int
+	// damaged is set once the store reported itself damaged: nothing
+	// queued will ever be written, so flush stops waiting.
+	damaged bool
 	// burst counts the events dropped since the queue last drained, so
 	// that a burst of drops is logged once when it starts and once, with
 	// its totals, when the disk is back.
@@ -194,6 +198,9 @@ func (p *persister) loop() {
 	}
 }
 
+// damagedRetry spaces the attempts on a damaged store, which fail at once.
+const damagedRetry = time.Second
+
 // failLogEvery spaces the log lines of a store that keeps failing: the
 // first failure is logged at once, then one line a minute, then the
 // recovery — not three lines a second for as long as a disk stays full.
@@ -220,16 +227,27 @@ func (p *persister) commitWithRetry(b store.Batch) ([]uint64, error) {
 			p.log.Error("runtime state write failed; retrying", "failed_attempts", p.fail.count, "failing_for", now.Sub(p.fail.since).Round(time.Millisecond), "err", err)
 			p.fail.logged = now
 		}
+		if errors.Is(err, store.ErrDamaged) {
+			// A damaged store never takes a write again (only a restore
+			// helps): stop retrying fast, and stop waiting for it.
+			p.mu.Lock()
+			p.damaged = true
+			p.flushed.Broadcast()
+			p.mu.Unlock()
+			time.Sleep(damagedRetry)
+			return nil, err
+		}
 		time.Sleep(time.Duration(50<<attempt) * time.Millisecond)
 	}
 	return nil, err
 }
 
-// flush blocks until everything queued so far is on disk.
+// flush blocks until everything queued so far is on disk, or the store is
+// damaged.
 func (p *persister) flush() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for len(p.pending) > 0 || len(p.events) > 0 || len(p.audit) > 0 || p.inFlight {
+	for !p.damaged && (len(p.pending) > 0 || len(p.events) > 0 || len(p.audit) > 0 || p.inFlight) {
 		p.kick()
 		p.flushed.Wait()
 	}
