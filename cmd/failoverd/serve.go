@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -188,7 +187,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	var st store.Store
 	switch c.storeKind {
 	case "bolt":
-		b, err := store.OpenBolt(filepath.Join(c.dataDir, "failoverd.db"), store.BoltOptions{})
+		b, err := store.OpenBolt(store.BoltPath(c.dataDir), store.BoltOptions{})
 		if err != nil {
 			return err
 		}

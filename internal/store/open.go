@@ -123,7 +123,7 @@ func openBoltFile(path string, o *bolt.Options) (*bolt.DB, error) {
 		return nil, fmt.Errorf("store: %w", damagedError(path, pe.Error()))
 	case errors.Is(err, berrors.ErrTimeout):
 		dir := dirOf(path)
-		return nil, fmt.Errorf("store: data dir %s is in use by another failoverd (no lock on %s within %s): stop it first, or use its API (failoverd store backup): %w", dir, path, o.Timeout, err)
+		return nil, fmt.Errorf("store: data dir %s is in use by another failoverd (no lock on %s within %s): stop it first, or back it up through its API (failoverd store backup FILE): %w: %w", dir, path, o.Timeout, ErrInUse, err)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrInvalidMapping):
 		return nil, fmt.Errorf("store: %w", damagedError(path, "not a readable bolt database: "+err.Error()))
 	}
