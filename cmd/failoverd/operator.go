@@ -28,7 +28,7 @@ const operatorUsage = `usage:
   failoverd burst engage|release NAME
   failoverd override set POLICY TARGET (--for DURATION | --until RFC3339) [--reason TEXT]
   failoverd override clear POLICY
-  failoverd events [--since N] [--follow] [--json]
+  failoverd events [--since N] [--follow] [--audit] [--json]
 
 Every subcommand also takes --endpoint URL (env FAILOVER_ENDPOINT, default
 http://127.0.0.1:8080), --token TOKEN (env FAILOVER_TOKEN) and --ca-cert FILE
@@ -84,14 +84,21 @@ type opCmd struct {
 }
 
 func newOpCmd(name, synopsis string, stdout, stderr io.Writer) *opCmd {
-	o := &opCmd{name: name, synopsis: synopsis, stdout: stdout, stderr: stderr}
-	o.fs = flag.NewFlagSet("failoverd "+name, flag.ContinueOnError)
-	o.fs.SetOutput(io.Discard) // usage is printed by usageError, once
+	o := newOfflineCmd(name, synopsis, stdout, stderr)
 	// Defaults stay empty and the environment is read after parsing, so
 	// that -h never prints the token from FAILOVER_TOKEN.
 	o.fs.StringVar(&o.endpoint, "endpoint", "", "failoverd API URL (env FAILOVER_ENDPOINT, default "+client.DefaultEndpoint+")")
 	o.fs.StringVar(&o.token, "token", "", "API token (env FAILOVER_TOKEN)")
 	o.fs.StringVar(&o.caCert, "ca-cert", "", "PEM file of the CA that signed failoverd's certificate (env FAILOVER_CA_CERT)")
+	return o
+}
+
+// newOfflineCmd is a subcommand that does not talk to the API (store
+// check, store restore): no endpoint or token flags.
+func newOfflineCmd(name, synopsis string, stdout, stderr io.Writer) *opCmd {
+	o := &opCmd{name: name, synopsis: synopsis, stdout: stdout, stderr: stderr}
+	o.fs = flag.NewFlagSet("failoverd "+name, flag.ContinueOnError)
+	o.fs.SetOutput(io.Discard) // usage is printed by usageError, once
 	return o
 }
 
@@ -470,9 +477,10 @@ func writeDecision(w io.Writer, d api.Decision, now time.Time) {
 
 // opEvents: failoverd events [--since N] [--follow] [--json]
 func opEvents(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o := newOpCmd("events", "[--since N] [--follow] [--json]", stdout, stderr)
+	o := newOpCmd("events", "[--since N] [--follow] [--audit] [--json]", stdout, stderr)
 	since := o.fs.Uint64("since", 0, "show events after this sequence number")
 	follow := o.fs.Bool("follow", false, "keep printing new events until interrupted")
+	audit := o.fs.Bool("audit", false, "the audit log: every mutation and refused request, kept at least 400 days")
 	asJSON := o.fs.Bool("json", false, "print one JSON object per line")
 	pos, code := o.parse(args)
 	if code != opContinue {
@@ -494,8 +502,12 @@ func opEvents(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return err
 	}
 
+	list, followFn := c.Events, c.FollowEvents
+	if *audit {
+		list, followFn = c.AuditEvents, c.FollowAuditEvents
+	}
 	if *follow {
-		err := c.FollowEvents(ctx, *since, emit)
+		err := followFn(ctx, *since, emit)
 		if ctx.Err() != nil {
 			return 0 // interrupted: how --follow normally ends
 		}
@@ -504,7 +516,7 @@ func opEvents(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// Page until an empty page rather than trusting a page size: the
 	// server may cap the limit lower than asked.
 	for last := *since; ; {
-		page, err := c.Events(ctx, last, opEventsPage)
+		page, err := list(ctx, last, opEventsPage)
 		if err != nil {
 			return o.fail(err)
 		}

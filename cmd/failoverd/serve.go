@@ -15,7 +15,6 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -206,7 +205,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	var st store.Store
 	switch c.storeKind {
 	case "bolt":
-		b, err := store.OpenBolt(filepath.Join(c.dataDir, "failoverd.db"), store.BoltOptions{})
+		b, err := store.OpenBolt(store.BoltPath(c.dataDir), store.BoltOptions{})
 		if err != nil {
 			return err
 		}

@@ -225,6 +225,9 @@ type request struct {
 	// stream leaves the body of a 2xx response open for the caller.
 	stream      bool
 	lastEventID uint64
+	// accept overrides the Accept header (default: JSON, or an event
+	// stream for stream requests).
+	accept string
 }
 
 // callState travels in the request context so the transport and the retry
@@ -270,9 +273,12 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, []byte, e
 		return nil, nil, fmt.Errorf("failoverd %s %s: %w", r.method, r.path, err)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
-	if r.stream {
+	switch {
+	case r.accept != "":
+		req.Header.Set("Accept", r.accept)
+	case r.stream:
 		req.Header.Set("Accept", "text/event-stream")
-	} else {
+	default:
 		req.Header.Set("Accept", "application/json")
 	}
 	if c.token != "" {

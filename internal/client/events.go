@@ -22,7 +22,21 @@ import (
 // Events reads up to limit events with a sequence number above since
 // (limit 0: failoverd's default page size).
 func (c *Client) Events(ctx context.Context, since uint64, limit int) ([]api.Event, error) {
-	q := url.Values{"since": {strconv.FormatUint(since, 10)}}
+	return c.events(ctx, since, limit, url.Values{})
+}
+
+// AuditEvents reads up to limit events of the audit log with a sequence
+// number above since. The audit log keeps every mutation for at least 400
+// days, while the event log keeps the newest 100,000 events of any type.
+func (c *Client) AuditEvents(ctx context.Context, since uint64, limit int) ([]api.Event, error) {
+	return c.events(ctx, since, limit, auditQuery())
+}
+
+// auditQuery selects the audit log on GET /v1/events.
+func auditQuery() url.Values { return url.Values{"type": {api.EventAudit}} }
+
+func (c *Client) events(ctx context.Context, since uint64, limit int, q url.Values) ([]api.Event, error) {
+	q.Set("since", strconv.FormatUint(since, 10))
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
@@ -46,11 +60,20 @@ func (c *Client) Events(ctx context.Context, since uint64, limit int) ([]api.Eve
 // from the last delivered sequence number, for as long as ctx lives: a
 // failoverd restart must not end an operator's `events --follow`.
 func (c *Client) FollowEvents(ctx context.Context, since uint64, fn func(api.Event) error) error {
+	return c.follow(ctx, since, url.Values{}, fn)
+}
+
+// FollowAuditEvents is FollowEvents on the audit log.
+func (c *Client) FollowAuditEvents(ctx context.Context, since uint64, fn func(api.Event) error) error {
+	return c.follow(ctx, since, auditQuery(), fn)
+}
+
+func (c *Client) follow(ctx context.Context, since uint64, q url.Values, fn func(api.Event) error) error {
 	last := since
 	everOpened := false
 	quiet := 0 // consecutive reconnects that delivered nothing
 	for {
-		opened, delivered, err := c.followOnce(ctx, &last, fn)
+		opened, delivered, err := c.followOnce(ctx, &last, q, fn)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -105,10 +128,13 @@ var errStreamClosed = errors.New("event stream closed by failoverd")
 // followOnce opens one stream from *last and delivers its events. opened
 // reports that failoverd accepted the stream, delivered that at least one
 // event reached fn.
-func (c *Client) followOnce(ctx context.Context, last *uint64, fn func(api.Event) error) (opened, delivered bool, err error) {
+func (c *Client) followOnce(ctx context.Context, last *uint64, extra url.Values, fn func(api.Event) error) (opened, delivered bool, err error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	q := url.Values{"since": {strconv.FormatUint(*last, 10)}, "follow": {"1"}}
+	for k, v := range extra {
+		q[k] = v
+	}
 	r := request{method: http.MethodGet, path: "/v1/events", query: q, stream: true, lastEventID: *last}
 	resp, _, err := c.send(sctx, r)
 	if err != nil {

@@ -37,6 +37,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// MaxQueuedEvents bounds the events waiting for the store while its
+	// commits fail (default DefaultMaxQueuedEvents).
+	MaxQueuedEvents int
 }
 
 // Keys of runtime state in store.BucketState.
@@ -122,6 +125,9 @@ func New(opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxQueuedEvents <= 0 {
+		opts.MaxQueuedEvents = DefaultMaxQueuedEvents
+	}
 	e := &Engine{
 		opts:        opts,
 		st:          opts.Store,
@@ -146,7 +152,7 @@ func New(opts Options) (*Engine, error) {
 		started:     opts.Now(),
 	}
 	e.metrics = newMetrics(opts.Registerer)
-	e.persist = newPersister(e.st, e.log, e.notify.advance)
+	e.persist = newPersister(e.st, e.log, e.notify.advance, opts.MaxQueuedEvents, e.metrics.eventsDropped)
 	e.monitor = health.NewMonitor(health.MonitorOptions{
 		Site:         opts.Site,
 		OnTransition: func(t health.Transition) { e.transitions <- t },

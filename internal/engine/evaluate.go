@@ -222,5 +222,5 @@ func (e *Engine) refreshReplicaStatusLocked(name string, now time.Time) {
 }
 
 func (e *Engine) emitLocked(ev api.Event) {
-	e.persist.event(encodeEvent(ev))
+	e.persist.event(encodeEvent(ev), false)
 }

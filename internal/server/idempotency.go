@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/store"
 )
@@ -27,6 +28,11 @@ type outcome struct {
 }
 
 const maxIdempotencyKey = 255
+
+// IdempotencyTTL is how long a recorded outcome replays: a retry within it
+// gets the original answer, a key reused after it is a new request. The
+// store expires the record by itself (store.KV.TTL).
+const IdempotencyTTL = 24 * time.Hour
 
 // idemKey scopes a client key by token name, so two clients can never
 // collide: "<length of name>:<name>:<key>". The length prefix makes the
@@ -75,7 +81,7 @@ func (s *Server) lookupOutcome(ctx context.Context, key string) (*outcome, error
 
 func (o *outcome) kv(key string) store.KV {
 	b, _ := json.Marshal(o)
-	return store.KV{Bucket: store.BucketIdempotency, Key: key, Value: b}
+	return store.KV{Bucket: store.BucketIdempotency, Key: key, Value: b, TTL: IdempotencyTTL}
 }
 
 func (o *outcome) write(w http.ResponseWriter, replayed bool) {

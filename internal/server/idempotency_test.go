@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/store"
 )
 
 // TestIdempotentCreate: a POST retried with its Idempotency-Key gets the
@@ -265,4 +266,14 @@ func FuzzIdemKey(f *testing.F) {
 			t.Fatalf("idemKey(%q, %q) = idemKey(%q, %q)", who1, key1, who2, key2)
 		}
 	})
+}
+
+// TestOutcomeRecordExpires: the recorded outcome carries its TTL to the
+// store, which expires it (store.KV.TTL); without one it would be kept
+// forever and a key could never be reused.
+func TestOutcomeRecordExpires(t *testing.T) {
+	kv := (&outcome{Status: http.StatusCreated}).kv("ci-admin/key")
+	if kv.Bucket != store.BucketIdempotency || kv.TTL != IdempotencyTTL || IdempotencyTTL <= 0 {
+		t.Fatalf("idempotency record = %+v, want bucket %q with TTL %s", kv, store.BucketIdempotency, IdempotencyTTL)
+	}
 }

@@ -114,6 +114,7 @@ func (s *Server) routes(g prometheus.Gatherer) {
 	m.HandleFunc("GET /v1/replica-sets/{name}/config", s.require(ScopeRead, s.handleReplicaConfig))
 	m.HandleFunc("GET /v1/events", s.require(ScopeRead, s.handleEvents))
 	m.HandleFunc("GET /v1/status", s.require(ScopeRead, s.handleStatus))
+	m.HandleFunc("GET /v1/backup", s.require(ScopeAdmin, s.handleBackup))
 	m.HandleFunc("GET /burst/{name}", s.handleBurst)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, "text/plain; charset=utf-8", []byte("ok"))
@@ -250,6 +251,11 @@ func storeError(err error) *problem {
 	if errors.Is(err, store.ErrConflict) {
 		return &problem{Status: http.StatusConflict, Title: "Concurrent Modification",
 			Detail: "the object changed while this request was applied; read it again and retry"}
+	}
+	if errors.Is(err, store.ErrDamaged) {
+		// Not transient: retrying cannot help, the operator must act.
+		return &problem{Status: http.StatusServiceUnavailable, Title: "Store Damaged",
+			Detail: "nothing was applied: " + err.Error()}
 	}
 	return &problem{Status: http.StatusServiceUnavailable, Title: "Store Unavailable",
 		Detail: "the write was not applied: " + err.Error() + "; retrying with the same Idempotency-Key is safe"}
