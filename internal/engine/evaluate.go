@@ -10,6 +10,7 @@ import (
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/burst"
+	"github.com/hatopo/terraform-provider-failover/internal/health"
 	"github.com/hatopo/terraform-provider-failover/internal/policy"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
 	"github.com/hatopo/terraform-provider-failover/internal/topology"
@@ -51,6 +52,21 @@ func (e *Engine) targetHealthLocked(p api.TrafficPolicy) map[string]policy.Targe
 		out[name] = th
 	}
 	return out
+}
+
+// failsStatic reports whether a check whose overall state would go from
+// unhealthy to unknown keeps unhealthy instead, because the site transition
+// that caused it was a local failure (t.Local: this node could not probe,
+// e.g. it ran out of file descriptors). Nothing was learnt about the
+// endpoint, and unknown counts as up: letting it through would send traffic
+// back to an endpoint last seen down whenever failoverd itself is in
+// trouble — the mirror image of the false failover that local failures must
+// never cause. So the node fails static, as a partitioned node does: the
+// check stays unhealthy until a site observes the endpoint again (or it is
+// disabled). From healthy, unknown changes nothing that serves traffic, so
+// it goes through and says why.
+func failsStatic(prev, next string, t health.Transition) bool {
+	return t.Local != "" && prev == api.StateUnhealthy && next == api.StateUnknown
 }
 
 // evaluateLocked runs the evaluator for one policy and, when what it

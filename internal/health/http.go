@@ -341,7 +341,7 @@ func probeHTTP(ctx context.Context, c api.HealthCheck) Result {
 	defer cancel()
 	resp, err := t.client.Do(t.req.WithContext(ctx))
 	if err != nil {
-		return res.finish(false, t.describe(ctx, err))
+		return t.fail(ctx, res, "", err)
 	}
 	defer resp.Body.Close()
 	res.Status = resp.StatusCode
@@ -351,7 +351,7 @@ func probeHTTP(ctx context.Context, c api.HealthCheck) Result {
 	if t.match != nil {
 		reason, err := t.match.check(resp.Body)
 		if err != nil {
-			return res.finish(false, "reading body: "+t.describe(ctx, err))
+			return t.fail(ctx, res, "reading body: ", err)
 		}
 		if reason != "" {
 			return res.finish(false, reason)

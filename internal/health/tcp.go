@@ -21,7 +21,7 @@ func probeTCP(ctx context.Context, c api.HealthCheck) Result {
 	defer cancel()
 	conn, err := dialer.DialContext(ctx, "tcp", c.Address)
 	if err != nil {
-		return res.finish(false, t.describe(ctx, err))
+		return t.fail(ctx, res, "", err)
 	}
 	conn.Close()
 	return res.finish(true, "")
