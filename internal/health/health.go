@@ -185,10 +185,7 @@ func (t *target) fail(ctx context.Context, r Result, prefix string, err error) R
 // timeout says which timeout, a URL error loses its redundant
 // `Get "http://…":` prefix so the root cause reads first.
 func (t *target) describe(ctx context.Context, err error) string {
-	var ne net.Error
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) ||
-		errors.Is(err, context.DeadlineExceeded) ||
-		errors.As(err, &ne) && ne.Timeout() {
+	if timedOut(ctx, err) {
 		return "timeout after " + t.timeout.String()
 	}
 	var ue *url.Error

@@ -3,9 +3,11 @@ package health
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"syscall"
+	"time"
 )
 
 // Local failure reasons: the closed label set of
@@ -37,10 +39,28 @@ const (
 	// LocalCanceled: the probe was canceled by this process (shutdown or
 	// reconfiguration) before it finished.
 	LocalCanceled = "canceled"
+	// LocalOverloaded: the probe timed out, but this process noticed its
+	// deadline more than overloadLateness late: it was starved of CPU
+	// around the deadline, so an answer that had arrived may have gone
+	// unread. The endpoint was not given a fair timeout.
+	LocalOverloaded = "overloaded"
 )
 
 // LocalReasons lists every local failure reason, in a stable order.
-var LocalReasons = []string{LocalFileDescriptors, LocalMemory, LocalAddress, LocalResolver, LocalCanceled}
+var LocalReasons = []string{LocalFileDescriptors, LocalMemory, LocalAddress, LocalResolver, LocalCanceled, LocalOverloaded}
+
+// overloadLateness is how late a probe may notice its own deadline before
+// its timeout is blamed on this process rather than the endpoint. A
+// process with CPU to spare notices a deadline within a millisecond or
+// two; when several thousand probes per second outrun the CPU (make
+// bench's P2 at 5,000 checks on 2 shared cores), goroutines run hundreds
+// of milliseconds late, and an answer already in the socket loses the
+// race against the expired deadline. Counting those as the endpoint's
+// failures would fail over every healthy endpoint at once exactly when
+// failoverd is overloaded. A timeout noticed on time still counts: a
+// blackholed endpoint is detected as soon as fall probes time out while
+// this process keeps up.
+const overloadLateness = 50 * time.Millisecond
 
 // localCause reports whether err, returned while probing under ctx, is a
 // failure of this node rather than of the endpoint; if so it returns the
@@ -61,8 +81,9 @@ var LocalReasons = []string{LocalFileDescriptors, LocalMemory, LocalAddress, Loc
 // down: every site sees the same SERVFAIL, so such a check reads unknown
 // (use an IP address in checks that must fail over on a DNS outage).
 //
-// Errors the network path may cause stay the endpoint's: connection
-// refused or reset, timeouts, EHOSTUNREACH/ENETUNREACH (an ICMP error from
+// A timeout is the endpoint's unless this process noticed it late (see
+// overloadLateness). Errors the network path may cause stay the
+// endpoint's: connection refused or reset, EHOSTUNREACH/ENETUNREACH (an ICMP error from
 // a router looks the same as a missing local route) and EPERM (a firewall
 // rule on the path). A site that cannot reach an endpoint votes "down";
 // quorum across sites is what separates a path problem from a dead
@@ -98,7 +119,20 @@ func localCause(ctx context.Context, err error) (reason, text string, ok bool) {
 	if errors.Is(ctx.Err(), context.Canceled) || (errors.Is(err, context.Canceled) && ctx.Err() == nil) {
 		return LocalCanceled, localText("probe canceled by failoverd (shutdown or reconfiguration)"), true
 	}
+	if dl, ok := ctx.Deadline(); ok && timedOut(ctx, err) {
+		if late := time.Since(dl); late > overloadLateness {
+			return LocalOverloaded, localText(fmt.Sprintf("this node was too busy: it noticed the probe's deadline %s late",
+				late.Round(time.Millisecond))), true
+		}
+	}
 	return "", "", false
+}
+
+// timedOut reports whether err (under ctx) is the probe's timeout.
+func timedOut(ctx context.Context, err error) bool {
+	var ne net.Error
+	return errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &ne) && ne.Timeout()
 }
 
 // localText is the last_error of a local failure: it says so first, and

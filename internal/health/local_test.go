@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
 )
 
 // dialErr wraps errno the way net.Dialer does when syscall fails inside a
@@ -28,16 +30,26 @@ func viaHTTP(err error) error {
 }
 
 func TestLocalCause(t *testing.T) {
-	canceled, cancel := context.WithCancel(context.Background())
-	cancel()
-	expired, cancel2 := context.WithTimeout(context.Background(), 0)
-	defer cancel2()
-	<-expired.Done()
-	bg := context.Background()
+	canceled := func() context.Context {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx
+	}
+	// expired is a probe context whose deadline passed `ago`: noticed on
+	// time (0) or by a process too busy to run in time.
+	expired := func(ago time.Duration) func() context.Context {
+		return func() context.Context {
+			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-ago))
+			t.Cleanup(cancel)
+			return ctx
+		}
+	}
+	bg := context.Background
+	netTimeout := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
 
 	tests := []struct {
 		name   string
-		ctx    context.Context
+		ctx    func() context.Context
 		err    error
 		reason string // "" = the endpoint's failure
 		text   string // substring of the local text
@@ -56,7 +68,11 @@ func TestLocalCause(t *testing.T) {
 		{"NXDOMAIN is the endpoint's", bg, &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "gone.example.org", IsNotFound: true}}, "", ""},
 		{"canceled by us", canceled, viaHTTP(context.Canceled), LocalCanceled, "canceled by failoverd"},
 		{"canceled error, live ctx", bg, context.Canceled, LocalCanceled, "canceled"},
-		{"deadline is the endpoint's", expired, viaHTTP(context.DeadlineExceeded), "", ""},
+		{"deadline is the endpoint's", expired(0), viaHTTP(context.DeadlineExceeded), "", ""},
+		{"deadline noticed late", expired(time.Second), viaHTTP(context.DeadlineExceeded), LocalOverloaded, "too busy: it noticed the probe's deadline 1"},
+		{"net timeout noticed late", expired(300 * time.Millisecond), netTimeout, LocalOverloaded, "too busy"},
+		{"net timeout on time", expired(0), netTimeout, "", ""},
+		{"no deadline, no lateness", bg, netTimeout, "", ""},
 		{"refused", bg, viaHTTP(dialErr("connect", syscall.ECONNREFUSED)), "", ""},
 		{"reset", bg, &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, "", ""},
 		{"host unreachable", bg, dialErr("connect", syscall.EHOSTUNREACH), "", ""},
@@ -68,9 +84,9 @@ func TestLocalCause(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			reason, text, ok := localCause(tt.ctx, tt.err)
+			reason, text, ok := localCause(tt.ctx(), tt.err)
 			if ok != (tt.reason != "") || reason != tt.reason {
-				t.Fatalf("localCause(%v) = %q, %v; want %q", tt.err, reason, ok, tt.reason)
+				t.Fatalf("localCause(%v) = %q, %v (%q); want %q", tt.err, reason, ok, text, tt.reason)
 			}
 			if ok && (!strings.Contains(text, tt.text) || !strings.HasPrefix(text, "local: ") || !strings.HasSuffix(text, "(not a backend failure)")) {
 				t.Errorf("text %q, want it to contain %q between local: and (not a backend failure)", text, tt.text)
@@ -170,4 +186,21 @@ func freeUDPPort(t *testing.T) string {
 	addr := pc.LocalAddr().String()
 	pc.Close()
 	return addr
+}
+
+// TestProbeTooBusyIsLocal: a probe whose deadline had long passed when
+// this process got to it (as when thousands of probes outrun the CPU)
+// blames this node, not the endpoint — through the real probers.
+func TestProbeTooBusyIsLocal(t *testing.T) {
+	addr := rawHTTPServer(t)
+	for _, typ := range []string{api.CheckHTTP, api.CheckTCP} {
+		t.Run(typ, func(t *testing.T) {
+			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+			defer cancel()
+			res := Probers[typ](ctx, newCheck("web", typ, addr))
+			if res.OK || res.Local != LocalOverloaded || !strings.HasPrefix(res.Error, "local: this node was too busy") {
+				t.Fatalf("result %+v, want a local overloaded failure", res)
+			}
+		})
+	}
 }
