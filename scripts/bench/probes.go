@@ -143,9 +143,9 @@ func benchProbes(ctx context.Context, e env, n int, window time.Duration) ([]row
 	}}, 1e6 * cpu / max(probes, 1)
 }
 
-// failureReasons counts the errors of "site observation changed" log lines
-// (a sample: only state changes are logged), addresses folded, most
-// frequent first.
+// failureReasons counts the backend errors of "site observation changed"
+// log lines (a sample: only state changes are logged; local failures are
+// counted by reason in the metrics), addresses folded, most frequent first.
 func failureReasons(logs string) string {
 	addr := regexp.MustCompile(`\d+\.\d+\.\d+\.\d+:\d+`)
 	counts := map[string]int{}
@@ -153,7 +153,8 @@ func failureReasons(logs string) string {
 		var rec struct {
 			Msg, Error string
 		}
-		if json.Unmarshal([]byte(l), &rec) != nil || rec.Msg != "site observation changed" || rec.Error == "" {
+		if json.Unmarshal([]byte(l), &rec) != nil || rec.Msg != "site observation changed" || rec.Error == "" ||
+			strings.HasPrefix(rec.Error, "local: ") {
 			continue
 		}
 		counts[addr.ReplaceAllString(rec.Error, "ADDR")]++
