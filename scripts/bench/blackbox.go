@@ -99,8 +99,8 @@ func benchBlackbox(ctx context.Context, e env, n int, window time.Duration, fail
 	lag99 := g.lagQuantile(t0, t1, 0.99)
 	cpu := ticksToSeconds(cpu1 - cpu0)
 	perProbe := 1e6 * cpu / max(probes, 1)
-	fmt.Printf("P2 blackbox_exporter %s, %d targets: %.0f probes/s (%.0f failed, %.0f /probe errors, %d skipped), p99 lag ≤ %s, CPU %.0f%% of one core (%.0f µs per probe)\n",
-		version, n, probes/secs, failed, errs, s1.skipped-s0.skipped, fmtSecs(lag99), 100*cpu/secs, perProbe)
+	fmt.Printf("P2 blackbox_exporter %s, %d targets: %.0f probes/s (%.0f failed, %.0f /probe errors, %d skipped), p99 lag ≤ %s, CPU %.0f%% of one core (%.0f µs per probe); load average %s\n",
+		version, n, probes/secs, failed, errs, s1.skipped-s0.skipped, fmtSecs(lag99), 100*cpu/secs, perProbe, loadAvg())
 	goal := "side-by-side"
 	if fd, ok := failoverdCPU[n]; ok && fd > 0 {
 		goal = fmt.Sprintf("failoverd: %.0f µs/probe at %d checks (%.1f× less)", fd, n, perProbe/fd)

@@ -118,8 +118,8 @@ func benchProbes(ctx context.Context, e env, n int, window time.Duration) ([]row
 			reasons = append(reasons, fmt.Sprintf("%s %.0f", r, v))
 		}
 	}
-	fmt.Printf("P2 %d checks: %.0f probes/s; failed: %.0f backend, %.0f local %v; %.0f skipped; p99 lag ≤ %s\n",
-		n, rate, failed, local, reasons, skipped, fmtSecs(lag99))
+	fmt.Printf("P2 %d checks: %.0f probes/s; failed: %.0f backend, %.0f local %v; %.0f skipped; p99 lag ≤ %s; load average %s\n",
+		n, rate, failed, local, reasons, skipped, fmtSecs(lag99), loadAvg())
 	fmt.Printf("P2 %d checks: CPU failoverd %.0f%% of one core (%.0f µs per probe), stand-ins %.0f%%; TIME_WAIT prober side %d, backend side %d\n",
 		n, 100*cpu/secs, 1e6*cpu/max(probes, 1), 100*ticksToSeconds(bcpu1-bcpu0)/secs, tw.prober, tw.backend)
 	if failed > 0 {
@@ -305,6 +305,16 @@ func cpuTicks(pids ...int) int64 {
 		total += u + st
 	}
 	return total
+}
+
+// loadAvg is the 1-minute load average: how busy the shared machine was
+// (this benchmark's own processes included).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 // ticksToSeconds converts clock ticks (USER_HZ, 100 on Linux) to seconds.
