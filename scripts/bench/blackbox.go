@@ -89,9 +89,10 @@ func benchBlackbox(ctx context.Context, e env, n int, window time.Duration, fail
 	defer func() { stop(); wg.Wait() }()
 	time.Sleep(3 * time.Second)
 
-	s0, cpu0, t0 := g.snapshot(), cpuTicks(cmd.Process.Pid), time.Now()
+	self := os.Getpid()
+	s0, cpu0, gen0, t0 := g.snapshot(), cpuTicks(cmd.Process.Pid), cpuTicks(self), time.Now()
 	time.Sleep(window)
-	s1, cpu1, t1 := g.snapshot(), cpuTicks(cmd.Process.Pid), time.Now()
+	s1, cpu1, gen1, t1 := g.snapshot(), cpuTicks(cmd.Process.Pid), cpuTicks(self), time.Now()
 	secs := t1.Sub(t0).Seconds()
 	probes := float64(s1.probes - s0.probes)
 	failed := float64(s1.failed - s0.failed)
@@ -99,8 +100,9 @@ func benchBlackbox(ctx context.Context, e env, n int, window time.Duration, fail
 	lag99 := g.lagQuantile(t0, t1, 0.99)
 	cpu := ticksToSeconds(cpu1 - cpu0)
 	perProbe := 1e6 * cpu / max(probes, 1)
-	fmt.Printf("P2 blackbox_exporter %s, %d targets: %.0f probes/s (%.0f failed, %.0f /probe errors, %d skipped), p99 lag ≤ %s, CPU %.0f%% of one core (%.0f µs per probe); load average %s\n",
-		version, n, probes/secs, failed, errs, s1.skipped-s0.skipped, fmtSecs(lag99), 100*cpu/secs, perProbe, loadAvg())
+	fmt.Printf("P2 blackbox_exporter %s, %d targets: %.0f probes/s (%.0f failed, %.0f /probe errors, %d skipped), p99 lag ≤ %s, CPU %.0f%% of one core (%.0f µs per probe), load generator %.0f%%; load average %s\n",
+		version, n, probes/secs, failed, errs, s1.skipped-s0.skipped, fmtSecs(lag99), 100*cpu/secs, perProbe,
+		100*ticksToSeconds(gen1-gen0)/secs, loadAvg())
 	goal := "side-by-side"
 	if fd, ok := failoverdCPU[n]; ok && fd > 0 {
 		goal = fmt.Sprintf("failoverd: %.0f µs/probe at %d checks (%.1f× less)", fd, n, perProbe/fd)

@@ -99,9 +99,11 @@ func benchProbes(ctx context.Context, e env, n int, window time.Duration) ([]row
 	fmt.Printf("P2 %d checks created in %.1fs; warming up\n", n, time.Since(created).Seconds())
 	time.Sleep(3 * time.Second)
 
-	m0, cpu0, bcpu0, t0 := scrape(fd.URL), cpuTicks(fd.Pid()), cpuTicks(backendPids...), time.Now()
+	m0, t0 := scrapeAt(fd.URL)
+	cpu0, bcpu0 := cpuTicks(fd.Pid()), cpuTicks(backendPids...)
 	time.Sleep(window)
-	m1, cpu1, bcpu1, t1 := scrape(fd.URL), cpuTicks(fd.Pid()), cpuTicks(backendPids...), time.Now()
+	m1, t1 := scrapeAt(fd.URL)
+	cpu1, bcpu1 := cpuTicks(fd.Pid()), cpuTicks(backendPids...)
 	tw := timeWait(addrs)
 	secs := t1.Sub(t0).Seconds()
 	delta := func(name, label string) float64 { return m1.sumWhere(name, label) - m0.sumWhere(name, label) }
@@ -243,6 +245,15 @@ func scrape(base string) metricsText {
 		}
 	}
 	return m
+}
+
+// scrapeAt scrapes and returns the middle of the scrape as its time: on a
+// busy machine a scrape can take a good part of a second, and the counters
+// are read somewhere inside it.
+func scrapeAt(base string) (metricsText, time.Time) {
+	before := time.Now()
+	m := scrape(base)
+	return m, before.Add(time.Since(before) / 2)
 }
 
 func (m metricsText) sum(name string) float64 { return m.sumWhere(name, "") }
