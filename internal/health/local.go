@@ -28,7 +28,7 @@ const (
 	LocalMemory = "memory"
 	// LocalAddress: no local port or source address could be assigned
 	// (EADDRNOTAVAIL: the ephemeral port range is exhausted towards this
-	// destination, or --probe-source-addr is not configured on the host;
+	// destination, or the probes' source address is not on this host;
 	// EAGAIN from connect, which Linux returns for the same shortage on
 	// some socket families).
 	LocalAddress = "local_address"

@@ -204,3 +204,32 @@ func TestProbeTooBusyIsLocal(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalCauseRealErrnos classifies errors from real system calls: a
+// source address that is not on this host (bind: EADDRNOTAVAIL, as when
+// no local port is left) is ours; a refused connection is the endpoint's.
+func TestLocalCauseRealErrnos(t *testing.T) {
+	tests := []struct {
+		name   string
+		dialer *net.Dialer
+		addr   string
+		reason string
+	}{
+		{"source address not on this host", &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1)}}, freePort(t), LocalAddress},
+		{"connection refused", &net.Dialer{}, freePort(t), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			conn, err := tt.dialer.DialContext(ctx, "tcp4", tt.addr)
+			if err == nil {
+				conn.Close()
+				t.Fatal("dial succeeded")
+			}
+			if reason, text, _ := localCause(ctx, err); reason != tt.reason {
+				t.Fatalf("localCause(%v) = %q (%q), want %q", err, reason, text, tt.reason)
+			}
+		})
+	}
+}
