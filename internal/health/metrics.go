@@ -34,7 +34,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"reason"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "failover_probe_duration_seconds",
-			Help:    "Duration of health probes, by check type.",
+			Help:    "Duration of health probes that judged the endpoint (local failures excluded), by check type.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"type"}),
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
