@@ -110,6 +110,14 @@ func fdChild(t *testing.T, backend string) {
 	m.Restore("web", api.SiteObservation{State: api.StateHealthy})
 	m.Upsert(c)
 
+	// The warm-up probe's connection is closed by a transport goroutine,
+	// maybe not yet: wait until this process holds no socket, or closing
+	// it later would open a hole below the limit that every probe reuses.
+	for start := time.Now(); openSockets(t) > 0; time.Sleep(5 * time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("%d sockets still open after the warm-up probe", openSockets(t))
+		}
+	}
 	// The kernel gives a new descriptor the lowest free number and refuses
 	// it when that number is not below RLIMIT_NOFILE: a limit equal to the
 	// lowest free number leaves no descriptor at all.
@@ -154,4 +162,20 @@ func fdChild(t *testing.T, backend string) {
 		t.Fatal(err)
 	}
 	os.Stdout.Write(append([]byte("\n"+fdChildTag), append(b, '\n')...))
+}
+
+// openSockets counts this process's socket descriptors.
+func openSockets(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(l, "socket:") {
+			n++
+		}
+	}
+	return n
 }
