@@ -35,7 +35,10 @@ func TestOutOfFileDescriptorsNeverFailsOver(t *testing.T) {
 	a := newRawAPI(f)
 	dc1, cloud := startBackend(t, "dc1"), startBackend(t, "cloud")
 	for _, c := range []api.HealthCheck{sitesCheck("dc1-web", "dc1", dc1.Addr), sitesCheck("cloud-web", "cloud", cloud.Addr)} {
-		c.Rise, c.Fall = 1, 1
+		// fall 1: a single failure counted against a stand-in would show.
+		// The long timeout keeps a slow answer on a loaded machine from
+		// being one.
+		c.Rise, c.Fall, c.TimeoutSeconds = 1, 1, 0.9
 		a.must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", c, nil)
 	}
 	a.must(t, http.StatusCreated, http.MethodPost, "/v1/traffic-policies",
