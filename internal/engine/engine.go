@@ -397,6 +397,10 @@ func (e *Engine) handleTransition(t health.Transition) {
 	if state == prev.State || (prev.State == "" && state == api.StateUnknown) {
 		return
 	}
+	if failsStatic(prev.State, state, t) {
+		e.log.Warn("check held unhealthy: no site can probe it", "check", t.Check, "site", t.Site, "error", t.Observation.LastError)
+		return
+	}
 	e.setCheckStateLocked(t.Check, checkState{State: state, Since: t.At, ObservedAt: t.At}, prev.State, t.Observation.LastError)
 	e.reactToCheckLocked(t.Check, t.At, now)
 	e.publishLocked()
@@ -410,7 +414,9 @@ func (e *Engine) setCheckStateLocked(name string, cs checkState, from, lastErr s
 		from = api.StateUnknown
 	}
 	msg := fmt.Sprintf("check %s is %s (was %s)", name, cs.State, from)
-	if lastErr != "" && cs.State == api.StateUnhealthy {
+	// Unhealthy says what failed; unknown says why no site can tell (e.g.
+	// "local: too many open files"); healthy has nothing to explain.
+	if lastErr != "" && cs.State != api.StateHealthy {
 		msg += ": " + lastErr
 	}
 	e.emitLocked(api.Event{Time: e.now(), Type: api.EventHealth, Object: objectRef(api.KindHealthCheck, name),
