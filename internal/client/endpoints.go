@@ -28,11 +28,15 @@ func ParseEndpoint(s string) (string, error) {
 // the provider puts the error on endpoints[Index].
 type EndpointError struct {
 	Index int
+	Of    int // entries in the list
 	Err   error
 }
 
 func (e *EndpointError) Error() string {
-	return fmt.Sprintf("endpoint %d of the list: %v", e.Index+1, e.Err)
+	if e.Of == 1 {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("endpoint %d of %d: %v", e.Index+1, e.Of, e.Err)
 }
 
 func (e *EndpointError) Unwrap() error { return e.Err }
@@ -49,14 +53,14 @@ func ParseEndpoints(list []string) ([]string, error) {
 	first := make(map[string]int, len(list))
 	for i, s := range list {
 		if strings.TrimSpace(s) == "" {
-			return nil, &EndpointError{Index: i, Err: errors.New("it is empty: remove it, or the extra comma")}
+			return nil, &EndpointError{Index: i, Of: len(list), Err: errors.New("it is empty: remove it, or the extra comma")}
 		}
 		u, err := ParseEndpoint(s)
 		if err != nil {
-			return nil, &EndpointError{Index: i, Err: err}
+			return nil, &EndpointError{Index: i, Of: len(list), Err: err}
 		}
 		if j, dup := first[u]; dup {
-			return nil, &EndpointError{Index: i, Err: fmt.Errorf("%s is already endpoint %d: list each failoverd node once", u, j+1)}
+			return nil, &EndpointError{Index: i, Of: len(list), Err: fmt.Errorf("%s is already endpoint %d: list each failoverd node once", u, j+1)}
 		}
 		first[u] = i
 		out = append(out, u)

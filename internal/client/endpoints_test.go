@@ -13,17 +13,18 @@ func TestSplitEndpoints(t *testing.T) {
 		want   []string
 		index  int // of the bad entry, from 0; -1 for a whole-list error
 		errHas []string
+		not    string // a one-entry list is not called a list
 	}{
 		{in: "http://127.0.0.1:8080", want: []string{"http://127.0.0.1:8080"}},
 		{in: "http://10.0.1.5:8080/, https://failover.example.org/api/ ,http://[2001:db8::1]:8080",
 			want: []string{"http://10.0.1.5:8080", "https://failover.example.org/api", "http://[2001:db8::1]:8080"}},
 		{in: "", index: -1, errHas: []string{"empty", "at least one"}},
 		{in: "  ", index: -1, errHas: []string{"empty"}},
-		{in: "http://a.example.org,", index: 1, errHas: []string{"endpoint 2 of the list", "empty", "extra comma"}},
-		{in: "http://a.example.org,,http://b.example.org", index: 1, errHas: []string{"endpoint 2 of the list", "empty"}},
-		{in: "http://a.example.org,127.0.0.1:8080", index: 1, errHas: []string{"endpoint 2 of the list", `did you mean "http://127.0.0.1:8080"`}},
+		{in: "http://a.example.org,", index: 1, errHas: []string{"endpoint 2 of 2", "empty", "extra comma"}},
+		{in: "http://a.example.org,,http://b.example.org", index: 1, errHas: []string{"endpoint 2 of 3", "empty"}},
+		{in: "http://a.example.org,127.0.0.1:8080", index: 1, errHas: []string{"endpoint 2 of 2", `did you mean "http://127.0.0.1:8080"`}},
 		{in: "http://a.example.org, http://a.example.org/", index: 1, errHas: []string{"http://a.example.org is already endpoint 1", "once"}},
-		{in: "ftp://a.example.org", index: 0, errHas: []string{"endpoint 1 of the list", "http:// or https://"}},
+		{in: "ftp://a.example.org", index: 0, errHas: []string{"http:// or https://"}, not: "endpoint 1 of"},
 		{in: "http://ops:hunter2@a.example.org", index: 0, errHas: []string{"must not contain credentials"}},
 		{in: "http://ops:hunter2@a example.org", index: 0, errHas: []string{"invalid failoverd endpoint"}},
 		{in: "ops:hunter2@a.example.org:8080", index: 0, errHas: []string{"did you mean"}},
@@ -44,6 +45,9 @@ func TestSplitEndpoints(t *testing.T) {
 				if !strings.Contains(err.Error(), s) {
 					t.Errorf("error %q does not contain %q", err, s)
 				}
+			}
+			if tc.not != "" && strings.Contains(err.Error(), tc.not) {
+				t.Errorf("error %q contains %q", err, tc.not)
 			}
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error %q leaks the password", err)
@@ -71,7 +75,7 @@ func TestNewEndpoints(t *testing.T) {
 		{"both", Config{Endpoint: "http://127.0.0.1:8081", Endpoints: []string{"http://127.0.0.1:8082"}}, nil, "set one of them"},
 		{"a list in Endpoint", Config{Endpoint: "http://127.0.0.1:8081,http://127.0.0.1:8082"}, nil, "separate them with commas in FAILOVER_ENDPOINT"},
 		{"duplicate", Config{Endpoints: []string{"http://127.0.0.1:8081", "http://127.0.0.1:8081/"}}, nil, "already endpoint 1"},
-		{"empty entry", Config{Endpoints: []string{"http://127.0.0.1:8081", ""}}, nil, "endpoint 2 of the list: it is empty"},
+		{"empty entry", Config{Endpoints: []string{"http://127.0.0.1:8081", ""}}, nil, "endpoint 2 of 2: it is empty"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
