@@ -69,7 +69,7 @@ func (c *Client) FollowEvents(ctx context.Context, since uint64, fn func(api.Eve
 		} else {
 			quiet++
 		}
-		wait := backoff(c.waitMin, c.waitMax, quiet, nil)
+		wait := backoff(c.waitMin, c.waitMax, quiet)
 		c.log(ctx, "failoverd event stream dropped, reconnecting", map[string]any{
 			"error": err.Error(), "since": last, "wait_ms": wait.Milliseconds(),
 		})

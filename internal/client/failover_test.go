@@ -187,6 +187,33 @@ func TestRetryOnAnotherNodeReplays(t *testing.T) {
 	}
 }
 
+// TestAnswerCutShortMovesOn: node A dies while sending its answer (the
+// headers arrived, the body did not); the call moves on to node B with the
+// same key rather than report an error for a write that may have happened.
+func TestAnswerCutShortMovesOn(t *testing.T) {
+	f := newFixture(t)
+	a := newNode(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{"name":`))
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}))
+	b := newNode(t, f)
+	c := clusterClient(t, []string{a.URL(), b.URL()}, func(cfg *Config) { cfg.MaxRetries = -1 })
+	if _, err := Create(context.Background(), c, api.KindHealthCheck, webCheck); err != nil {
+		t.Fatal(err)
+	}
+	ak, bk := keysOf(a.requests()), keysOf(b.requests())
+	if len(ak) != 1 || len(bk) != 1 || ak[0] != bk[0] {
+		t.Errorf("keys: A %q, B %q; want the same key once on each", ak, bk)
+	}
+	if c.Endpoint() != b.URL() {
+		t.Errorf("Endpoint() = %s, want B: A cut its answer short", c.Endpoint())
+	}
+}
+
 // TestMovingOnIsImmediateRoundsWait: a 503's Retry-After holds for that
 // node only, so the next node is asked at once; once every node has
 // failed, the next round waits as a single-node retry would.

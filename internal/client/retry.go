@@ -213,7 +213,7 @@ func (r *rotation) plan(v verdict, resp *http.Response, now time.Time) bool {
 		// the backoff, as it always has.
 		wait = max(r.notBefore[ep].Sub(now), 0)
 	} else if newRound {
-		wait = backoff(r.c.waitMin, r.c.waitMax, r.waits, nil)
+		wait = backoff(r.c.waitMin, r.c.waitMax, r.waits)
 	}
 	if newRound {
 		if r.waits >= r.c.retries {
@@ -290,17 +290,11 @@ type peekedBody struct {
 	io.Closer
 }
 
-// backoff is exponential with jitter between RetryWaitMin and RetryWaitMax,
-// unless the server said when to come back (Retry-After on a 429/503).
-// Half of each wait is random so that many clients released by the same
-// outage do not come back in lockstep; the other half keeps it from
-// collapsing to zero.
-func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil {
-		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-			return d
-		}
-	}
+// backoff is exponential with jitter between RetryWaitMin and RetryWaitMax
+// (plan lets a server's Retry-After take precedence). Half of each wait is
+// random so that many clients released by the same outage do not come
+// back in lockstep; the other half keeps it from collapsing to zero.
+func backoff(lo, hi time.Duration, attempt int) time.Duration {
 	d := hi
 	if attempt >= 0 && attempt < 62 {
 		if shifted := lo << attempt; shifted>>attempt == lo && shifted < hi {
