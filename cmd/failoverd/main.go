@@ -29,7 +29,8 @@ Usage:
   failoverd token create NAME SCOPE       make an API token (scope: read, operate, admin)
   failoverd version
 
-Operator commands read FAILOVER_ENDPOINT (default http://127.0.0.1:8080) and FAILOVER_TOKEN.
+Operator commands read FAILOVER_ENDPOINT (default http://127.0.0.1:8080; the
+nodes of a cluster separated by commas, tried in order) and FAILOVER_TOKEN.
 `
 
 func main() {

@@ -30,9 +30,16 @@ const operatorUsage = `usage:
   failoverd override clear POLICY
   failoverd events [--since N] [--follow] [--audit] [--json]
 
-Every subcommand also takes --endpoint URL (env FAILOVER_ENDPOINT, default
-http://127.0.0.1:8080), --token TOKEN (env FAILOVER_TOKEN) and --ca-cert FILE
-(env FAILOVER_CA_CERT) for an https endpoint signed by a private CA.
+Every subcommand also takes --endpoint URL[,URL...] (env FAILOVER_ENDPOINT,
+default http://127.0.0.1:8080), --token TOKEN (env FAILOVER_TOKEN) and
+--ca-cert FILE (env FAILOVER_CA_CERT) for an https endpoint signed by a
+private CA.
+
+With several failoverd nodes of one cluster, list them all, separated by
+commas: a command asks them in order and moves on from a node that is down
+or cut off from the etcd majority (it answers 503), so it works while any
+one site is lost. A retried change carries the same Idempotency-Key on every
+node, so it is never applied twice.
 `
 
 // envCACert names a PEM file, like --ca-cert.
@@ -87,7 +94,7 @@ func newOpCmd(name, synopsis string, stdout, stderr io.Writer) *opCmd {
 	o := newOfflineCmd(name, synopsis, stdout, stderr)
 	// Defaults stay empty and the environment is read after parsing, so
 	// that -h never prints the token from FAILOVER_TOKEN.
-	o.fs.StringVar(&o.endpoint, "endpoint", "", "failoverd API URL (env FAILOVER_ENDPOINT, default "+client.DefaultEndpoint+")")
+	o.fs.StringVar(&o.endpoint, "endpoint", "", "failoverd API URL, or the URLs of several nodes separated by commas, tried in order (env FAILOVER_ENDPOINT, default "+client.DefaultEndpoint+")")
 	o.fs.StringVar(&o.token, "token", "", "API token (env FAILOVER_TOKEN)")
 	o.fs.StringVar(&o.caCert, "ca-cert", "", "PEM file of the CA that signed failoverd's certificate (env FAILOVER_CA_CERT)")
 	return o
@@ -143,7 +150,17 @@ func (o *opCmd) usageError(msg string) int {
 
 // client builds the API client from flags, then the environment.
 func (o *opCmd) client() (*client.Client, int) {
-	endpoint := firstNonEmpty(o.endpoint, os.Getenv(client.EnvEndpoint), client.DefaultEndpoint)
+	endpoints, source := o.endpoint, "--endpoint"
+	if endpoints == "" {
+		endpoints, source = os.Getenv(client.EnvEndpoint), client.EnvEndpoint
+	}
+	if endpoints == "" {
+		endpoints = client.DefaultEndpoint
+	}
+	list, err := client.SplitEndpoints(endpoints)
+	if err != nil {
+		return nil, o.failf("%s: %v", source, err)
+	}
 	o.token = firstNonEmpty(o.token, os.Getenv(client.EnvToken))
 	caFile := firstNonEmpty(o.caCert, os.Getenv(envCACert))
 	var caPEM []byte
@@ -154,7 +171,7 @@ func (o *opCmd) client() (*client.Client, int) {
 		}
 	}
 	c, err := client.New(client.Config{
-		Endpoint:     endpoint,
+		Endpoints:    list,
 		Token:        o.token,
 		CACertPEM:    string(caPEM),
 		Timeout:      opTimeout,

@@ -58,7 +58,9 @@ func (c *Client) events(ctx context.Context, since uint64, limit int, q url.Valu
 // returned, so an operator pointed at the wrong endpoint hears about it.
 // Once the stream has been up, a dropped or silent connection is reopened
 // from the last delivered sequence number, for as long as ctx lives: a
-// failoverd restart must not end an operator's `events --follow`.
+// failoverd restart must not end an operator's `events --follow`. With
+// several endpoints the stream reopens on the next node (sequence numbers
+// are cluster-wide, so Last-Event-ID means the same on every node).
 func (c *Client) FollowEvents(ctx context.Context, since uint64, fn func(api.Event) error) error {
 	return c.follow(ctx, since, url.Values{}, fn)
 }
@@ -90,7 +92,7 @@ func (c *Client) follow(ctx context.Context, since uint64, q url.Values, fn func
 		} else {
 			quiet++
 		}
-		wait := backoff(c.waitMin, c.waitMax, quiet, nil)
+		wait := backoff(c.waitMin, c.waitMax, quiet)
 		c.log(ctx, "failoverd event stream dropped, reconnecting", map[string]any{
 			"error": err.Error(), "since": last, "wait_ms": wait.Milliseconds(),
 		})
@@ -136,13 +138,13 @@ func (c *Client) followOnce(ctx context.Context, last *uint64, extra url.Values,
 		q[k] = v
 	}
 	r := request{method: http.MethodGet, path: "/v1/events", query: q, stream: true, lastEventID: *last}
-	resp, _, err := c.send(sctx, r)
+	resp, err := c.send(sctx, r)
 	if err != nil {
 		return false, false, err
 	}
 	defer resp.Body.Close()
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/event-stream" {
-		return false, false, protocolError{fmt.Errorf("failoverd at %s answered GET /v1/events?follow=1 with Content-Type %q, not text/event-stream: check that the endpoint is failoverd (not a proxy that buffers) and that it is up to date", c.endpoint, resp.Header.Get("Content-Type"))}
+		return false, false, protocolError{fmt.Errorf("failoverd at %s answered GET /v1/events?follow=1 with Content-Type %q, not text/event-stream: check that the endpoint is failoverd (not a proxy that buffers) and that it is up to date", c.names[resp.endpoint], resp.Header.Get("Content-Type"))}
 	}
 
 	// The watchdog cancels the request when nothing (not even a keepalive)
@@ -180,9 +182,14 @@ func (c *Client) followOnce(ctx context.Context, last *uint64, extra url.Values,
 	})
 	switch {
 	case idle.Load() && ctx.Err() == nil:
-		err = fmt.Errorf("no data from failoverd for %s (keepalives stopped)", c.streamIdle)
+		err = fmt.Errorf("no data from failoverd at %s for %s (keepalives stopped)", c.names[resp.endpoint], c.streamIdle)
 	case err == nil:
-		err = errStreamClosed
+		err = fmt.Errorf("%w (%s)", errStreamClosed, c.names[resp.endpoint])
+	}
+	var cbErr callbackError
+	if ctx.Err() == nil && !errors.As(err, &cbErr) {
+		// The node dropped or starved the stream: reopen it elsewhere.
+		c.demote(resp.endpoint)
 	}
 	return true, delivered, err
 }
