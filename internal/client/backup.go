@@ -19,16 +19,17 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r := request{method: http.MethodGet, path: "/v1/backup", stream: true, accept: "application/octet-stream"}
-	resp, _, err := c.send(sctx, r)
+	rep, err := c.send(sctx, r)
 	if err != nil {
 		return 0, err
 	}
+	resp, node := rep.Response, c.names[rep.endpoint]
 	defer resp.Body.Close()
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/octet-stream" {
-		return 0, fmt.Errorf("failoverd at %s answered GET /v1/backup with Content-Type %q, not a store snapshot: check that the endpoint is failoverd and up to date", c.endpoint, resp.Header.Get("Content-Type"))
+		return 0, fmt.Errorf("failoverd at %s answered GET /v1/backup with Content-Type %q, not a store snapshot: check that the endpoint is failoverd and up to date", node, resp.Header.Get("Content-Type"))
 	}
 	if resp.ContentLength < 0 {
-		return 0, fmt.Errorf("failoverd at %s sent a backup without Content-Length, so a cut transfer could not be told from a complete one", c.endpoint)
+		return 0, fmt.Errorf("failoverd at %s sent a backup without Content-Length, so a cut transfer could not be told from a complete one", node)
 	}
 	// A stalled transfer is ended after the client's timeout without a
 	// byte, however long the whole copy takes.
@@ -38,11 +39,11 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	n, err := io.Copy(w, &watchdogReader{r: resp.Body, timer: timer, d: c.timeout})
 	switch {
 	case idle.Load() && ctx.Err() == nil:
-		return n, fmt.Errorf("backup from %s stalled: no data for %s after %d of %d bytes", c.endpoint, c.timeout, n, resp.ContentLength)
+		return n, fmt.Errorf("backup from %s stalled: no data for %s after %d of %d bytes", node, c.timeout, n, resp.ContentLength)
 	case err != nil:
-		return n, fmt.Errorf("backup from %s cut short after %d of %d bytes: %w", c.endpoint, n, resp.ContentLength, err)
+		return n, fmt.Errorf("backup from %s cut short after %d of %d bytes: %w", node, n, resp.ContentLength, err)
 	case n != resp.ContentLength:
-		return n, fmt.Errorf("backup from %s cut short: %d of %d bytes", c.endpoint, n, resp.ContentLength)
+		return n, fmt.Errorf("backup from %s cut short: %d of %d bytes", node, n, resp.ContentLength)
 	}
 	return n, nil
 }
