@@ -186,19 +186,11 @@ func checkKind[T any](kind api.Kind) error {
 	if !slices.Contains(api.Kinds, kind) {
 		return fmt.Errorf("unknown kind %q: use one of %v", kind, api.Kinds)
 	}
-	var want api.Kind
-	switch any(*new(T)).(type) {
-	case api.HealthCheck:
-		want = api.KindHealthCheck
-	case api.TrafficPolicy:
-		want = api.KindTrafficPolicy
-	case api.ReplicaSet:
-		want = api.KindReplicaSet
-	case api.BurstToggle:
-		want = api.KindBurstToggle
-	default:
+	o, ok := any(*new(T)).(api.Object)
+	if !ok {
 		return nil
 	}
+	want := o.ObjectKind()
 	if want != kind {
 		return fmt.Errorf("%T objects live under %q, not %q", *new(T), want, kind)
 	}

@@ -85,10 +85,11 @@ type Engine struct {
 
 	mu          sync.RWMutex
 	raw         map[api.Kind]map[string][]byte
-	checks      map[string]api.HealthCheck
-	policies    map[string]api.TrafficPolicy
-	replicaSets map[string]api.ReplicaSet
-	toggles     map[string]api.BurstToggle
+	checks      objects[api.HealthCheck]
+	policies    objects[api.TrafficPolicy]
+	replicaSets objects[api.ReplicaSet]
+	toggles     objects[api.BurstToggle]
+	objects     map[api.Kind]collection // the four maps above, by kind
 	overrides   map[string]api.Override
 	obs         map[string]map[string]api.SiteObservation
 	checkStates map[string]checkState
@@ -135,10 +136,10 @@ func New(opts Options) (*Engine, error) {
 		now:         opts.Now,
 		notify:      newNotifier(),
 		raw:         map[api.Kind]map[string][]byte{},
-		checks:      map[string]api.HealthCheck{},
-		policies:    map[string]api.TrafficPolicy{},
-		replicaSets: map[string]api.ReplicaSet{},
-		toggles:     map[string]api.BurstToggle{},
+		checks:      objects[api.HealthCheck]{},
+		policies:    objects[api.TrafficPolicy]{},
+		replicaSets: objects[api.ReplicaSet]{},
+		toggles:     objects[api.BurstToggle]{},
 		overrides:   map[string]api.Override{},
 		obs:         map[string]map[string]api.SiteObservation{},
 		checkStates: map[string]checkState{},
@@ -150,6 +151,12 @@ func New(opts Options) (*Engine, error) {
 		kick:        make(chan struct{}, 1),
 		done:        make(chan struct{}),
 		started:     opts.Now(),
+	}
+	e.objects = map[api.Kind]collection{
+		api.KindHealthCheck:   e.checks,
+		api.KindTrafficPolicy: e.policies,
+		api.KindReplicaSet:    e.replicaSets,
+		api.KindBurstToggle:   e.toggles,
 	}
 	e.metrics = newMetrics(opts.Registerer)
 	e.persist = newPersister(e.st, e.log, e.notify.advance, opts.MaxQueuedEvents, e.metrics.eventsDropped)

@@ -273,3 +273,14 @@ func TestEventsCarryObservationTime(t *testing.T) {
 		t.Fatalf("no decision event carrying the failover's observation time in %d events", len(evs))
 	}
 }
+
+// TestEveryKindHasACollection: generic code reaches each kind's objects
+// through e.objects, so a kind missing there would be silently dropped.
+func TestEveryKindHasACollection(t *testing.T) {
+	e := newRig(t).e
+	for _, k := range api.Kinds {
+		if e.objects[k] == nil {
+			t.Errorf("no collection for %q", k)
+		}
+	}
+}

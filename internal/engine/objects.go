@@ -54,7 +54,7 @@ func (e *Engine) Mutate(ctx context.Context, fn func() (*Change, error)) error {
 		// concurrent writer elsewhere makes this commit fail, not vanish.
 		b.Conditions = append(b.Conditions, store.Condition{Bucket: string(ch.Kind), Key: ch.Name, Value: cur, Absent: !exists})
 		if ch.Object != nil {
-			encoded, err = json.Marshal(StripComputed(ch.Object))
+			encoded, err = json.Marshal(api.StripComputed(ch.Object))
 			if err != nil {
 				return fmt.Errorf("encode %s/%s: %w", ch.Kind, ch.Name, err)
 			}
@@ -82,23 +82,6 @@ func (e *Engine) Mutate(ctx context.Context, fn func() (*Change, error)) error {
 		e.notify.advance(seqs[len(seqs)-1])
 	}
 	return nil
-}
-
-// StripComputed drops server-computed fields before storage: they are
-// recomputed on every read so they can never go stale.
-func StripComputed(o api.Object) api.Object {
-	switch x := o.(type) {
-	case api.TrafficPolicy:
-		x.FQDN, x.WorstCaseFailoverSeconds, x.Warnings = "", 0, nil
-		return x
-	case api.ReplicaSet:
-		x.Analysis = nil
-		return x
-	case api.BurstToggle:
-		x.URL, x.Effective = "", nil
-		return x
-	}
-	return o
 }
 
 // apply makes a committed change live.
@@ -171,24 +154,13 @@ func (e *Engine) apply(ch *Change, encoded []byte) {
 	e.wakeLoop()
 }
 
-func (e *Engine) setObjectLocked(o api.Object) {
-	switch x := o.(type) {
-	case api.HealthCheck:
-		e.checks[x.Name] = x
-	case api.TrafficPolicy:
-		e.policies[x.Name] = x
-	case api.ReplicaSet:
-		e.replicaSets[x.Name] = x
-	case api.BurstToggle:
-		e.toggles[x.Name] = x
-	}
-}
+func (e *Engine) setObjectLocked(o api.Object) { e.objects[o.ObjectKind()].set(o) }
 
 func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 	e.metrics.forget(k, name)
+	e.objects[k].del(name)
 	switch k {
 	case api.KindHealthCheck:
-		delete(e.checks, name)
 		delete(e.checkStates, name)
 		e.persist.del(store.BucketState, keyCheckPrefix+name)
 		for site := range e.obs[name] {
@@ -196,16 +168,13 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 		}
 		delete(e.obs, name)
 	case api.KindTrafficPolicy:
-		delete(e.policies, name)
 		delete(e.runtime, name)
 		delete(e.overrides, name)
 		e.persist.del(store.BucketState, keyPolicyPrefix+name)
 		e.persist.del(store.BucketState, OverrideKey(name))
 	case api.KindReplicaSet:
-		delete(e.replicaSets, name)
 		delete(e.rsStatus, name)
 	case api.KindBurstToggle:
-		delete(e.toggles, name)
 		delete(e.toggleOn, name)
 		delete(e.toggleNext, name)
 	}
@@ -223,22 +192,34 @@ func (e *Engine) Get(k api.Kind, name string) (api.Object, bool) {
 }
 
 func (e *Engine) getLocked(k api.Kind, name string) (api.Object, bool) {
-	var (
-		o  api.Object
-		ok bool
-	)
-	switch k {
-	case api.KindHealthCheck:
-		o, ok = e.checks[name]
-	case api.KindTrafficPolicy:
-		o, ok = e.policies[name]
-	case api.KindReplicaSet:
-		o, ok = e.replicaSets[name]
-	case api.KindBurstToggle:
-		o, ok = e.toggles[name]
+	if c := e.objects[k]; c != nil {
+		return c.get(name)
 	}
-	return o, ok
+	return nil, false
 }
+
+// collection holds the declared objects of one kind. The engine reads its
+// typed maps (e.checks, e.policies, …) directly; generic code (get, set,
+// delete by kind) goes through e.objects, which holds the same maps.
+type collection interface {
+	get(name string) (api.Object, bool)
+	set(o api.Object)
+	del(name string)
+}
+
+// objects is the collection of one kind's objects, by name.
+type objects[T api.Object] map[string]T
+
+func (m objects[T]) get(name string) (api.Object, bool) {
+	o, ok := m[name]
+	if !ok {
+		return nil, false
+	}
+	return o, true
+}
+
+func (m objects[T]) set(o api.Object) { m[o.ObjectName()] = o.(T) }
+func (m objects[T]) del(name string)  { delete(m, name) }
 
 // List returns every object of a kind, by name, with computed fields.
 func (e *Engine) List(k api.Kind) []api.Object {

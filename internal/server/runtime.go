@@ -37,7 +37,7 @@ func (s *Server) handlePatchBurst(w http.ResponseWriter, r *http.Request) {
 		if p := checkIfMatch(r, cur); p != nil {
 			return nil, nil, p
 		}
-		t := engine.StripComputed(cur).(api.BurstToggle)
+		t := api.StripComputed(cur).(api.BurstToggle)
 		if api.Bool(t.Engaged, false) == *patch.Engaged {
 			return nil, s.objectOutcome(http.StatusOK, cur), nil
 		}
