@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// ProbeSourceAddr, when valid, is the source address of every health
+	// probe (--probe-source-addr).
+	ProbeSourceAddr netip.Addr
 	// MaxQueuedEvents bounds the events waiting for the store while its
 	// commits fail (default DefaultMaxQueuedEvents).
 	MaxQueuedEvents int
@@ -161,9 +165,10 @@ func New(opts Options) (*Engine, error) {
 	e.metrics = newMetrics(opts.Registerer)
 	e.persist = newPersister(e.st, e.log, e.notify.advance, opts.MaxQueuedEvents, e.metrics.eventsDropped)
 	e.monitor = health.NewMonitor(health.MonitorOptions{
-		Site:         opts.Site,
-		OnTransition: func(t health.Transition) { e.transitions <- t },
-		Registerer:   opts.Registerer,
+		Site:            opts.Site,
+		OnTransition:    func(t health.Transition) { e.transitions <- t },
+		Registerer:      opts.Registerer,
+		ProbeSourceAddr: opts.ProbeSourceAddr,
 	})
 	if err := e.load(context.Background()); err != nil {
 		e.persist.close()
