@@ -73,13 +73,13 @@ func (e *Engine) Mutate(ctx context.Context, fn func() (*Change, error)) error {
 	b.Puts = append(b.Puts, ch.Extra...)
 	// The audit log keeps it beyond the event log's count-based pruning.
 	b.Audit = append(b.Audit, encodeEvent(ch.Audit))
-	seqs, err := e.st.Commit(ctx, b)
+	res, err := e.st.Commit(ctx, b)
 	if err != nil {
 		return err
 	}
 	e.apply(ch, encoded)
-	if len(seqs) > 0 {
-		e.notify.advance(seqs[len(seqs)-1])
+	if len(res.Seqs) > 0 {
+		e.notify.advance(res.Seqs[len(res.Seqs)-1])
 	}
 	return nil
 }

@@ -209,8 +209,9 @@ const failLogEvery = time.Minute
 func (p *persister) commitWithRetry(b store.Batch) ([]uint64, error) {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		var seqs []uint64
-		seqs, err = p.st.Commit(context.Background(), b)
+		var res store.CommitResult
+		res, err = p.st.Commit(context.Background(), b)
+		seqs := res.Seqs
 		now := time.Now()
 		if err == nil {
 			if p.fail.count > 0 {

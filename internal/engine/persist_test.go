@@ -28,10 +28,10 @@ type fullDisk struct {
 	failed atomic.Int64
 }
 
-func (d *fullDisk) Commit(ctx context.Context, b store.Batch) ([]uint64, error) {
+func (d *fullDisk) Commit(ctx context.Context, b store.Batch) (store.CommitResult, error) {
 	if d.full.Load() {
 		d.failed.Add(1)
-		return nil, fmt.Errorf("store: commit: write failoverd.db: %w", syscall.ENOSPC)
+		return store.CommitResult{}, fmt.Errorf("store: commit: write failoverd.db: %w", syscall.ENOSPC)
 	}
 	return d.Store.Commit(ctx, b)
 }
