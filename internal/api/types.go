@@ -336,6 +336,9 @@ type Status struct {
 	Checks    []HealthStatus `json:"checks"`
 	Decisions []Decision     `json:"decisions"`
 	Toggles   []BurstToggle  `json:"toggles"`
+	// Cluster is this node's place in the control plane (as GET
+	// /v1/cluster).
+	Cluster *ClusterStatus `json:"cluster,omitempty"`
 }
 
 // Cluster roles. A standalone failoverd (bolt) is a cluster of one: always

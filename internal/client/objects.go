@@ -159,6 +159,14 @@ func (c *Client) Status(ctx context.Context) (api.Status, error) {
 	return out, err
 }
 
+// Cluster is the node's view of its control plane: role, leader, members
+// and their freshness, its link to the store.
+func (c *Client) Cluster(ctx context.Context) (api.ClusterStatus, error) {
+	var out api.ClusterStatus
+	_, err := c.call(ctx, request{method: http.MethodGet, path: "/v1/cluster"}, &out)
+	return out, err
+}
+
 func (c *Client) getSub(ctx context.Context, kind api.Kind, name, sub string, out any) error {
 	path, err := objectPath[any](kind, name)
 	if err != nil {

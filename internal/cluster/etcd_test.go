@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -119,7 +120,7 @@ func (w *world) start(site string, member int) (*testNode, error) {
 		Client: c, Sessions: ls, Prefix: w.prefix,
 		Self:      api.ClusterMember{Site: site, Node: "node-" + site, URL: "http://" + site + ".example.org", Started: time.Now()},
 		Endpoints: []string{w.etcd.Members[member].ClientURL},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:    slog.New(slog.NewTextHandler(testLogSink(), nil)).With("site", site),
 	})
 	if err != nil {
 		return nil, err
@@ -304,9 +305,10 @@ func TestEtcdCutOffLeader(t *testing.T) {
 		fresh, _ := rest[0].SiteFresh(lead.o.Self.Site)
 		return lead.InContact() && !leading && lead.Epoch() > epoch && fresh
 	})
-	if n := len(leaders(nodes...)); n != 1 {
-		t.Fatalf("%d leaders after the site came back", n)
-	}
+	// A busy machine may cost the new leader its session for a moment
+	// (the test's TTL is 2 s): at most one leads at any time, and one
+	// leads again soon.
+	eventually(t, 10*time.Second, "one leader after the site came back", func() bool { return len(leaders(nodes...)) == 1 })
 }
 
 // TestEtcdSiteTaken: a second node of a live site is refused (two nodes of
@@ -346,4 +348,12 @@ func TestStandalone(t *testing.T) {
 	if got := fmt.Sprintf("%s %s %s %v %d", st.Role, st.Leader.Site, st.Store.Kind, st.Store.InContact, len(st.Members)); got != want || !st.Members[0].Fresh {
 		t.Fatalf("status %+v", st)
 	}
+}
+
+// testLogSink is where test nodes log: stderr with FAILOVER_TEST_LOG=1.
+func testLogSink() io.Writer {
+	if os.Getenv("FAILOVER_TEST_LOG") == "1" {
+		return os.Stderr
+	}
+	return io.Discard
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/burst"
@@ -35,11 +36,18 @@ type OverrideChange struct {
 
 // Mutate runs fn while holding the write lock, so fn's validation and
 // referential checks see exactly the world the commit will change; then
-// commits its Change durably and applies it. fn returning (nil, nil) means
-// nothing to write (e.g. an idempotent replay).
+// commits its Change durably and waits until the feed has applied it, so
+// this node reads its own writes when Mutate returns. fn returning
+// (nil, nil) means nothing to write (e.g. an idempotent replay).
+//
+// A node cut off from the store's majority refuses at once (ErrNoContact):
+// its view may be stale, and its commit could not be acknowledged anyway.
 func (e *Engine) Mutate(ctx context.Context, fn func() (*Change, error)) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
+	if !e.node.InContact() {
+		return ErrNoContact
+	}
 	ch, err := fn()
 	if err != nil || ch == nil {
 		return err
@@ -77,82 +85,23 @@ func (e *Engine) Mutate(ctx context.Context, fn func() (*Change, error)) error {
 	if err != nil {
 		return err
 	}
-	e.apply(ch, encoded)
 	if len(res.Seqs) > 0 {
 		e.notify.advance(res.Seqs[len(res.Seqs)-1])
+	}
+	// The write is durable: what is left is this node's view of it. A feed
+	// that does not get there in time (the store lost contact just now)
+	// catches up by itself; the write stands either way.
+	wctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
+	defer cancel()
+	if err := e.waitApplied(wctx, res.Rev); err != nil {
+		e.log.Warn("write committed but not applied on this node yet", "kind", ch.Kind, "name", ch.Name, "err", err)
 	}
 	return nil
 }
 
-// apply makes a committed change live.
-func (e *Engine) apply(ch *Change, encoded []byte) {
-	var monitorOp func()
-	e.mu.Lock()
-	now := e.now()
-	if ch.Kind != "" {
-		if ch.Object != nil {
-			e.raw[ch.Kind][ch.Name] = encoded
-			e.setObjectLocked(ch.Object)
-		} else {
-			delete(e.raw[ch.Kind], ch.Name)
-			e.deleteObjectLocked(ch.Kind, ch.Name)
-		}
-		switch ch.Kind {
-		case api.KindHealthCheck:
-			name := ch.Name
-			if c, ok := ch.Object.(api.HealthCheck); ok {
-				monitorOp = func() { e.monitor.Upsert(c) }
-				if _, known := e.checkStates[name]; !known {
-					e.metrics.checkState(name, api.StateUnknown) // a series from the start, not the first transition
-				}
-				if !api.Bool(c.Enabled, true) {
-					// A disabled check has no opinion: unknown, which counts
-					// as up, so disabling a check never moves traffic away.
-					if prev, ok := e.checkStates[name]; ok && prev.State != api.StateUnknown {
-						e.setCheckStateLocked(name, checkState{State: api.StateUnknown, Since: now, ObservedAt: now}, prev.State, "")
-					}
-					for site := range e.obs[name] {
-						e.persist.del(store.BucketState, healthKey(name, site))
-					}
-					delete(e.obs, name)
-				}
-				e.reactToCheckLocked(name, now, now)
-			} else {
-				monitorOp = func() { e.monitor.Remove(name) }
-			}
-		case api.KindTrafficPolicy:
-			if ch.Object != nil {
-				e.evaluateLocked(ch.Name, now, now, "policy updated")
-			}
-		case api.KindBurstToggle:
-			if ch.Object != nil {
-				e.refreshToggleLocked(ch.Name, now)
-			}
-		case api.KindReplicaSet:
-			if ch.Object != nil {
-				delete(e.rsStatus, ch.Name)
-				e.refreshReplicaStatusLocked(ch.Name, now)
-			}
-		}
-	}
-	if ov := ch.Override; ov != nil {
-		if ov.Set != nil {
-			e.overrides[ov.Policy] = *ov.Set
-			e.evaluateLocked(ov.Policy, now, now, "override set")
-		} else {
-			delete(e.overrides, ov.Policy)
-			e.evaluateLocked(ov.Policy, now, now, "override cleared")
-		}
-	}
-	e.publishLocked()
-	e.mu.Unlock()
-	// Outside e.mu: stopping a probe may wait for it, and a probe may be
-	// handing a transition to the loop, which needs e.mu.
-	if monitorOp != nil {
-		monitorOp()
-	}
-	e.wakeLoop()
-}
+// applyTimeout bounds how long Mutate waits for the feed to apply its own
+// commit.
+const applyTimeout = 5 * time.Second
 
 func (e *Engine) setObjectLocked(o api.Object) { e.objects[o.ObjectKind()].set(o) }
 
@@ -161,8 +110,14 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 	e.objects[k].del(name)
 	switch k {
 	case api.KindHealthCheck:
+		// Each node deletes its own observation; the leader deletes the
+		// check's state and every site's observation, which also covers
+		// the sites whose node is gone.
 		delete(e.checkStates, name)
 		e.persist.del(store.BucketState, keyCheckPrefix+name)
+		if _, ok := e.obs[name][e.opts.Site]; ok {
+			e.persist.delOwn(store.BucketState, healthKey(name, e.opts.Site))
+		}
 		for site := range e.obs[name] {
 			e.persist.del(store.BucketState, healthKey(name, site))
 		}

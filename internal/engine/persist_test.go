@@ -162,7 +162,7 @@ func (e *Engine) queued() int {
 	p := e.persist
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.events) + len(p.audit) + p.inFlightEvents
+	return len(p.lead.events) + len(p.own.audit) + p.inFlightEvents
 }
 
 // counterValue reads one counter series from what reg would expose on

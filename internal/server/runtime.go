@@ -154,6 +154,12 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.engine.Status(s.version))
 }
 
+// handleCluster answers this node's view of the control plane: its role,
+// the leader, the members and their freshness, its link to the store.
+func (s *Server) handleCluster(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.engine.ClusterStatus())
+}
+
 // handleBurst answers a load balancer's health check from the current
 // snapshot: no auth (LBs cannot send tokens), no lock, no store read.
 func (s *Server) handleBurst(w http.ResponseWriter, r *http.Request) {
