@@ -319,7 +319,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		down.push("dev data dir", func(context.Context) error { return os.RemoveAll(d) })
 		c.dataDir = d
 	}
-	if c.dataDir == "" {
+	if c.dataDir == "" && c.storeKind == "bolt" {
 		return errors.New("--data-dir is required (or use --dev for a temporary one)")
 	}
 	nofile, err := fileLimit()

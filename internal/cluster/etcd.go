@@ -61,6 +61,7 @@ type Sessions interface {
 
 // EtcdOptions configure StartEtcd.
 type EtcdOptions struct {
+	// Client talks to etcd; default: the sessions' client.
 	Client   *clientv3.Client
 	Sessions Sessions
 	// Prefix is the store's key prefix, e.g. "/failover/".
@@ -127,8 +128,8 @@ type candidate struct {
 // holds the site), then campaigns, watches leadership and membership, and
 // checks contact, until Close.
 func StartEtcd(ctx context.Context, o EtcdOptions) (*Etcd, error) {
-	if o.Client == nil || o.Sessions == nil {
-		return nil, errors.New("cluster: EtcdOptions.Client and Sessions are required")
+	if o.Sessions == nil {
+		return nil, errors.New("cluster: EtcdOptions.Sessions is required")
 	}
 	if !api.ValidName(o.Self.Site) {
 		return nil, fmt.Errorf("cluster: site %q is not a valid name", o.Self.Site)
@@ -152,6 +153,9 @@ func StartEtcd(ctx context.Context, o EtcdOptions) (*Etcd, error) {
 	s, err := o.Sessions.Session(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("etcd session: %w", err)
+	}
+	if e.o.Client == nil {
+		e.o.Client = s.Client()
 	}
 	if err := e.claimSite(ctx, s); err != nil {
 		return nil, err

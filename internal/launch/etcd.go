@@ -535,17 +535,26 @@ func (m *EtcdMember) signalAndWaitState(sig syscall.Signal, stopped bool) error 
 		return fmt.Errorf("etcd member %s is not running", m.Name)
 	}
 	cmd, _ := m.current()
-	if err := cmd.Process.Signal(sig); err != nil {
-		return err
-	}
 	m.mu.Lock()
 	m.paused = stopped
 	m.mu.Unlock()
-	stat := fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)
+	if err := signalAndWait(cmd.Process, sig, stopped); err != nil {
+		return fmt.Errorf("etcd member %s: %w", m.Name, err)
+	}
+	return nil
+}
+
+// signalAndWait sends sig (SIGSTOP or SIGCONT) and waits until the kernel
+// reports p stopped, or running again.
+func signalAndWait(p *os.Process, sig syscall.Signal, stopped bool) error {
+	if err := p.Signal(sig); err != nil {
+		return err
+	}
+	stat := fmt.Sprintf("/proc/%d/stat", p.Pid)
 	for i := 0; i < 200; i++ {
 		b, err := os.ReadFile(stat)
 		if err != nil {
-			return fmt.Errorf("etcd member %s: %w", m.Name, err)
+			return err
 		}
 		// The state follows the parenthesised command name: "pid (etcd) T …".
 		if j := bytes.LastIndexByte(b, ')'); j >= 0 && j+2 < len(b) {
@@ -555,7 +564,7 @@ func (m *EtcdMember) signalAndWaitState(sig syscall.Signal, stopped bool) error 
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return fmt.Errorf("etcd member %s did not change state after %s", m.Name, sig)
+	return fmt.Errorf("process %d did not change state after %s", p.Pid, sig)
 }
 
 // Restart starts a stopped or killed member again with the same name,
