@@ -24,8 +24,10 @@ type Change struct {
 	// Override, when set, sets or clears a policy's operator override.
 	Override *OverrideChange
 	Audit    api.Event
-	// Extra records written in the same batch (the idempotency record).
-	Extra []store.KV
+	// Extra records written in the same batch (the idempotency record),
+	// and Conditions the batch must also meet (that record is new).
+	Extra      []store.KV
+	Conditions []store.Condition
 }
 
 // OverrideChange sets (Set non-nil) or clears a policy's override.
@@ -79,6 +81,7 @@ func (e *Engine) Mutate(ctx context.Context, fn func() (*Change, error)) error {
 		}
 	}
 	b.Puts = append(b.Puts, ch.Extra...)
+	b.Conditions = append(b.Conditions, ch.Conditions...)
 	// The audit log keeps it beyond the event log's count-based pruning.
 	b.Audit = append(b.Audit, encodeEvent(ch.Audit))
 	res, err := e.st.Commit(ctx, b)

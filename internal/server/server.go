@@ -260,6 +260,12 @@ func storeError(err error) *problem {
 		return &problem{Status: http.StatusServiceUnavailable, Title: "Store Unavailable",
 			Detail: "nothing was applied: " + err.Error()}
 	}
+	if errors.Is(err, store.ErrOutcomeUnknown) {
+		// Not "not applied": the write may land. The Idempotency-Key is
+		// what makes the retry safe, on this node or another.
+		return &problem{Status: http.StatusServiceUnavailable, Title: "Outcome Unknown",
+			Detail: "the store did not confirm the write, which may or may not have been applied: " + err.Error() + "; retry with the same Idempotency-Key (on another node if this one stays unavailable), or read the object to see"}
+	}
 	if errors.Is(err, store.ErrDamaged) {
 		// Not transient: retrying cannot help, the operator must act.
 		return &problem{Status: http.StatusServiceUnavailable, Title: "Store Damaged",

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 )
@@ -75,4 +76,18 @@ func netEffect(b Batch) (puts, deletes []KV) {
 		puts = append(puts, kv)
 	}
 	return puts, deletes
+}
+
+// holds checks c against the current logical value of its key (cur,
+// present), returning an ErrConflict that names the key when it fails.
+func (c Condition) holds(cur []byte, present bool) error {
+	switch {
+	case c.Absent && present:
+		return fmt.Errorf("%s/%q exists, want absent: %w", c.Bucket, c.Key, ErrConflict)
+	case !c.Absent && !present:
+		return fmt.Errorf("%s/%q is absent: %w", c.Bucket, c.Key, ErrConflict)
+	case !c.Absent && !bytes.Equal(cur, c.Value):
+		return fmt.Errorf("%s/%q holds a different value: %w", c.Bucket, c.Key, ErrConflict)
+	}
+	return nil
 }

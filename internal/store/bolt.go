@@ -625,15 +625,7 @@ func (s *Bolt) check(tx *bolt.Tx, c Condition, now uint64) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case c.Absent && ok:
-		return fmt.Errorf("%s/%q exists, want absent: %w", c.Bucket, c.Key, ErrConflict)
-	case !c.Absent && !ok:
-		return fmt.Errorf("%s/%q is absent: %w", c.Bucket, c.Key, ErrConflict)
-	case !c.Absent && !bytes.Equal(cur, c.Value):
-		return fmt.Errorf("%s/%q holds a different value: %w", c.Bucket, c.Key, ErrConflict)
-	}
-	return nil
+	return c.holds(cur, ok)
 }
 
 func (s *Bolt) put(tx *bolt.Tx, kv KV, now time.Time) error {

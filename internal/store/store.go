@@ -134,18 +134,18 @@ type WatchEvent struct {
 // revision are no longer available (etcd compacted them, or a bolt
 // watcher fell further behind than the store keeps): the watcher must
 // Load again and watch from the revision Load returns.
-var ErrCompacted = errors.New("store: revision compacted: the changes after it are no longer kept; load again and watch from the new revision")
+var ErrCompacted = errors.New("revision compacted: the changes after it are no longer kept; load again and watch from the new revision")
 
 // ErrClosed is reported by Watch, and returned by every method, once the
 // Store is closed.
-var ErrClosed = errors.New("store: closed")
+var ErrClosed = errors.New("store closed")
 
 // ErrOutcomeUnknown is wrapped by Commit errors after which the batch may
 // or may not have been written: the store lost contact with its cluster
 // while the write was in flight, and a write that timed out can still
 // land later. Nothing is known until the key is read again; a request
 // retried with the same Idempotency-Key is applied at most once.
-var ErrOutcomeUnknown = errors.New("store: commit outcome unknown")
+var ErrOutcomeUnknown = errors.New("outcome unknown")
 
 // Store is the persistence contract. Every implementation passes the
 // contract suite in internal/store/storetest.
