@@ -628,37 +628,3 @@ func verifyCrashFile(t *testing.T, path string, acked map[int]uint64) int {
 	}
 	return n
 }
-
-// BenchmarkCommit measures the P6 path: one small put and one event per
-// commit, fsync'd, with per-commit latency percentiles (goal p99 ≤ 10 ms).
-func BenchmarkCommit(b *testing.B) {
-	s, _ := openTest(b, BoltOptions{})
-	ctx := context.Background()
-	keys := make([]string, 100)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("hc-%03d", i)
-	}
-	value := bytes.Repeat([]byte("v"), 256)
-	durs := make([]time.Duration, 0, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		_, err := s.Commit(ctx, Batch{
-			Puts:   []KV{{Bucket: hc, Key: keys[i%len(keys)], Value: value}},
-			Events: []func(uint64) []byte{event("health-check.updated")},
-		})
-		durs = append(durs, time.Since(start))
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	slices.Sort(durs)
-	pct := func(p float64) float64 {
-		i := int(math.Ceil(p*float64(len(durs)))) - 1
-		return float64(durs[max(i, 0)]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-}

@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 
 // sharedEtcd returns the shared cluster, starting it on first use; without
 // an etcd binary the test is skipped (or fails where etcd is required).
-func sharedEtcd(t *testing.T) *launch.EtcdCluster {
+func sharedEtcd(t testing.TB) *launch.EtcdCluster {
 	t.Helper()
 	bin := launch.EtcdForTest(t)
 	shared.once.Do(func() {
@@ -57,7 +57,7 @@ func sharedEtcd(t *testing.T) *launch.EtcdCluster {
 }
 
 // testPrefix is a prefix no other test uses.
-func testPrefix(t *testing.T) string {
+func testPrefix(t testing.TB) string {
 	var b [6]byte
 	rand.Read(b[:])
 	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
@@ -65,7 +65,7 @@ func testPrefix(t *testing.T) string {
 }
 
 // openEtcd opens a store on c under prefix and closes it when the test ends.
-func openEtcd(t *testing.T, c *launch.EtcdCluster, prefix string, opts store.EtcdOptions) *store.Etcd {
+func openEtcd(t testing.TB, c *launch.EtcdCluster, prefix string, opts store.EtcdOptions) *store.Etcd {
 	t.Helper()
 	opts.Endpoints, opts.Prefix = c.Endpoints(), prefix
 	if opts.SessionTTL == 0 {

@@ -78,13 +78,18 @@ type Condition struct {
 	Absent bool
 }
 
-// Batch is written atomically: all of it or none of it.
+// Batch is written atomically: all of it or none of it. A clustered store
+// bounds its size (etcd: EtcdOptions.MaxTxnOps operations, each audit event
+// counting twice) and refuses a larger batch before writing anything.
 type Batch struct {
 	Conditions []Condition
 	Puts       []KV
 	Deletes    []KV // Value and TTL ignored
 	// Events are appended to the event log; Commit assigns each a sequence
 	// number by calling it before encoding, so the stored bytes carry it.
+	// An encoder may be called more than once, with different numbers
+	// (the etcd store retries when another node appended first): it must
+	// only encode.
 	Events []func(seq uint64) []byte
 	// Audit events are appended to the event log after Events, in the
 	// same sequence, and are also kept in the audit log under the same
@@ -117,7 +122,8 @@ type Change struct {
 type WatchEvent struct {
 	// Rev is the revision the changes were made at.
 	Rev uint64
-	// Changes are every key that revision changed, in the order the batch
+	// Changes are every key that revision changed (their Values are
+	// shared between watchers: read-only), in the order the batch
 	// listed them: puts, then deletes, then appended events (bucket
 	// BucketEvents, key SeqKey(seq), events before audit events), then
 	// records the store removed by itself (expired TTLs, ended sessions).
