@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/cluster"
 	"github.com/hatopo/terraform-provider-failover/internal/dnsserver"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
 	"github.com/hatopo/terraform-provider-failover/internal/server"
@@ -283,12 +284,42 @@ func etcdEndpoints(s string) ([]string, error) {
 }
 
 // openStore opens the store --store names.
-func openStore(c serveConfig) (store.Store, error) {
-	switch c.storeKind {
-	case "etcd":
-		return nil, errors.New("--store etcd is not available in this build: use --store bolt")
+func openStore(ctx context.Context, c serveConfig, log *slog.Logger) (store.Store, error) {
+	if c.storeKind == "bolt" {
+		return store.OpenBolt(store.BoltPath(c.dataDir), store.BoltOptions{})
 	}
-	return store.OpenBolt(store.BoltPath(c.dataDir), store.BoltOptions{})
+	return store.OpenEtcd(ctx, store.EtcdOptions{
+		Endpoints: c.endpoints, Prefix: c.etcdPrefix,
+		CAFile: c.etcdCA, CertFile: c.etcdCert, KeyFile: c.etcdKey,
+		DialTimeout: c.etcdDial, SessionTTL: c.leaseTTL,
+		Logger: log,
+	})
+}
+
+// joinCluster is this node's place in the control plane: a cluster of one
+// on bolt; on etcd, a member that campaigns on the store's session.
+func joinCluster(ctx context.Context, c serveConfig, st store.Store, base string, log *slog.Logger) (cluster.Node, error) {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost"
+	}
+	self := api.ClusterMember{Site: c.site, Node: host, URL: base, Started: time.Now(), Version: version}
+	if c.probeSource.IsValid() {
+		self.ProbeSourceAddr = c.probeSource.String()
+	}
+	es, ok := st.(*store.Etcd)
+	if !ok {
+		return cluster.NewStandalone(self), nil
+	}
+	// A crashed predecessor of this site holds its key until its lease
+	// expires: wait that long, and no longer.
+	jctx, cancel := context.WithTimeout(ctx, c.etcdDial+2*c.leaseTTL)
+	defer cancel()
+	node, err := cluster.StartEtcd(jctx, cluster.EtcdOptions{Sessions: es, Prefix: c.etcdPrefix, Self: self, Endpoints: c.endpoints, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("join the cluster: %w", err)
+	}
+	return node, nil
 }
 
 func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Writer) (err error) {
@@ -336,7 +367,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		return err
 	}
 
-	st, err := openStore(c)
+	st, err := openStore(ctx, c, log)
 	if err != nil {
 		return err
 	}
@@ -358,10 +389,18 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		base = scheme + "://" + ln.Addr().String()
 	}
 
+	node, err := joinCluster(ctx, c, st, base, log)
+	if err != nil {
+		return err
+	}
+	// After the engine (it stops deciding first): a clean stop resigns, so
+	// the next leader is elected now rather than after the lease TTL.
+	down.push("cluster", node.Close)
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	eng, err := engine.New(engine.Options{Store: st, Site: c.site, Zone: c.dnsZone, BaseURL: base, Logger: log, Registerer: reg,
-		ProbeSourceAddr: c.probeSource})
+	eng, err := engine.New(engine.Options{Store: st, Cluster: node, Site: c.site, Zone: c.dnsZone, BaseURL: base, Logger: log,
+		Registerer: reg, ProbeSourceAddr: c.probeSource})
 	if err != nil {
 		return err
 	}
