@@ -226,7 +226,7 @@ func (s *Server) Zone() string { return s.opts.Zone }
 // on the first query that sees a new snapshot.
 func (s *Server) current() *zone {
 	snap := s.opts.Snapshot()
-	if z := s.zone.Load(); z != nil && z.snap == snap {
+	if z := s.zone.Load(); z != nil && z.from == snap {
 		return z
 	}
 	s.compileMu.Lock()
@@ -235,13 +235,13 @@ func (s *Server) current() *zone {
 	// one must not install it over a newer zone.
 	snap = s.opts.Snapshot()
 	prev := s.zone.Load()
-	if prev != nil && prev.snap == snap {
+	if prev != nil && prev.from == snap {
 		return prev
 	}
 	z := compile(&s.opts, snap, prev)
 	s.zone.Store(z)
 	if prev == nil || prev.serial != z.serial {
-		s.log.Debug("dns zone compiled", "zone", z.origin, "serial", z.serial, "names", len(z.names))
+		s.log.Debug("dns zone compiled", "zone", z.origin, "serial", z.serial, "policies", snap.Decisions())
 	}
 	return z
 }

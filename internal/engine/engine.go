@@ -95,6 +95,7 @@ type Engine struct {
 	rsStatus    map[string]api.ReplicaSetStatus
 
 	snap        atomic.Pointer[Snapshot]
+	touched     touched // what the next publishLocked updates (snapshot.go)
 	transitions chan health.Transition
 	kick        chan struct{}
 	cancel      context.CancelFunc

@@ -195,6 +195,7 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 		}
 		delete(e.obs, name)
 	case api.KindTrafficPolicy:
+		e.touchPolicyLocked(name)
 		delete(e.policies, name)
 		delete(e.runtime, name)
 		delete(e.overrides, name)
@@ -204,6 +205,7 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 		delete(e.replicaSets, name)
 		delete(e.rsStatus, name)
 	case api.KindBurstToggle:
+		e.touchToggleLocked(name)
 		delete(e.toggles, name)
 		delete(e.toggleOn, name)
 		delete(e.toggleNext, name)
