@@ -90,12 +90,24 @@ type Options struct {
 	// MaxQuerySize: larger queries are dropped (default 1024 bytes; a
 	// real query is well under 300).
 	MaxQuerySize int
-	// MaxTCPConns bounds concurrent TCP connections (default 512); more
-	// are closed at once.
+	// MaxTCPConns bounds concurrent TCP connections (default 512). A new
+	// connection beyond it is admitted by closing the one whose last query
+	// is oldest (RFC 7766 §6.2.3), so idle clients can never lock a
+	// resolver out of TCP. Each costs a file descriptor: size it below the
+	// process's limit, with room for the prober.
 	MaxTCPConns int
+	// MaxTCPConnsPerSource bounds the connections of one client (an IPv4
+	// address or an IPv6 /64; default MaxTCPConns/4, at least 1). A
+	// source at its cap makes room by losing its own longest-idle
+	// connection, never another client's. RFC 7766 §6.2.2 asks clients
+	// for one connection per server.
+	MaxTCPConnsPerSource int
 	// TCPIdleTimeout closes a TCP connection with no query for this long
-	// (default 10s, RFC 7766 §6.2.3); the first query must arrive within
-	// TCPReadTimeout (default 2s).
+	// (default 10s, RFC 7766 §6.2.3; TCPReadTimeout while more than half
+	// of MaxTCPConns are open). TCPReadTimeout (default 2s) bounds the
+	// wait for a connection's first query and the time from the first
+	// byte of any query to its last, so a client dribbling a byte at a
+	// time is cut off.
 	TCPIdleTimeout, TCPReadTimeout time.Duration
 	// UDPSockets is how many UDP sockets share the port (SO_REUSEPORT),
 	// each read by its own goroutine (default: GOMAXPROCS).
@@ -119,8 +131,7 @@ type Server struct {
 	mu       sync.Mutex
 	udp      []*net.UDPConn
 	tcp      net.Listener
-	conns    map[net.Conn]struct{}
-	tcpSlots chan struct{}
+	tcpConns tcpConns
 	stopping atomic.Bool
 	stopped  chan struct{}
 	wg       sync.WaitGroup
@@ -171,9 +182,13 @@ func New(o Options) (*Server, error) {
 	if o.MaxQuerySize == 0 {
 		o.MaxQuerySize = 1024
 	}
-	if o.MaxTCPConns == 0 {
+	if o.MaxTCPConns <= 0 {
 		o.MaxTCPConns = 512
 	}
+	if o.MaxTCPConnsPerSource <= 0 {
+		o.MaxTCPConnsPerSource = max(o.MaxTCPConns/4, 1)
+	}
+	o.MaxTCPConnsPerSource = min(o.MaxTCPConnsPerSource, o.MaxTCPConns)
 	if o.TCPIdleTimeout == 0 {
 		o.TCPIdleTimeout = 10 * time.Second
 	}
@@ -184,13 +199,11 @@ func New(o Options) (*Server, error) {
 		o.Rand = rand.Uint64N
 	}
 	return &Server{
-		opts:     o,
-		log:      o.Logger,
-		metrics:  newMetrics(o.Registerer),
-		rnd:      o.Rand,
-		conns:    map[net.Conn]struct{}{},
-		tcpSlots: make(chan struct{}, o.MaxTCPConns),
-		stopped:  make(chan struct{}),
+		opts:    o,
+		log:     o.Logger,
+		metrics: newMetrics(o.Registerer),
+		rnd:     o.Rand,
+		stopped: make(chan struct{}),
 	}, nil
 }
 
@@ -400,9 +413,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.tcp != nil {
 		s.tcp.Close()
 	}
-	for c := range s.conns {
-		c.SetReadDeadline(past)
-	}
+	s.deadlineAllTCP(past)
 	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -416,9 +427,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range s.udp {
 		c.Close()
 	}
-	for c := range s.conns {
-		c.Close()
-	}
+	s.closeAllTCP()
 	s.mu.Unlock()
 	<-done
 	return err
