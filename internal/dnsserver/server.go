@@ -57,6 +57,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
+	"github.com/hatopo/terraform-provider-failover/internal/policy"
 )
 
 // Options configures a Server. Zero values take the defaults noted.
@@ -176,7 +177,7 @@ func New(o Options) (*Server, error) {
 	def(&o.Expire, 86400)
 	def(&o.NegativeTTL, 30)
 	if o.MaxUDPSize == 0 {
-		o.MaxUDPSize = 1232
+		o.MaxUDPSize = policy.EDNSUDPSize
 	}
 	o.MaxUDPSize = max(o.MaxUDPSize, 512)
 	if o.MaxQuerySize == 0 {

@@ -112,7 +112,7 @@ func TestLargestValidAnswerIsServedOverTCP(t *testing.T) {
 	}{
 		{"IPv4", policy.MaxIPv4PerAnswer, 0},
 		{"IPv6", 0, policy.MaxIPv6PerAnswer},
-		{"mixed", (16*policy.MaxIPv4PerAnswer - 28*1127) / 16, 1127}, // 16 × v4 + 28 × v6 within the budget
+		{"mixed", (policy.AddressBudget - 28*1127) / 16, 1127},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,15 +48,17 @@ const (
 	// EDNSUDPSize is the largest UDP answer failoverd offers by default.
 	EDNSUDPSize = 1232
 
-	maxMessageBytes  = 65535
-	answerOverhead   = 12 + 255 + 4 + 11
-	chainedCNAMEs    = MaxCNAMEChase * (2 + 10 + 255)
-	aRecordBytes     = 2 + 10 + 4
-	aaaaRecordBytes  = 2 + 10 + 16
-	answerBudget     = maxMessageBytes - answerOverhead - chainedCNAMEs
+	maxMessageBytes = 65535
+	answerOverhead  = 12 + 255 + 4 + 11
+	chainedCNAMEs   = MaxCNAMEChase * (2 + 10 + 255)
+	aRecordBytes    = 2 + 10 + 4
+	aaaaRecordBytes = 2 + 10 + 16
+	// AddressBudget is how many bytes of address records one target's
+	// answer may take: 16 per IPv4 address, 28 per IPv6 one.
+	AddressBudget    = maxMessageBytes - answerOverhead - chainedCNAMEs
 	udpAnswerBudget  = EDNSUDPSize - answerOverhead
-	MaxIPv4PerAnswer = answerBudget / aRecordBytes
-	MaxIPv6PerAnswer = answerBudget / aaaaRecordBytes
+	MaxIPv4PerAnswer = AddressBudget / aRecordBytes
+	MaxIPv6PerAnswer = AddressBudget / aaaaRecordBytes
 )
 
 // Validate returns every structural problem of a policy, in a stable order,
@@ -254,11 +256,11 @@ func checkAnswer(ps *api.Problems, f string, addrs []string, cname string) {
 }
 
 // checkAnswerSize refuses addresses whose answer cannot be served and
-// warns when it needs TCP (see answerBudget).
+// warns when it needs TCP (see AddressBudget).
 func checkAnswerSize(ps *api.Problems, field string, v4, v6 int) {
-	if size := v4*aRecordBytes + v6*aaaaRecordBytes; size > answerBudget {
+	if size := v4*aRecordBytes + v6*aaaaRecordBytes; size > AddressBudget {
 		ps.Add(field, "holds %d IPv4 and %d IPv6 addresses, an answer of %d bytes, but one DNS message carries at most %d bytes of records here (65,535 over TCP, less the longest question and CNAME chain): answer at most %d IPv4 addresses (16 bytes each) or %d IPv6 (28 bytes each), or a mix with 16 × IPv4 + 28 × IPv6 ≤ %d; put a load balancer in front of the rest",
-			v4, v6, size, answerBudget, MaxIPv4PerAnswer, MaxIPv6PerAnswer, answerBudget)
+			v4, v6, size, AddressBudget, MaxIPv4PerAnswer, MaxIPv6PerAnswer, AddressBudget)
 		return
 	}
 	if v4*aRecordBytes > udpAnswerBudget || v6*aaaaRecordBytes > udpAnswerBudget {
