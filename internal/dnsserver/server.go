@@ -111,7 +111,8 @@ type Options struct {
 	// time is cut off.
 	TCPIdleTimeout, TCPReadTimeout time.Duration
 	// UDPSockets is how many UDP sockets share the port (SO_REUSEPORT),
-	// each read by its own goroutine (default: GOMAXPROCS).
+	// each read by its own goroutine (default: one per two cores, at least
+	// one; see defaultUDPSockets).
 	UDPSockets int
 
 	// Rand returns a uniform random number in [0, n); tests seed it.

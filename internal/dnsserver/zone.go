@@ -35,6 +35,9 @@ type zone struct {
 	// static are the names that are not policies, keyed by lower-case
 	// wire form: the apex, the name servers, empty non-terminals.
 	static map[string]*node
+	// nsPolicyNames: a name server has a policy's form (one label below
+	// the origin), so policy lookups must look for it first.
+	nsPolicyNames bool
 	// shadowed are the policies named like an in-zone name server.
 	shadowed []string
 
@@ -235,6 +238,11 @@ func compileStatic(o *Options) *zone {
 			}
 		}
 	}
+	for key, n := range z.static {
+		if _, ok := z.policyName([]byte(key)); ok && n.kind == kindNSHost {
+			z.nsPolicyNames = true
+		}
+	}
 	return z
 }
 
@@ -351,16 +359,18 @@ func makeChoice(ts []target, idx []int) choice {
 // apex first, then a policy (<policy>.<origin>), then an empty
 // non-terminal.
 func (z *zone) lookup(key []byte) *node {
-	n := z.static[string(key)]
-	if n != nil && n.kind != kindEmpty {
-		return n
+	policy, isPolicy := z.policyName(key)
+	if isPolicy && z.nsPolicyNames {
+		if n := z.static[string(key)]; n != nil && n.kind == kindNSHost {
+			return n
+		}
 	}
-	if policy, ok := z.policyName(key); ok {
+	if isPolicy {
 		if a, ok := z.snap.DecisionBytes(policy); ok {
 			return a.Derived(z.opts, z.compilePolicy).(*node)
 		}
 	}
-	return n
+	return z.static[string(key)]
 }
 
 // policyName is the policy a lower-case wire name would be: its first
