@@ -41,7 +41,7 @@ func main() {
 	tfBin := flag.String("terraform", ".tools/bin/terraform", "P4: the Terraform CLI")
 	p4Count := flag.Int("p4-checks", 1000, "P4: resources per apply")
 	p3Policies := flag.Int("p3-policies", 10, "P3: policy names in the dnsperf query file")
-	p3Rounds := flag.Int("p3-rounds", 2, "P3: dnsperf rounds per server, alternating failoverd and knot")
+	p3Rounds := flag.Int("p3-rounds", 5, "P3: rounds per server, alternating failoverd and knot; each a saturating dnsperf run and one at 50k qps")
 	p3Round := flag.Duration("p3-round", 5*time.Second, "P3: length of one dnsperf round (whole seconds)")
 	flag.Parse()
 
