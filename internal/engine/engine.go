@@ -84,6 +84,7 @@ type Engine struct {
 	raw         map[api.Kind]map[string][]byte
 	checks      map[string]api.HealthCheck
 	policies    map[string]api.TrafficPolicy
+	checkUsers  checkUsers // policies by the checks they use (index.go)
 	replicaSets map[string]api.ReplicaSet
 	toggles     map[string]api.BurstToggle
 	overrides   map[string]api.Override
@@ -415,10 +416,8 @@ func (e *Engine) setCheckStateLocked(name string, cs checkState, from, lastErr s
 
 // reactToCheckLocked re-evaluates what depends on check.
 func (e *Engine) reactToCheckLocked(check string, observedAt, now time.Time) {
-	for _, name := range api.SortedKeys(e.policies) {
-		if policyUsesCheck(e.policies[name], check) {
-			e.evaluateLocked(name, observedAt, now, "")
-		}
+	for _, name := range e.checkUsers.of(check) {
+		e.evaluateLocked(name, observedAt, now, "")
 	}
 	for _, name := range api.SortedKeys(e.replicaSets) {
 		for _, m := range e.replicaSets[name].Members {
@@ -428,17 +427,6 @@ func (e *Engine) reactToCheckLocked(check string, observedAt, now time.Time) {
 			}
 		}
 	}
-}
-
-func policyUsesCheck(p api.TrafficPolicy, check string) bool {
-	for _, t := range p.Targets {
-		for _, c := range t.HealthChecks {
-			if c == check {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // aggregateLocked is the check's overall state across probing sites. This

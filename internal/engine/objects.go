@@ -175,6 +175,10 @@ func (e *Engine) setObjectLocked(o api.Object) {
 	case api.HealthCheck:
 		e.checks[x.Name] = x
 	case api.TrafficPolicy:
+		if old, ok := e.policies[x.Name]; ok {
+			e.checkUsers.remove(old)
+		}
+		e.checkUsers.add(x)
 		e.policies[x.Name] = x
 	case api.ReplicaSet:
 		e.replicaSets[x.Name] = x
@@ -196,6 +200,7 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 		delete(e.obs, name)
 	case api.KindTrafficPolicy:
 		e.touchPolicyLocked(name)
+		e.checkUsers.remove(e.policies[name])
 		delete(e.policies, name)
 		delete(e.runtime, name)
 		delete(e.overrides, name)
@@ -352,10 +357,8 @@ func (e *Engine) Referrers(k api.Kind, name string) []string {
 	var out []string
 	switch k {
 	case api.KindHealthCheck:
-		for _, pn := range api.SortedKeys(e.policies) {
-			if policyUsesCheck(e.policies[pn], name) {
-				out = append(out, objectRef(api.KindTrafficPolicy, pn))
-			}
+		for _, pn := range e.checkUsers.of(name) {
+			out = append(out, objectRef(api.KindTrafficPolicy, pn))
 		}
 		for _, rn := range api.SortedKeys(e.replicaSets) {
 			for _, mn := range api.SortedKeys(e.replicaSets[rn].Members) {
@@ -386,10 +389,8 @@ func (e *Engine) PoliciesUsing(check string) []api.TrafficPolicy {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var out []api.TrafficPolicy
-	for _, pn := range api.SortedKeys(e.policies) {
-		if policyUsesCheck(e.policies[pn], check) {
-			out = append(out, e.policies[pn])
-		}
+	for _, pn := range e.checkUsers.of(check) {
+		out = append(out, e.policies[pn])
 	}
 	return out
 }

@@ -3,13 +3,18 @@ package engine
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"maps"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/store"
 )
 
 // contents is everything a Snapshot answers, as plain maps.
@@ -243,5 +248,72 @@ func (r *rig) remove(k api.Kind, name string) {
 	})
 	if err != nil {
 		r.t.Fatal(err)
+	}
+}
+
+// TestCheckUsersFollowPolicies: the check → policies index agrees with a
+// scan of every policy after creates, updates that change checks, and
+// deletes, and after a restart.
+func TestCheckUsersFollowPolicies(t *testing.T) {
+	r := newRig(t)
+	scan := func(check string) []string {
+		var out []string
+		for _, name := range api.SortedKeys(r.e.policies) {
+			for _, tg := range r.e.policies[name].Targets {
+				if slices.Contains(tg.HealthChecks, check) {
+					out = append(out, name)
+					break
+				}
+			}
+		}
+		return out
+	}
+	verify := func(step string) {
+		t.Helper()
+		r.e.mu.RLock()
+		defer r.e.mu.RUnlock()
+		for _, c := range []string{"a", "b", "c", "d"} {
+			if got, want := r.e.checkUsers.of(c), scan(c); !slices.Equal(got, want) && len(got)+len(want) > 0 {
+				t.Errorf("%s: policies using %s: index %v, scan %v", step, c, got, want)
+			}
+		}
+	}
+	r.put(activePassive("web", 0, "a", "b"))
+	r.put(activePassive("api", 0, "b", "c"))
+	verify("created")
+	r.put(activePassive("web", 0, "c", "d"))
+	verify("web moved from a, b to c, d")
+	r.remove(api.KindTrafficPolicy, "api")
+	verify("api deleted")
+	r.restart()
+	verify("restarted")
+	if refs := r.e.Referrers(api.KindHealthCheck, "d"); !slices.Equal(refs, []string{objectRef(api.KindTrafficPolicy, "web")}) {
+		t.Errorf("Referrers of d = %v", refs)
+	}
+}
+
+// BenchmarkCheckTransition is the engine's cost of one check's state
+// change at 10,000 policies, each using its own check: finding the
+// policies to re-evaluate (the index) and evaluating the one that uses it.
+func BenchmarkCheckTransition(b *testing.B) {
+	st, err := store.OpenBolt(filepath.Join(b.TempDir(), "failoverd.db"), store.BoltOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := New(Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Close(); st.Close() })
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	// Declared straight into the engine: 10,000 commits would measure
+	// the store.
+	for i := range 10000 {
+		e.setObjectLocked(activePassive(fmt.Sprintf("p%05d", i), 0, fmt.Sprintf("c%05d", i), "standby"))
+	}
+	now := time.Now()
+	for i := 0; b.Loop(); i++ {
+		e.reactToCheckLocked(fmt.Sprintf("c%05d", i%10000), now, now)
 	}
 }
