@@ -357,6 +357,10 @@ func FuzzValidate(f *testing.F) {
 	f.Add([]byte(`{"mode":"active-active","targets":{"x":{"addresses":["::1","1.2.3.4"],"weight":1000}},"when_all_down":"fail_open"}`))
 	f.Add([]byte(`{"targets":{"\"weird\\key":{"cname":"a..b","priority":-3,"health_checks":["",""]}},"ttl_seconds":-1}`))
 	f.Add([]byte(`{"failover_delay_seconds":9223372036854775807,"failback_delay_seconds":-9223372036854775808}`))
+	big, _ := json.Marshal(api.TrafficPolicy{Mode: api.ModeActiveActive, WhenAllDown: api.AllDownFallback,
+		Targets:  map[string]api.PolicyTarget{"x": {Addresses: addrs(60, 34)}},
+		Fallback: &api.Fallback{Addresses: addrs(MaxIPv4PerAnswer+1, 0)}})
+	f.Add(big)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var p api.TrafficPolicy
 		if json.Unmarshal(data, &p) != nil {
