@@ -256,7 +256,7 @@ func (s *Server) current() *zone {
 	z := compile(&s.opts, snap, prev)
 	s.zone.Store(z)
 	if prev == nil || prev.serial != z.serial {
-		s.log.Debug("dns zone compiled", "zone", z.origin, "serial", z.serial, "policies", snap.Decisions())
+		s.log.Debug("dns zone compiled", "zone", z.origin, "serial", z.serial, "policies", z.snap.Decisions())
 	}
 	return z
 }

@@ -316,3 +316,26 @@ func BenchmarkDecisionChange(b *testing.B) {
 		}
 	}
 }
+
+// TestNoSnapshotYet: before the engine publishes anything, the zone
+// answers its apex and NXDOMAIN for every policy name, without panicking.
+func TestNoSnapshotYet(t *testing.T) {
+	s, err := New(Options{Zone: testZone, Snapshot: func() *engine.Snapshot { return nil }, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		qname string
+		qtype uint16
+		rcode int
+	}{
+		{testZone, dns.TypeSOA, dns.RcodeSuccess},
+		{"web." + testZone, dns.TypeA, dns.RcodeNameError},
+	} {
+		out, _ := s.handle(packed(t, query(tc.qname, tc.qtype, 0)), false, make([]byte, 0, 512))
+		r := new(dns.Msg)
+		if err := r.Unpack(out); err != nil || r.Rcode != tc.rcode {
+			t.Errorf("%s %s: rcode %s (%v), want %s", tc.qname, dns.TypeToString[tc.qtype], dns.RcodeToString[r.Rcode], err, dns.RcodeToString[tc.rcode])
+		}
+	}
+}
