@@ -173,7 +173,9 @@ func (r *burstToggleResource) ValidateConfig(ctx context.Context, req resource.V
 	// zero time it leaves must not read as "missing" too. name is checked
 	// by its schema validator with the same pattern.
 	unparsed["name"] = true
-	probs := dropUnknownProblems(burst.Validate(t), unknown, burstToggleDependsOn)
+	// An explicit body_engaged = "" is refused as failoverd refuses it.
+	probs := t.NormalizeExplicit(configZeros(req.Config))
+	probs = dropUnknownProblems(append(probs, burst.Validate(t)...), unknown, burstToggleDependsOn)
 	probs = dropShadowedProblems(probs, unparsed)
 	addProblems(&resp.Diagnostics, "Invalid Burst Toggle", probs)
 }

@@ -265,40 +265,13 @@ func (r *healthCheckResource) ValidateConfig(ctx context.Context, req resource.V
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c.Normalize()
-	m.restoreExplicitZeros(&c)
-	probs := dropUnknownProblems(health.Validate(c), unknown, healthCheckDependsOn)
+	// An explicit zero (rise = 0) is refused as failoverd refuses it, not
+	// read as omitted.
+	probs := c.NormalizeExplicit(configZeros(req.Config))
+	probs = dropUnknownProblems(append(probs, health.Validate(c)...), unknown, healthCheckDependsOn)
 	// name has its own schema validator (the same rule): report it once.
 	probs = dropShadowedProblems(probs, map[string]bool{"name": true})
 	addProblems(&resp.Diagnostics, "Invalid Health Check", probs)
-}
-
-// restoreExplicitZeros undoes Normalize for values the user did write:
-// Normalize reads 0 and "" as "omitted", which would turn a configured
-// `rise = 0` into the default instead of an error.
-func (m healthCheckResourceModel) restoreExplicitZeros(c *api.HealthCheck) {
-	set := func(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
-	if set(m.Path) {
-		c.Path = m.Path.ValueString()
-	}
-	if set(m.Method) {
-		c.Method = m.Method.ValueString()
-	}
-	if set(m.Quorum) {
-		c.Quorum = m.Quorum.ValueString()
-	}
-	if set(m.IntervalSeconds) {
-		c.IntervalSeconds = m.IntervalSeconds.ValueFloat64()
-	}
-	if set(m.TimeoutSeconds) {
-		c.TimeoutSeconds = m.TimeoutSeconds.ValueFloat64()
-	}
-	if set(m.Rise) {
-		c.Rise = int(m.Rise.ValueInt64())
-	}
-	if set(m.Fall) {
-		c.Fall = int(m.Fall.ValueInt64())
-	}
 }
 
 // ModifyPlan records the planned detection timing so that traffic policies

@@ -299,8 +299,9 @@ func (r *replicaSetResource) ValidateConfig(ctx context.Context, req resource.Va
 		return
 	}
 	rs := d.rs
-	rs.Normalize()
-	replicaSetAddProblems(&resp.Diagnostics, d.known(topology.ValidateReplicaSet(rs)))
+	// An explicit engine = "" is refused as failoverd refuses it.
+	probs := rs.NormalizeExplicit(configZeros(req.Config))
+	replicaSetAddProblems(&resp.Diagnostics, d.known(append(probs, topology.ValidateReplicaSet(rs)...)))
 }
 
 // replicaSetAddProblems reports problems through addProblems, each on its

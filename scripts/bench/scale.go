@@ -95,7 +95,8 @@ func benchScale(ctx context.Context, e env, n, changes int, interval time.Durati
 	m1, cpu1, t1 := scrape(fd.URL), cpuTicks(fd.Pid()), time.Now()
 	secs := t1.Sub(t0).Seconds()
 	probes := m1.sum("failover_probes_total") - m0.sum("failover_probes_total")
-	failed := m1.sumWhere("failover_probes_total", `result="failure"`) - m0.sumWhere("failover_probes_total", `result="failure"`)
+	// The endpoint's failures and this node's own (result="local_failure").
+	failed := m1.sumWhere("failover_probes_total", `failure"`) - m0.sumWhere("failover_probes_total", `failure"`)
 	lag99 := quantile(m0, m1, "failover_probe_schedule_lag_seconds", 0.99)
 	rss := residentBytes(fd.Pid())
 	slices.Sort(fromDecision)
