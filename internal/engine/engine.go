@@ -109,6 +109,7 @@ type Engine struct {
 	replicaSets objects[api.ReplicaSet]
 	toggles     objects[api.BurstToggle]
 	objects     map[api.Kind]collection // the four maps above, by kind
+	checkUsers  checkUsers              // policies by the checks they use (index.go)
 	overrides   map[string]api.Override
 	obs         map[string]map[string]api.SiteObservation
 	checkStates map[string]checkState
@@ -126,6 +127,7 @@ type Engine struct {
 	epoch uint64
 
 	snap        atomic.Pointer[Snapshot]
+	touched     touched // what the next publishLocked updates (snapshot.go)
 	transitions chan health.Transition
 	kick        chan struct{}
 	recheck     chan struct{} // the leadership is to be looked at again
@@ -549,10 +551,8 @@ func (e *Engine) setCheckStateLocked(name string, cs checkState, from, lastErr s
 
 // reactToCheckLocked re-evaluates what depends on check.
 func (e *Engine) reactToCheckLocked(check string, observedAt, now time.Time) {
-	for _, name := range api.SortedKeys(e.policies) {
-		if policyUsesCheck(e.policies[name], check) {
-			e.evaluateLocked(name, observedAt, now, "")
-		}
+	for _, name := range e.checkUsers.of(check) {
+		e.evaluateLocked(name, observedAt, now, "")
 	}
 	for _, name := range api.SortedKeys(e.replicaSets) {
 		for _, m := range e.replicaSets[name].Members {
@@ -562,17 +562,6 @@ func (e *Engine) reactToCheckLocked(check string, observedAt, now time.Time) {
 			}
 		}
 	}
-}
-
-func policyUsesCheck(p api.TrafficPolicy, check string) bool {
-	for _, t := range p.Targets {
-		for _, c := range t.HealthChecks {
-			if c == check {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // aggregateLocked is the check's overall state across probing sites.

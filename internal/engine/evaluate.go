@@ -132,6 +132,7 @@ func (e *Engine) evaluateLocked(name string, observedAt, now time.Time, why stri
 		Override:   in.Override,
 	}
 	rt.Decision = d
+	e.touchPolicyLocked(name)
 	e.persist.put(store.BucketState, keyPolicyPrefix+name, mustJSON(rt))
 	from, to := servingNames(prev.Serving), servingNames(serving)
 	if prev.Generation == 0 {
@@ -184,6 +185,7 @@ func (e *Engine) refreshToggleLocked(name string, now time.Time) bool {
 	e.toggleNext[name] = next
 	prev, known := e.toggleOn[name]
 	e.toggleOn[name] = on
+	e.touchToggleLocked(name)
 	e.metrics.burst(name, on)
 	if known && prev == on {
 		return false

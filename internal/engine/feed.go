@@ -259,6 +259,7 @@ func (e *Engine) applyStateLocked(ch store.Change, now time.Time) bool {
 		name := strings.TrimPrefix(ch.Key, keyPolicyPrefix)
 		if ch.Deleted {
 			delete(e.runtime, name)
+			e.touchPolicyLocked(name)
 			return true
 		}
 		var rt policyRuntime
@@ -271,6 +272,7 @@ func (e *Engine) applyStateLocked(ch store.Change, now time.Time) bool {
 		}
 		prev := e.runtime[name]
 		e.runtime[name] = &rt
+		e.touchPolicyLocked(name)
 		moved := prev == nil || rt.Decision.Generation > prev.Decision.Generation
 		e.metrics.decision(name, moved && prev != nil, 0, len(rt.Decision.Serving))
 		return true

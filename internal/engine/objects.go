@@ -106,10 +106,21 @@ func (e *Engine) Mutate(ctx context.Context, fn func() (*Change, error)) error {
 // commit.
 const applyTimeout = 5 * time.Second
 
-func (e *Engine) setObjectLocked(o api.Object) { e.objects[o.ObjectKind()].set(o) }
+func (e *Engine) setObjectLocked(o api.Object) {
+	if p, ok := o.(api.TrafficPolicy); ok {
+		if old, ok := e.policies[p.Name]; ok {
+			e.checkUsers.remove(old)
+		}
+		e.checkUsers.add(p)
+	}
+	e.objects[o.ObjectKind()].set(o)
+}
 
 func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 	e.metrics.forget(k, name)
+	if p, ok := e.policies[name]; ok && k == api.KindTrafficPolicy {
+		e.checkUsers.remove(p)
+	}
 	e.objects[k].del(name)
 	switch k {
 	case api.KindHealthCheck:
@@ -126,6 +137,7 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 		}
 		delete(e.obs, name)
 	case api.KindTrafficPolicy:
+		e.touchPolicyLocked(name)
 		delete(e.runtime, name)
 		delete(e.overrides, name)
 		e.persist.del(store.BucketState, keyPolicyPrefix+name)
@@ -133,6 +145,7 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 	case api.KindReplicaSet:
 		delete(e.rsStatus, name)
 	case api.KindBurstToggle:
+		e.touchToggleLocked(name)
 		delete(e.toggleOn, name)
 		delete(e.toggleNext, name)
 	}
@@ -290,10 +303,8 @@ func (e *Engine) Referrers(k api.Kind, name string) []string {
 	var out []string
 	switch k {
 	case api.KindHealthCheck:
-		for _, pn := range api.SortedKeys(e.policies) {
-			if policyUsesCheck(e.policies[pn], name) {
-				out = append(out, objectRef(api.KindTrafficPolicy, pn))
-			}
+		for _, pn := range e.checkUsers.of(name) {
+			out = append(out, objectRef(api.KindTrafficPolicy, pn))
 		}
 		for _, rn := range api.SortedKeys(e.replicaSets) {
 			for _, mn := range api.SortedKeys(e.replicaSets[rn].Members) {
@@ -324,10 +335,8 @@ func (e *Engine) PoliciesUsing(check string) []api.TrafficPolicy {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var out []api.TrafficPolicy
-	for _, pn := range api.SortedKeys(e.policies) {
-		if policyUsesCheck(e.policies[pn], check) {
-			out = append(out, e.policies[pn])
-		}
+	for _, pn := range e.checkUsers.of(check) {
+		out = append(out, e.policies[pn])
 	}
 	return out
 }

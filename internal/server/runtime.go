@@ -163,7 +163,7 @@ func (s *Server) handleCluster(w http.ResponseWriter, r *http.Request) {
 // handleBurst answers a load balancer's health check from the current
 // snapshot: no auth (LBs cannot send tokens), no lock, no store read.
 func (s *Server) handleBurst(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.engine.Snapshot().Burst[r.PathValue("name")]
+	a, ok := s.engine.Snapshot().Burst(r.PathValue("name"))
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "text/plain; charset=utf-8")
