@@ -168,6 +168,15 @@ func (f *Failoverd) Pause() error { return signalAndWait(f.cmd.Process, syscall.
 // Resume sends SIGCONT to a paused failoverd.
 func (f *Failoverd) Resume() error { return signalAndWait(f.cmd.Process, syscall.SIGCONT, false) }
 
+func (f *Failoverd) running() bool {
+	select {
+	case <-f.done:
+		return false
+	default:
+		return true
+	}
+}
+
 // Exited is closed once the process has exited.
 func (f *Failoverd) Exited() <-chan struct{} { return f.done }
 
@@ -181,24 +190,37 @@ type Backend struct {
 	bin   string
 	cmd   *exec.Cmd
 	done  chan struct{}
+	// refused are the source addresses whose connections it resets
+	// (Refuse); kept across Restart.
+	refused []string
+	control io.WriteCloser
+	acks    chan string // "refusing …" lines from the stand-in
 }
 
 // StartBackend runs bin (cmd/standin) for site on addr ("127.0.0.1:0"
 // picks a port; pass the previous Addr to restart on the same port).
 func StartBackend(bin, site, addr string) (*Backend, error) {
-	return startBackend(bin, site, addr, 1)
+	return startBackend(bin, site, addr, 1, nil)
 }
 
 // StartBackends runs one stand-in for site listening on n ports of
 // 127.0.0.1 (benchmarks spread checks over many destinations).
 func StartBackends(bin, site string, n int) (*Backend, error) {
-	return startBackend(bin, site, "127.0.0.1:0", n)
+	return startBackend(bin, site, "127.0.0.1:0", n, nil)
 }
 
-func startBackend(bin, site, addr string, n int) (*Backend, error) {
-	cmd := exec.Command(bin, "--addr", addr, "--site", site, "--listeners", strconv.Itoa(n))
+func startBackend(bin, site, addr string, n int, refused []string) (*Backend, error) {
+	args := []string{"--addr", addr, "--site", site, "--listeners", strconv.Itoa(n)}
+	if len(refused) > 0 {
+		args = append(args, "--refuse-source", strings.Join(refused, ","))
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	control, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
@@ -206,14 +228,29 @@ func startBackend(bin, site, addr string, n int) (*Backend, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	b := &Backend{Site: site, bin: bin, cmd: cmd, done: make(chan struct{})}
-	line, err := bufio.NewReader(out).ReadString('\n')
+	b := &Backend{Site: site, bin: bin, cmd: cmd, done: make(chan struct{}), refused: refused,
+		control: control, acks: make(chan string, 1)}
+	rd := bufio.NewReader(out)
+	line, err := rd.ReadString('\n')
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return nil, fmt.Errorf("stand-in %s did not start on %s: %w", site, addr, err)
 	}
-	go func() { io.Copy(io.Discard, out); cmd.Wait(); close(b.done) }()
+	go func() {
+		for {
+			l, err := rd.ReadString('\n')
+			if err != nil {
+				break
+			}
+			select {
+			case b.acks <- strings.TrimSpace(l):
+			default: // nobody waits for it
+			}
+		}
+		cmd.Wait()
+		close(b.done)
+	}()
 	b.Addrs = strings.Fields(line)
 	if len(b.Addrs) != n {
 		b.Stop()
@@ -237,6 +274,33 @@ func (b *Backend) Stop() {
 	<-b.done
 }
 
+// Refuse makes the backend reset every connection from the source
+// addresses ips (none: accept everyone again) and returns once the
+// stand-in says the change is in force. A cluster node probing from one
+// of them (failoverd --probe-source-addr) then sees the backend down while
+// the other sites still reach it: one site's network path is cut.
+func (b *Backend) Refuse(ips ...string) error {
+	select {
+	case <-b.acks: // a stale acknowledgement
+	default:
+	}
+	if _, err := fmt.Fprintf(b.control, "refuse %s\n", strings.Join(ips, ",")); err != nil {
+		return fmt.Errorf("stand-in %s: %w", b.Site, err)
+	}
+	select {
+	case ack := <-b.acks:
+		if !strings.HasPrefix(ack, "refusing") {
+			return fmt.Errorf("stand-in %s answered %q to refuse", b.Site, ack)
+		}
+		b.refused = ips
+		return nil
+	case <-b.done:
+		return fmt.Errorf("stand-in %s exited", b.Site)
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("stand-in %s did not acknowledge refuse within 5s", b.Site)
+	}
+}
+
 // Restart starts the backend again on the same address.
 func (b *Backend) Restart() error {
 	b.Stop()
@@ -245,7 +309,7 @@ func (b *Backend) Restart() error {
 	// The port was ours a moment ago; retry briefly in case the kernel
 	// has not released it yet.
 	for i := 0; i < 50; i++ {
-		if nb, err = StartBackend(b.bin, b.Site, b.Addr); err == nil {
+		if nb, err = startBackend(b.bin, b.Site, b.Addr, 1, b.refused); err == nil {
 			*b = *nb
 			return nil
 		}

@@ -70,7 +70,10 @@ func echo(r io.Reader) {
 			skipping = true
 		}
 		if skipping {
-			if strings.HasPrefix(line, "╵") {
+			// The warning ends with its box (╵) in colour, and with the
+			// sentence "… incompatible with published releases." under
+			// -no-color, which draws no box.
+			if strings.HasPrefix(line, "╵") || strings.HasSuffix(strings.TrimSpace(line), "published releases.") {
 				skipping = false
 			}
 			continue
