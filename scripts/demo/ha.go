@@ -108,7 +108,7 @@ func runHA(ctx context.Context, bin, tfBin, example string, failbackDelay int, l
 		return err
 	}
 	defer func() {
-		say("terraform destroy (FAILOVER_ENDPOINT still names %s's old address first: the provider moves on to the next node)", cl.Sites[0])
+		say("terraform destroy (FAILOVER_ENDPOINT still names the lost node's old address: the provider moves on past it)")
 		if derr := tf.run(context.Background(), vars, "destroy", "-auto-approve", "-input=false"); derr != nil && err == nil {
 			err = derr
 		}
