@@ -8,6 +8,11 @@
 // checks are, instead of opening thousands of connections per second to
 // one ip:port (which exhausts that destination's ephemeral ports on
 // loopback and measures the kernel's port search, not the prober).
+//
+// --refuse-source ADDR (repeatable) resets every connection that comes
+// from the source address ADDR: with failoverd's --probe-source-addr, one
+// site's path to the backend breaks while the other sites' paths work, as
+// a cut link does.
 package main
 
 import (
@@ -16,6 +21,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -27,6 +33,15 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	site := flag.String("site", "site", "site name to answer with")
 	listeners := flag.Int("listeners", 1, "ports to listen on (more than 1 needs port 0 in --addr)")
+	refused := map[netip.Addr]bool{}
+	flag.Func("refuse-source", "reset connections from this source IP address (repeatable)", func(s string) error {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return fmt.Errorf("%q is not an IP address, e.g. 127.0.0.11", s)
+		}
+		refused[a] = true
+		return nil
+	})
 	flag.Parse()
 	if *listeners < 1 {
 		fmt.Fprintln(os.Stderr, "standin: --listeners must be at least 1")
@@ -43,6 +58,9 @@ func main() {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "standin:", err)
 			os.Exit(1)
+		}
+		if len(refused) > 0 {
+			ln = refusing{ln, refused}
 		}
 		lns = append(lns, ln)
 		addrs = append(addrs, ln.Addr().String())
@@ -68,5 +86,27 @@ func main() {
 			fmt.Fprintln(os.Stderr, "standin:", err)
 			os.Exit(1)
 		}
+	}
+}
+
+// refusing is a listener that resets the connections from its refused
+// source addresses at once and hands on the others.
+type refusing struct {
+	net.Listener
+	refused map[netip.Addr]bool
+}
+
+func (l refusing) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		tc, ok := c.(*net.TCPConn)
+		if !ok || !l.refused[tc.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap()] {
+			return c, nil
+		}
+		tc.SetLinger(0) // close with a reset, as a refusing firewall does
+		tc.Close()
 	}
 }

@@ -179,14 +179,16 @@ type Backend struct {
 	Addrs []string
 	Site  string
 	bin   string
+	args  []string // extra standin flags, kept across Restart
 	cmd   *exec.Cmd
 	done  chan struct{}
 }
 
 // StartBackend runs bin (cmd/standin) for site on addr ("127.0.0.1:0"
-// picks a port; pass the previous Addr to restart on the same port).
-func StartBackend(bin, site, addr string) (*Backend, error) {
-	return startBackend(bin, site, addr, 1)
+// picks a port; pass the previous Addr to restart on the same port), with
+// extra standin flags, e.g. "--refuse-source", "127.0.0.11".
+func StartBackend(bin, site, addr string, args ...string) (*Backend, error) {
+	return startBackend(bin, site, addr, 1, args...)
 }
 
 // StartBackends runs one stand-in for site listening on n ports of
@@ -195,8 +197,8 @@ func StartBackends(bin, site string, n int) (*Backend, error) {
 	return startBackend(bin, site, "127.0.0.1:0", n)
 }
 
-func startBackend(bin, site, addr string, n int) (*Backend, error) {
-	cmd := exec.Command(bin, "--addr", addr, "--site", site, "--listeners", strconv.Itoa(n))
+func startBackend(bin, site, addr string, n int, args ...string) (*Backend, error) {
+	cmd := exec.Command(bin, append([]string{"--addr", addr, "--site", site, "--listeners", strconv.Itoa(n)}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -206,7 +208,7 @@ func startBackend(bin, site, addr string, n int) (*Backend, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	b := &Backend{Site: site, bin: bin, cmd: cmd, done: make(chan struct{})}
+	b := &Backend{Site: site, bin: bin, args: args, cmd: cmd, done: make(chan struct{})}
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
 		cmd.Process.Kill()
@@ -237,15 +239,21 @@ func (b *Backend) Stop() {
 	<-b.done
 }
 
-// Restart starts the backend again on the same address.
+// Restart starts the backend again on the same address, with the same flags.
 func (b *Backend) Restart() error {
+	return b.RestartWith(b.args...)
+}
+
+// RestartWith starts the backend again on the same address with these
+// extra standin flags instead.
+func (b *Backend) RestartWith(args ...string) error {
 	b.Stop()
 	var nb *Backend
 	var err error
 	// The port was ours a moment ago; retry briefly in case the kernel
 	// has not released it yet.
 	for i := 0; i < 50; i++ {
-		if nb, err = StartBackend(b.bin, b.Site, b.Addr); err == nil {
+		if nb, err = StartBackend(b.bin, b.Site, b.Addr, args...); err == nil {
 			*b = *nb
 			return nil
 		}
