@@ -30,9 +30,17 @@ type testCluster struct {
 	etcd  *launch.EtcdCluster
 	nodes []*launch.Failoverd // by site index
 	apis  []*rawAPI
+	args  func(i int) []string // node i's extra serve flags
 }
 
 func startCluster(t *testing.T, extra ...string) *testCluster {
+	t.Helper()
+	return startClusterWith(t, func(int) []string { return extra })
+}
+
+// startClusterWith starts a cluster whose node i runs with the extra serve
+// flags args(i) (also on restart).
+func startClusterWith(t *testing.T, args func(i int) []string) *testCluster {
 	t.Helper()
 	needBins(t)
 	bin := launch.EtcdForTest(t)
@@ -43,7 +51,7 @@ func startCluster(t *testing.T, extra ...string) *testCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &testCluster{t: t, etcd: ec}
+	c := &testCluster{t: t, etcd: ec, args: args}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("etcd logs (tail):\n%s", lastLines(ec.Logs(), 40))
@@ -53,17 +61,17 @@ func startCluster(t *testing.T, extra ...string) *testCluster {
 	for i := range clusterSites {
 		c.nodes = append(c.nodes, nil)
 		c.apis = append(c.apis, nil)
-		c.start(i, extra...)
+		c.start(i)
 	}
 	c.waitOneLeader(20 * time.Second)
 	return c
 }
 
 // start (re)starts site i's failoverd.
-func (c *testCluster) start(i int, extra ...string) {
+func (c *testCluster) start(i int) {
 	c.t.Helper()
 	args := append([]string{"--store", "etcd", "--etcd-endpoints", c.etcd.Members[i].ClientURL, "--site", clusterSites[i],
-		"--lease-ttl", clusterLeaseTTL.String()}, extra...)
+		"--lease-ttl", clusterLeaseTTL.String()}, c.args(i)...)
 	f := startFailoverdWith(c.t, launch.Options{DataDir: c.t.TempDir(), Args: args})
 	c.nodes[i], c.apis[i] = f, newRawAPI(f)
 }
