@@ -214,3 +214,53 @@ func TestClusterWriteVisibleEverywhere(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// quick is node i's API with a short timeout, for polling a node that may
+// be stopped (its requests would hang).
+func (c *testCluster) quick(i int) *rawAPI {
+	a := *c.apis[i]
+	a.hc = &http.Client{Timeout: 500 * time.Millisecond}
+	return &a
+}
+
+// tryDecision is the policy's decision, or why it could not be read.
+func (a *rawAPI) tryDecision(policy string) (api.Decision, error) {
+	var d api.Decision
+	resp, b, err := a.do(http.MethodGet, "/v1/traffic-policies/"+policy+"/decision", nil, nil)
+	if err != nil {
+		return d, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return d, fmt.Errorf("status %d: %s", resp.StatusCode, b)
+	}
+	return d, json.Unmarshal(b, &d)
+}
+
+// servedSequence is the serving target of each decision event of policy
+// on node i, oldest first, with the generations; it fails the test when a
+// generation repeats or goes back.
+func (c *testCluster) servedSequence(i int, policy string) (targets []string, gens []uint64) {
+	c.t.Helper()
+	for _, d := range decisionEvents(c.apis[i].events(c.t, 0), policy) {
+		if n := len(gens); n > 0 && d.Generation <= gens[n-1] {
+			c.t.Errorf("%s: decision generation %d after %d: a decision was written twice or out of order", clusterSites[i], d.Generation, gens[n-1])
+		}
+		targets, gens = append(targets, servingTarget(d)), append(gens, d.Generation)
+	}
+	return targets, gens
+}
+
+// neverBack fails the test when the served targets return to from after
+// they left it.
+func neverBack(t *testing.T, targets []string, from string) {
+	t.Helper()
+	left := false
+	for _, s := range targets {
+		if s != from {
+			left = true
+		} else if left {
+			t.Errorf("the decision flipped back to %s: %v", from, targets)
+			return
+		}
+	}
+}
