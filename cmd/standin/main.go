@@ -9,10 +9,11 @@
 // one ip:port (which exhausts that destination's ephemeral ports on
 // loopback and measures the kernel's port search, not the prober).
 //
-// --refuse-source IP[,IP…] resets every connection from those source
-// addresses: one site's network path to this backend is cut while the
-// others still reach it (each failoverd of a cluster probes from its own
-// --probe-source-addr). The set can be changed while running by a line
+// --refuse-source ADDR (repeatable, or comma-separated) resets every
+// connection from that source address: with failoverd's
+// --probe-source-addr, one site's path to the backend breaks while the
+// other sites' paths work, as a cut link does. The set can be changed
+// while running by a line
 // "refuse IP[,IP…]" on stdin ("refuse" alone clears it), answered with a
 // line "refusing IP,…" on stdout once it is in force, so a test or a
 // benchmark can cut and restore a path without restarting the backend.
@@ -39,7 +40,9 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	site := flag.String("site", "site", "site name to answer with")
 	listeners := flag.Int("listeners", 1, "ports to listen on (more than 1 needs port 0 in --addr)")
-	refuse := flag.String("refuse-source", "", "comma-separated source IPs whose connections are reset (a cut network path); stdin \"refuse IP,…\" changes it")
+	var refused refusals
+	refused.set("")
+	flag.Func("refuse-source", "reset connections from this source IP address, a cut network path (repeatable; stdin \"refuse IP,…\" changes the set)", refused.add)
 	flag.Parse()
 	if *listeners < 1 {
 		fmt.Fprintln(os.Stderr, "standin: --listeners must be at least 1")
@@ -47,11 +50,6 @@ func main() {
 	}
 	if _, port, err := net.SplitHostPort(*addr); err == nil && port != "0" && *listeners > 1 {
 		fmt.Fprintln(os.Stderr, "standin: --listeners > 1 needs port 0 in --addr")
-		os.Exit(2)
-	}
-	var refused refusals
-	if err := refused.set(*refuse); err != nil {
-		fmt.Fprintln(os.Stderr, "standin: --refuse-source:", err)
 		os.Exit(2)
 	}
 	var lns []net.Listener
@@ -97,14 +95,26 @@ type refusals struct {
 
 // set replaces the set with the comma-separated IPs of list ("" clears it).
 func (r *refusals) set(list string) error {
+	return r.parse(map[netip.Addr]bool{}, list)
+}
+
+// add adds the comma-separated IPs of list to the set.
+func (r *refusals) add(list string) error {
 	m := map[netip.Addr]bool{}
+	for ip := range *r.p.Load() {
+		m[ip] = true
+	}
+	return r.parse(m, list)
+}
+
+func (r *refusals) parse(m map[netip.Addr]bool, list string) error {
 	for _, f := range strings.Split(list, ",") {
 		if f = strings.TrimSpace(f); f == "" {
 			continue
 		}
 		ip, err := netip.ParseAddr(f)
 		if err != nil {
-			return fmt.Errorf("%q is not an IP address (e.g. 127.0.0.2)", f)
+			return fmt.Errorf("%q is not an IP address, e.g. 127.0.0.11", f)
 		}
 		m[ip.Unmap()] = true
 	}

@@ -97,3 +97,20 @@ func FuzzRefusalsSet(f *testing.F) {
 		}
 	})
 }
+
+// TestRefusalsAdd: --refuse-source is repeatable and takes lists.
+func TestRefusalsAdd(t *testing.T) {
+	var r refusals
+	r.set("")
+	for _, v := range []string{"127.0.0.11", "127.0.0.12,127.0.0.13", "127.0.0.11"} {
+		if err := r.add(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(*r.p.Load()); n != 3 {
+		t.Errorf("after three --refuse-source flags the set has %d addresses (%s), want 3", n, r.String())
+	}
+	if err := r.add("not-an-ip"); err == nil || !strings.Contains(err.Error(), `"not-an-ip" is not an IP address`) {
+		t.Errorf("add(not-an-ip) = %v, want an error naming it", err)
+	}
+}

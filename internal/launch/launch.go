@@ -188,33 +188,31 @@ type Backend struct {
 	Addrs []string
 	Site  string
 	bin   string
+	args  []string // extra standin flags, kept across Restart
 	cmd   *exec.Cmd
 	done  chan struct{}
-	// refused are the source addresses whose connections it resets
-	// (Refuse); kept across Restart.
+	// refused is the set Refuse last put in force (nil: never called),
+	// put in force again after a Restart.
 	refused []string
 	control io.WriteCloser
 	acks    chan string // "refusing …" lines from the stand-in
 }
 
 // StartBackend runs bin (cmd/standin) for site on addr ("127.0.0.1:0"
-// picks a port; pass the previous Addr to restart on the same port).
-func StartBackend(bin, site, addr string) (*Backend, error) {
-	return startBackend(bin, site, addr, 1, nil)
+// picks a port; pass the previous Addr to restart on the same port), with
+// extra standin flags, e.g. "--refuse-source", "127.0.0.11".
+func StartBackend(bin, site, addr string, args ...string) (*Backend, error) {
+	return startBackend(bin, site, addr, 1, args...)
 }
 
 // StartBackends runs one stand-in for site listening on n ports of
 // 127.0.0.1 (benchmarks spread checks over many destinations).
 func StartBackends(bin, site string, n int) (*Backend, error) {
-	return startBackend(bin, site, "127.0.0.1:0", n, nil)
+	return startBackend(bin, site, "127.0.0.1:0", n)
 }
 
-func startBackend(bin, site, addr string, n int, refused []string) (*Backend, error) {
-	args := []string{"--addr", addr, "--site", site, "--listeners", strconv.Itoa(n)}
-	if len(refused) > 0 {
-		args = append(args, "--refuse-source", strings.Join(refused, ","))
-	}
-	cmd := exec.Command(bin, args...)
+func startBackend(bin, site, addr string, n int, args ...string) (*Backend, error) {
+	cmd := exec.Command(bin, append([]string{"--addr", addr, "--site", site, "--listeners", strconv.Itoa(n)}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -228,7 +226,7 @@ func startBackend(bin, site, addr string, n int, refused []string) (*Backend, er
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	b := &Backend{Site: site, bin: bin, cmd: cmd, done: make(chan struct{}), refused: refused,
+	b := &Backend{Site: site, bin: bin, args: args, cmd: cmd, done: make(chan struct{}),
 		control: control, acks: make(chan string, 1)}
 	rd := bufio.NewReader(out)
 	line, err := rd.ReadString('\n')
@@ -276,9 +274,10 @@ func (b *Backend) Stop() {
 
 // Refuse makes the backend reset every connection from the source
 // addresses ips (none: accept everyone again) and returns once the
-// stand-in says the change is in force. A cluster node probing from one
-// of them (failoverd --probe-source-addr) then sees the backend down while
-// the other sites still reach it: one site's network path is cut.
+// stand-in says the change is in force — without a restart, so the other
+// sources see no gap. A cluster node probing from one of them (failoverd
+// --probe-source-addr) then sees the backend down while the other sites
+// still reach it: one site's network path is cut.
 func (b *Backend) Refuse(ips ...string) error {
 	select {
 	case <-b.acks: // a stale acknowledgement
@@ -292,7 +291,7 @@ func (b *Backend) Refuse(ips ...string) error {
 		if !strings.HasPrefix(ack, "refusing") {
 			return fmt.Errorf("stand-in %s answered %q to refuse", b.Site, ack)
 		}
-		b.refused = ips
+		b.refused = append([]string{}, ips...)
 		return nil
 	case <-b.done:
 		return fmt.Errorf("stand-in %s exited", b.Site)
@@ -301,15 +300,29 @@ func (b *Backend) Refuse(ips ...string) error {
 	}
 }
 
-// Restart starts the backend again on the same address.
+// Restart starts the backend again on the same address, with the same
+// flags and the set Refuse last put in force.
 func (b *Backend) Restart() error {
+	refused := b.refused
+	if err := b.RestartWith(b.args...); err != nil {
+		return err
+	}
+	if refused != nil {
+		return b.Refuse(refused...)
+	}
+	return nil
+}
+
+// RestartWith starts the backend again on the same address with these
+// extra standin flags instead.
+func (b *Backend) RestartWith(args ...string) error {
 	b.Stop()
 	var nb *Backend
 	var err error
 	// The port was ours a moment ago; retry briefly in case the kernel
 	// has not released it yet.
 	for i := 0; i < 50; i++ {
-		if nb, err = startBackend(b.bin, b.Site, b.Addr, 1, b.refused); err == nil {
+		if nb, err = StartBackend(b.bin, b.Site, b.Addr, args...); err == nil {
 			*b = *nb
 			return nil
 		}
