@@ -96,6 +96,7 @@ func runHA(ctx context.Context, bin, tfBin, example string, failbackDelay int, l
 	if err != nil {
 		return err
 	}
+	tf.brief = true // the story here is the control plane
 	vars := map[string]any{
 		"failback_delay_seconds": failbackDelay,
 		"sites": map[string]any{
@@ -144,10 +145,8 @@ func runHA(ctx context.Context, bin, tfBin, example string, failbackDelay int, l
 		return err
 	}
 	say("decision: web serves %s — %s", serving(d), d.Reason)
-	for i := range cl.Sites {
-		if err := waitDNS(ctx, cl.Nodes[i].DNSAddr, fqdn, "192.0.2.10", time.Time{}); err != nil {
-			return err
-		}
+	if err := dnsAll(ctx, cl, []int{0, 1, 2}, fqdn, "192.0.2.10", time.Time{}); err != nil {
+		return err
 	}
 	statusCLI(bin, endpoints, token)
 
@@ -182,11 +181,8 @@ func runHA(ctx context.Context, bin, tfBin, example string, failbackDelay int, l
 		return err
 	}
 	say("FAILOVER decided by %s: web serves %s, %.2fs after the backend died (two of three sites voted it down)", cl.Sites[lead], serving(d), d.Since.Sub(down).Seconds())
-	for _, i := range survivors {
-		say("  answered by %s:", cl.Sites[i])
-		if err := waitDNS(ctx, cl.Nodes[i].DNSAddr, fqdn, "198.51.100.20", down); err != nil {
-			return err
-		}
+	if err := dnsAll(ctx, cl, survivors, fqdn, "198.51.100.20", down); err != nil {
+		return err
 	}
 
 	fmt.Println("\n-- the dc1 backend comes back --")
@@ -200,11 +196,8 @@ func runHA(ctx context.Context, bin, tfBin, example string, failbackDelay int, l
 		return err
 	}
 	say("FAILBACK decided by %s: web serves %s again, %.2fs after the restart — %s", cl.Sites[lead], serving(d), d.Since.Sub(restored).Seconds(), d.Reason)
-	for _, i := range survivors {
-		say("  answered by %s:", cl.Sites[i])
-		if err := waitDNS(ctx, cl.Nodes[i].DNSAddr, fqdn, "192.0.2.10", restored); err != nil {
-			return err
-		}
+	if err := dnsAll(ctx, cl, survivors, fqdn, "192.0.2.10", restored); err != nil {
+		return err
 	}
 
 	fmt.Printf("\n-- site %s comes back --\n", cl.Sites[lost])
@@ -217,7 +210,7 @@ func runHA(ctx context.Context, bin, tfBin, example string, failbackDelay int, l
 	if _, _, err := cl.WaitLeader(ctx, 30*time.Second); err != nil {
 		return err
 	}
-	if err := waitDNS(ctx, cl.Nodes[lost].DNSAddr, fqdn, "192.0.2.10", time.Time{}); err != nil {
+	if err := dnsAll(ctx, cl, []int{lost}, fqdn, "192.0.2.10", time.Time{}); err != nil {
 		return err
 	}
 	say("%s follows %s and answers DNS from the shared decision (the leader does not move back by itself)", cl.Sites[lost], cl.Sites[lead])
@@ -266,6 +259,38 @@ func runHA(ctx context.Context, bin, tfBin, example string, failbackDelay int, l
 	say("path restored: site %s votes web-dc1 healthy again", cl.Sites[cut])
 	time.Sleep(200 * time.Millisecond) // let the last events print
 	fmt.Println()
+	return nil
+}
+
+// dnsAll waits until the DNS of each node in idx answers name with want,
+// and says so in one line, naming the nodes.
+func dnsAll(ctx context.Context, cl *launch.Cluster, idx []int, name, want string, since time.Time) error {
+	var sites []string
+	var ttl uint32
+	for _, i := range idx {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ips, t, err := lookup(cl.Nodes[i].DNSAddr, name)
+			if err == nil && strings.Join(ips, ",") == want {
+				ttl = t
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("DNS of %s still answers %v (%v) for %s after 30s, want %s", cl.Sites[i], ips, err, name, want)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		sites = append(sites, cl.Sites[i])
+	}
+	after := ""
+	if !since.IsZero() {
+		after = fmt.Sprintf(", %.2fs after the change began", time.Since(since).Seconds())
+	}
+	say("DNS: %s A %s (ttl %ds) from %s%s", name, want, ttl, strings.Join(sites, ", "), after)
 	return nil
 }
 
@@ -336,5 +361,5 @@ func errOr(err error) string {
 	if err != nil {
 		return err.Error()
 	}
-	return "fail static: the last decision"
+	return "the decision in force, answered while no node leads"
 }
