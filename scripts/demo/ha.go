@@ -6,7 +6,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +26,8 @@ import (
 // through all three endpoints, kills the leader's whole site (its
 // failoverd and its etcd member), shows a new leader elected and traffic
 // still failing over and back, brings the site back, then cuts one site's
-// probe path and shows that no false failover happens.
+// probe path and shows that no false failover happens, and last cuts one
+// node off from the etcd majority to show it failing static.
 func runHA(ctx context.Context, bin, tfBin, example string, failbackDelay int, leaseTTL time.Duration) (err error) {
 	bin, err = filepath.Abs(bin)
 	if err != nil {
@@ -257,9 +261,90 @@ func runHA(ctx context.Context, bin, tfBin, example string, failbackDelay int, l
 		return err
 	}
 	say("path restored: site %s votes web-dc1 healthy again", cl.Sites[cut])
+
+	if err := partition(ctx, cl, (lead+1)%len(cl.Sites), fqdn); err != nil {
+		return err
+	}
 	time.Sleep(200 * time.Millisecond) // let the last events print
 	fmt.Println()
 	return nil
+}
+
+// partition cuts site p's failoverd off from the etcd majority by pausing
+// its etcd member (SIGSTOP: the member holds its sockets and answers
+// nothing, as behind a broken link), shows the node failing static, and
+// resumes it.
+func partition(ctx context.Context, cl *launch.Cluster, p int, fqdn string) error {
+	site, node := cl.Sites[p], cl.Nodes[p]
+	fmt.Printf("\n-- site %s is cut off from the etcd majority (its etcd member %s paused) --\n", site, cl.Etcd.Members[p].Name)
+	if err := cl.Etcd.Members[p].Pause(); err != nil {
+		return err
+	}
+	cut := time.Now()
+	resumed := false
+	defer func() {
+		if !resumed {
+			cl.Etcd.Members[p].Resume()
+		}
+	}()
+	code, body, err := waitReadyz(ctx, node.URL, http.StatusServiceUnavailable, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	say("%s /readyz: %d %s (%.2fs after the cut)", site, code, body, time.Since(cut).Seconds())
+	only, err := cl.Client(p)
+	if err != nil {
+		return err
+	}
+	_, err = only.SetOverride(ctx, "web", api.Override{Target: "cloud", ExpiresAt: time.Now().Add(time.Minute), Reason: "demo"})
+	var apiErr *client.Error
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusServiceUnavailable {
+		return fmt.Errorf("a write to the cut-off node %s answered %v, want a 503", site, err)
+	}
+	say("a write sent to %s alone is refused: %v", site, err)
+	ips, _, err := lookup(node.DNSAddr, fqdn)
+	if err != nil {
+		return err
+	}
+	say("%s still answers DNS: %s A %v (fail static: the last decision it knew)", site, fqdn, ips)
+	if err := cl.Etcd.Members[p].Resume(); err != nil {
+		return err
+	}
+	resumed = true
+	back := time.Now()
+	if _, _, err := waitReadyz(ctx, node.URL, http.StatusOK, 30*time.Second); err != nil {
+		return err
+	}
+	say("link back: %s caught up and is ready again %.2fs later", site, time.Since(back).Seconds())
+	return nil
+}
+
+// waitReadyz polls url's /readyz until it answers code.
+func waitReadyz(ctx context.Context, url string, code int, within time.Duration) (int, string, error) {
+	hc := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(within)
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/readyz", nil)
+		if err != nil {
+			return 0, "", err
+		}
+		resp, err := hc.Do(req)
+		if err == nil {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			resp.Body.Close()
+			if resp.StatusCode == code {
+				return code, strings.TrimSpace(string(b)), nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return 0, "", fmt.Errorf("%s/readyz does not answer %d after %s (%v)", url, code, within, err)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, "", ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // dnsAll waits until the DNS of each node in idx answers name with want,
