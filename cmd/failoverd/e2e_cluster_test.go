@@ -30,9 +30,17 @@ type testCluster struct {
 	etcd  *launch.EtcdCluster
 	nodes []*launch.Failoverd // by site index
 	apis  []*rawAPI
+	args  func(i int) []string // node i's extra serve flags
 }
 
 func startCluster(t *testing.T, extra ...string) *testCluster {
+	t.Helper()
+	return startClusterWith(t, func(int) []string { return extra })
+}
+
+// startClusterWith starts a cluster whose node i runs with the extra serve
+// flags args(i) (also on restart).
+func startClusterWith(t *testing.T, args func(i int) []string) *testCluster {
 	t.Helper()
 	needBins(t)
 	bin := launch.EtcdForTest(t)
@@ -43,7 +51,7 @@ func startCluster(t *testing.T, extra ...string) *testCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &testCluster{t: t, etcd: ec}
+	c := &testCluster{t: t, etcd: ec, args: args}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("etcd logs (tail):\n%s", lastLines(ec.Logs(), 40))
@@ -53,17 +61,17 @@ func startCluster(t *testing.T, extra ...string) *testCluster {
 	for i := range clusterSites {
 		c.nodes = append(c.nodes, nil)
 		c.apis = append(c.apis, nil)
-		c.start(i, extra...)
+		c.start(i)
 	}
 	c.waitOneLeader(20 * time.Second)
 	return c
 }
 
 // start (re)starts site i's failoverd.
-func (c *testCluster) start(i int, extra ...string) {
+func (c *testCluster) start(i int) {
 	c.t.Helper()
 	args := append([]string{"--store", "etcd", "--etcd-endpoints", c.etcd.Members[i].ClientURL, "--site", clusterSites[i],
-		"--lease-ttl", clusterLeaseTTL.String()}, extra...)
+		"--lease-ttl", clusterLeaseTTL.String()}, c.args(i)...)
 	f := startFailoverdWith(c.t, launch.Options{DataDir: c.t.TempDir(), Args: args})
 	c.nodes[i], c.apis[i] = f, newRawAPI(f)
 }
@@ -206,3 +214,53 @@ func TestClusterWriteVisibleEverywhere(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// quick is node i's API with a short timeout, for polling a node that may
+// be stopped (its requests would hang).
+func (c *testCluster) quick(i int) *rawAPI {
+	a := *c.apis[i]
+	a.hc = &http.Client{Timeout: 500 * time.Millisecond}
+	return &a
+}
+
+// tryDecision is the policy's decision, or why it could not be read.
+func (a *rawAPI) tryDecision(policy string) (api.Decision, error) {
+	var d api.Decision
+	resp, b, err := a.do(http.MethodGet, "/v1/traffic-policies/"+policy+"/decision", nil, nil)
+	if err != nil {
+		return d, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return d, fmt.Errorf("status %d: %s", resp.StatusCode, b)
+	}
+	return d, json.Unmarshal(b, &d)
+}
+
+// servedSequence is the serving target of each decision event of policy
+// on node i, oldest first, with the generations; it fails the test when a
+// generation repeats or goes back.
+func (c *testCluster) servedSequence(i int, policy string) (targets []string, gens []uint64) {
+	c.t.Helper()
+	for _, d := range decisionEvents(c.apis[i].events(c.t, 0), policy) {
+		if n := len(gens); n > 0 && d.Generation <= gens[n-1] {
+			c.t.Errorf("%s: decision generation %d after %d: a decision was written twice or out of order", clusterSites[i], d.Generation, gens[n-1])
+		}
+		targets, gens = append(targets, servingTarget(d)), append(gens, d.Generation)
+	}
+	return targets, gens
+}
+
+// neverBack fails the test when the served targets return to from after
+// they left it.
+func neverBack(t *testing.T, targets []string, from string) {
+	t.Helper()
+	left := false
+	for _, s := range targets {
+		if s != from {
+			left = true
+		} else if left {
+			t.Errorf("the decision flipped back to %s: %v", from, targets)
+			return
+		}
+	}
+}

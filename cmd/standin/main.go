@@ -8,17 +8,30 @@
 // checks are, instead of opening thousands of connections per second to
 // one ip:port (which exhausts that destination's ephemeral ports on
 // loopback and measures the kernel's port search, not the prober).
+//
+// --refuse-source ADDR (repeatable, or comma-separated) resets every
+// connection from that source address: with failoverd's
+// --probe-source-addr, one site's path to the backend breaks while the
+// other sites' paths work, as a cut link does. The set can be changed
+// while running by a line
+// "refuse IP[,IP…]" on stdin ("refuse" alone clears it), answered with a
+// line "refusing IP,…" on stdout once it is in force, so a test or a
+// benchmark can cut and restore a path without restarting the backend.
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -27,6 +40,9 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	site := flag.String("site", "site", "site name to answer with")
 	listeners := flag.Int("listeners", 1, "ports to listen on (more than 1 needs port 0 in --addr)")
+	var refused refusals
+	refused.set("")
+	flag.Func("refuse-source", "reset connections from this source IP address, a cut network path (repeatable; stdin \"refuse IP,…\" changes the set)", refused.add)
 	flag.Parse()
 	if *listeners < 1 {
 		fmt.Fprintln(os.Stderr, "standin: --listeners must be at least 1")
@@ -44,10 +60,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "standin:", err)
 			os.Exit(1)
 		}
-		lns = append(lns, ln)
+		lns = append(lns, &refusingListener{Listener: ln, refused: &refused})
 		addrs = append(addrs, ln.Addr().String())
 	}
 	fmt.Println(strings.Join(addrs, " "))
+	go control(os.Stdin, os.Stdout, &refused)
 	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "ok %s\n", *site)
 	})}
@@ -68,5 +85,91 @@ func main() {
 			fmt.Fprintln(os.Stderr, "standin:", err)
 			os.Exit(1)
 		}
+	}
+}
+
+// refusals is the set of source addresses whose connections are reset.
+type refusals struct {
+	p atomic.Pointer[map[netip.Addr]bool]
+}
+
+// set replaces the set with the comma-separated IPs of list ("" clears it).
+func (r *refusals) set(list string) error {
+	return r.parse(map[netip.Addr]bool{}, list)
+}
+
+// add adds the comma-separated IPs of list to the set.
+func (r *refusals) add(list string) error {
+	m := map[netip.Addr]bool{}
+	for ip := range *r.p.Load() {
+		m[ip] = true
+	}
+	return r.parse(m, list)
+}
+
+func (r *refusals) parse(m map[netip.Addr]bool, list string) error {
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		ip, err := netip.ParseAddr(f)
+		if err != nil {
+			return fmt.Errorf("%q is not an IP address, e.g. 127.0.0.11", f)
+		}
+		m[ip.Unmap()] = true
+	}
+	r.p.Store(&m)
+	return nil
+}
+
+func (r *refusals) has(a net.Addr) bool {
+	ap, err := netip.ParseAddrPort(a.String())
+	return err == nil && (*r.p.Load())[ap.Addr().Unmap()]
+}
+
+func (r *refusals) String() string {
+	var s []string
+	for ip := range *r.p.Load() {
+		s = append(s, ip.String())
+	}
+	return strings.Join(s, ",")
+}
+
+// control reads "refuse IP,…" lines and acknowledges each once in force.
+// Without a stdin (EOF at once) the set stays what the flag made it.
+func control(in io.Reader, out io.Writer, r *refusals) {
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		cmd, arg, _ := strings.Cut(strings.TrimSpace(sc.Text()), " ")
+		if cmd != "refuse" {
+			fmt.Fprintf(os.Stderr, "standin: unknown command %q on stdin; use \"refuse IP[,IP…]\" or \"refuse\"\n", sc.Text())
+			continue
+		}
+		if err := r.set(arg); err != nil {
+			fmt.Fprintln(os.Stderr, "standin: refuse:", err)
+			continue
+		}
+		fmt.Fprintf(out, "refusing %s\n", r)
+	}
+}
+
+// refusingListener resets connections from refused sources as soon as
+// they are accepted: the client sees ECONNRESET, as behind a firewall
+// that rejects with a TCP reset.
+type refusingListener struct {
+	net.Listener
+	refused *refusals
+}
+
+func (l *refusingListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || !l.refused.has(c.RemoteAddr()) {
+			return c, err
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetLinger(0) // close with RST, not FIN
+		}
+		c.Close()
 	}
 }

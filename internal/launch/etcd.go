@@ -372,6 +372,48 @@ func (c *EtcdCluster) Leader(ctx context.Context) (*EtcdMember, error) {
 	return nil, fmt.Errorf("no running member is the etcd leader (leader id %q): %w", leader, errors.Join(errs...))
 }
 
+// MoveLeader hands the raft leadership to member to (etcd's
+// MoveLeader, through the current leader's gRPC gateway) and waits until
+// the running members report it.
+func (c *EtcdCluster) MoveLeader(ctx context.Context, to *EtcdMember) error {
+	leader, err := c.Leader(ctx)
+	if err != nil {
+		return err
+	}
+	if leader == to {
+		return nil
+	}
+	st, err := c.status(ctx, to)
+	if err != nil {
+		return fmt.Errorf("%s: %w", to.Name, err)
+	}
+	body := fmt.Sprintf(`{"targetID": %q}`, st.Header.MemberID)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, leader.ClientURL+"/v3/maintenance/transfer-leadership", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("move the etcd leader to %s: %d %s", to.Name, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	for {
+		if l, err := c.Leader(ctx); err == nil && l == to {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("etcd leader not %s: %w", to.Name, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 type etcdStatus struct {
 	Header struct {
 		MemberID string `json:"member_id"`

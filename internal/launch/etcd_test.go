@@ -185,3 +185,30 @@ func TestStartEtcdClusterRefusesBadOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestEtcdMoveLeader: the raft leadership goes where it is sent.
+func TestEtcdMoveLeader(t *testing.T) {
+	bin := EtcdForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := StartEtcdCluster(ctx, EtcdOptions{Bin: bin, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	leader, err := c.Leader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range c.Members {
+		if to == leader {
+			continue
+		}
+		if err := c.MoveLeader(ctx, to); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c.Leader(ctx); err != nil || got != to {
+			t.Fatalf("after MoveLeader(%s) the leader is %v (%v)", to.Name, got, err)
+		}
+	}
+}

@@ -168,6 +168,15 @@ func (f *Failoverd) Pause() error { return signalAndWait(f.cmd.Process, syscall.
 // Resume sends SIGCONT to a paused failoverd.
 func (f *Failoverd) Resume() error { return signalAndWait(f.cmd.Process, syscall.SIGCONT, false) }
 
+func (f *Failoverd) running() bool {
+	select {
+	case <-f.done:
+		return false
+	default:
+		return true
+	}
+}
+
 // Exited is closed once the process has exited.
 func (f *Failoverd) Exited() <-chan struct{} { return f.done }
 
@@ -179,14 +188,21 @@ type Backend struct {
 	Addrs []string
 	Site  string
 	bin   string
+	args  []string // extra standin flags, kept across Restart
 	cmd   *exec.Cmd
 	done  chan struct{}
+	// refused is the set Refuse last put in force (nil: never called),
+	// put in force again after a Restart.
+	refused []string
+	control io.WriteCloser
+	acks    chan string // "refusing …" lines from the stand-in
 }
 
 // StartBackend runs bin (cmd/standin) for site on addr ("127.0.0.1:0"
-// picks a port; pass the previous Addr to restart on the same port).
-func StartBackend(bin, site, addr string) (*Backend, error) {
-	return startBackend(bin, site, addr, 1)
+// picks a port; pass the previous Addr to restart on the same port), with
+// extra standin flags, e.g. "--refuse-source", "127.0.0.11".
+func StartBackend(bin, site, addr string, args ...string) (*Backend, error) {
+	return startBackend(bin, site, addr, 1, args...)
 }
 
 // StartBackends runs one stand-in for site listening on n ports of
@@ -195,10 +211,14 @@ func StartBackends(bin, site string, n int) (*Backend, error) {
 	return startBackend(bin, site, "127.0.0.1:0", n)
 }
 
-func startBackend(bin, site, addr string, n int) (*Backend, error) {
-	cmd := exec.Command(bin, "--addr", addr, "--site", site, "--listeners", strconv.Itoa(n))
+func startBackend(bin, site, addr string, n int, args ...string) (*Backend, error) {
+	cmd := exec.Command(bin, append([]string{"--addr", addr, "--site", site, "--listeners", strconv.Itoa(n)}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	control, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
@@ -206,14 +226,29 @@ func startBackend(bin, site, addr string, n int) (*Backend, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	b := &Backend{Site: site, bin: bin, cmd: cmd, done: make(chan struct{})}
-	line, err := bufio.NewReader(out).ReadString('\n')
+	b := &Backend{Site: site, bin: bin, args: args, cmd: cmd, done: make(chan struct{}),
+		control: control, acks: make(chan string, 1)}
+	rd := bufio.NewReader(out)
+	line, err := rd.ReadString('\n')
 	if err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
 		return nil, fmt.Errorf("stand-in %s did not start on %s: %w", site, addr, err)
 	}
-	go func() { io.Copy(io.Discard, out); cmd.Wait(); close(b.done) }()
+	go func() {
+		for {
+			l, err := rd.ReadString('\n')
+			if err != nil {
+				break
+			}
+			select {
+			case b.acks <- strings.TrimSpace(l):
+			default: // nobody waits for it
+			}
+		}
+		cmd.Wait()
+		close(b.done)
+	}()
 	b.Addrs = strings.Fields(line)
 	if len(b.Addrs) != n {
 		b.Stop()
@@ -237,15 +272,57 @@ func (b *Backend) Stop() {
 	<-b.done
 }
 
-// Restart starts the backend again on the same address.
+// Refuse makes the backend reset every connection from the source
+// addresses ips (none: accept everyone again) and returns once the
+// stand-in says the change is in force — without a restart, so the other
+// sources see no gap. A cluster node probing from one of them (failoverd
+// --probe-source-addr) then sees the backend down while the other sites
+// still reach it: one site's network path is cut.
+func (b *Backend) Refuse(ips ...string) error {
+	select {
+	case <-b.acks: // a stale acknowledgement
+	default:
+	}
+	if _, err := fmt.Fprintf(b.control, "refuse %s\n", strings.Join(ips, ",")); err != nil {
+		return fmt.Errorf("stand-in %s: %w", b.Site, err)
+	}
+	select {
+	case ack := <-b.acks:
+		if !strings.HasPrefix(ack, "refusing") {
+			return fmt.Errorf("stand-in %s answered %q to refuse", b.Site, ack)
+		}
+		b.refused = append([]string{}, ips...)
+		return nil
+	case <-b.done:
+		return fmt.Errorf("stand-in %s exited", b.Site)
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("stand-in %s did not acknowledge refuse within 5s", b.Site)
+	}
+}
+
+// Restart starts the backend again on the same address, with the same
+// flags and the set Refuse last put in force.
 func (b *Backend) Restart() error {
+	refused := b.refused
+	if err := b.RestartWith(b.args...); err != nil {
+		return err
+	}
+	if refused != nil {
+		return b.Refuse(refused...)
+	}
+	return nil
+}
+
+// RestartWith starts the backend again on the same address with these
+// extra standin flags instead.
+func (b *Backend) RestartWith(args ...string) error {
 	b.Stop()
 	var nb *Backend
 	var err error
 	// The port was ours a moment ago; retry briefly in case the kernel
 	// has not released it yet.
 	for i := 0; i < 50; i++ {
-		if nb, err = StartBackend(b.bin, b.Site, b.Addr); err == nil {
+		if nb, err = StartBackend(b.bin, b.Site, b.Addr, args...); err == nil {
 			*b = *nb
 			return nil
 		}

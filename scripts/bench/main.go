@@ -33,7 +33,7 @@ type env struct {
 
 func main() {
 	bin := flag.String("bin", "bin", "directory holding failoverd and standin")
-	only := flag.String("only", "", "comma-separated benchmarks to run (P1,P2,P3,P4,P5,P6,P8); default all")
+	only := flag.String("only", "", "comma-separated benchmarks to run (P1,P1Q,P2,P3,P4,P5,P6,P7,P8,FF); default all")
 	p1Runs := flag.Int("p1-runs", 50, "P1: failovers to measure")
 	p1Fall := flag.Int("p1-fall", 3, "P1: fall of the measured check (interval 1s; DESIGN §9 uses 3)")
 	p2Counts := flag.String("p2-checks", "1000,3000,5000", "P2: check counts to sustain")
@@ -44,6 +44,12 @@ func main() {
 	p3Policies := flag.Int("p3-policies", 10, "P3: policy names in the dnsperf query file")
 	p3Rounds := flag.Int("p3-rounds", 5, "P3: rounds per server, alternating failoverd and knot; each a saturating dnsperf run and one at 50k qps")
 	p3Round := flag.Duration("p3-round", 5*time.Second, "P3: length of one dnsperf round (whole seconds)")
+	p1qRuns := flag.Int("p1q-runs", 20, "P1q: failovers to measure on the three-site cluster (majority quorum)")
+	p7Runs := flag.Int("p7-runs", 20, "P7: leader sites to kill")
+	p7LeaseTTL := flag.Duration("p7-lease-ttl", 5*time.Second, "P7: the nodes' --lease-ttl (failoverd's default is 5s; the goal is this + 1s)")
+	p7MoveRaft := flag.Bool("p7-move-raft-leader", false, "P7: hand etcd's raft leadership to another site's member before each kill (what keeping the two leaders apart would give)")
+	ffTrials := flag.Int("ff-trials", 50, "FF: trials of one site's probe path cut")
+	ffHold := flag.Duration("ff-hold", 3*time.Second, "FF: how long each cut is held after the cut site's vote fell")
 	p8Objects := flag.Int("p8-objects", 10000, "P8: health checks and traffic policies on the node (as many of each)")
 	p8Changes := flag.Int("p8-changes", 200, "P8: decision changes to time")
 	p8Interval := flag.Duration("p8-interval", 10*time.Second, "P8: probe interval of the checks")
@@ -65,6 +71,12 @@ func main() {
 	var rows []row
 	if want("P1") {
 		rows = append(rows, benchFailover(ctx, e, *p1Runs, *p1Fall)...)
+	}
+	if want("P1Q") {
+		rows = append(rows, benchQuorumFailover(ctx, e, *p1qRuns, *p1Fall)...)
+	}
+	if want("FF") {
+		rows = append(rows, benchFalseFailovers(ctx, e, *ffTrials, *p1Fall, *ffHold)...)
 	}
 	if want("P2") {
 		perProbe := map[int]float64{}
@@ -88,6 +100,9 @@ func main() {
 	}
 	if want("P6") {
 		rows = append(rows, benchStore(ctx)...)
+	}
+	if want("P7") {
+		rows = append(rows, benchLeaderLoss(ctx, e, *p7Runs, *p7LeaseTTL, *p7MoveRaft)...)
 	}
 	if want("P8") {
 		rows = append(rows, benchScale(ctx, e, *p8Objects, min(*p8Changes, *p8Objects), *p8Interval)...)

@@ -5,6 +5,10 @@
 // tree, stops the primary site's backend, prints the decision moving with
 // timestamps, restores it, waits out the failback delay, then
 // `terraform destroy`s and cleans up everything.
+//
+// With --ha (`make demo-ha`) the same story runs on a control plane of three
+// failoverd nodes on a three-member etcd, and the leader's whole site is
+// killed first (see ha.go).
 package main
 
 import (
@@ -36,10 +40,18 @@ func main() {
 	tf := flag.String("terraform", ".tools/bin/terraform", "Terraform or OpenTofu CLI (make tools builds one)")
 	example := flag.String("example", "examples/quickstart", "the configuration to apply")
 	failback := flag.Int("failback-delay", 5, "failback delay of the demo policy, seconds")
+	ha := flag.Bool("ha", false, "three sites: three etcd members and three failoverd nodes; the leader's site is killed (needs the etcd of make tools)")
+	leaseTTL := flag.Duration("lease-ttl", 5*time.Second, "with --ha: the nodes' --lease-ttl (a new leader decides within about this + 1s)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *bin, *tf, *example, *failback); err != nil {
+	var err error
+	if *ha {
+		err = runHA(ctx, *bin, *tf, *example, *failback, *leaseTTL)
+	} else {
+		err = run(ctx, *bin, *tf, *example, *failback)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}

@@ -17,6 +17,9 @@ import (
 type terraform struct {
 	bin, dir string
 	env      []string
+	// brief echoes only the outcome lines (plan summary, resources
+	// created or destroyed, errors), for a timeline about something else.
+	brief bool
 }
 
 func newTerraform(tfBin, providerDir, example, tmp, endpoint, token string) (*terraform, error) {
@@ -52,15 +55,16 @@ func (t *terraform) run(ctx context.Context, vars map[string]any, args ...string
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	echo(out)
+	echo(out, t.brief)
 	if err := cmd.Wait(); err != nil {
 		return fmt.Errorf("terraform %s: %w", args[0], err)
 	}
 	return nil
 }
 
-// echo prints the interesting lines of terraform's output.
-func echo(r io.Reader) {
+// echo prints the interesting lines of terraform's output: all but the
+// dev_overrides warning, or with brief only the outcomes.
+func echo(r io.Reader, brief bool) {
 	sc := bufio.NewScanner(r)
 	skipping := false
 	for sc.Scan() {
@@ -70,16 +74,29 @@ func echo(r io.Reader) {
 			skipping = true
 		}
 		if skipping {
-			if strings.HasPrefix(line, "╵") {
+			// The warning ends with its box (╵) in colour, and with the
+			// sentence "… incompatible with published releases." (wrapped
+			// before "releases.") under -no-color, which draws no box.
+			if strings.HasPrefix(line, "╵") || strings.HasSuffix(strings.TrimSpace(line), "releases.") {
 				skipping = false
 			}
 			continue
 		}
-		if strings.TrimSpace(line) == "" {
+		if strings.TrimSpace(line) == "" || brief && !outcome(line) {
 			continue
 		}
 		fmt.Println("              │ " + line)
 	}
+}
+
+// outcome reports a line that says what a command did or why it failed.
+func outcome(line string) bool {
+	for _, s := range []string{"Plan:", "Creation complete", "Destruction complete", "Apply complete!", "Destroy complete!", "Error"} {
+		if strings.Contains(line, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *terraform) outputs(ctx context.Context) (map[string]any, error) {

@@ -1,0 +1,255 @@
+package main
+
+// Faults of the control plane itself: a leader killed in the middle of a
+// failover, a leader killed under a stream of writes, a node stopped (its
+// failoverd and its etcd member) while the others go on, a node cut off
+// from the etcd majority.
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+)
+
+// TestClusterLeaderLostMidFailover: dc1's backend stops, and the leader is
+// SIGKILLed after its first failing probe, before the check's fall is
+// reached. The new leader completes the failover: every surviving node
+// serves cloud and answers it on DNS, the decision never flips back — not
+// when the killed node comes back either — and no generation is written
+// twice.
+func TestClusterLeaderLostMidFailover(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t)
+	dc1 := startBackend(t, "dc1")
+	cloud := startBackend(t, "cloud")
+	check := votesCheck("dc1-web", "dc1", dc1.Addr)
+	check.Fall = 3 // two intervals between the first failure and the decision
+	c.apis[1].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", check, nil)
+	c.apis[1].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("cloud-web", "cloud", cloud.Addr), nil)
+	// A failback delay longer than the test: nothing may come back by itself.
+	c.apis[1].must(t, http.StatusCreated, http.MethodPost, "/v1/traffic-policies", twoSitePolicy("web", 600, []string{"dc1-web"}, []string{"cloud-web"}), nil)
+	lead := c.waitOneLeader(10 * time.Second)
+	for i := range clusterSites {
+		waitServing(t, c.apis[i], 15*time.Second, "web", "dc1")
+	}
+	eventually(t, 15*time.Second, "three healthy votes for dc1-web", func() (bool, string) {
+		v := votes(c.apis[lead].healthStatus(t, "dc1-web"))
+		return len(v) == 3 && v["dc1"] == api.StateHealthy && v["cloud"] == api.StateHealthy && v["arbiter"] == api.StateHealthy, fmt.Sprint(v)
+	})
+
+	dc1.Stop()
+	stopped := time.Now()
+	eventually(t, 5*time.Second, "the leader's first failing probe of dc1-web", func() (bool, string) {
+		o := c.apis[lead].healthStatus(t, "dc1-web").Sites[clusterSites[lead]]
+		return o.Failures >= 1, fmt.Sprintf("%+v", o)
+	})
+	if d := c.apis[lead].decision(t, "web"); servingTarget(d) != "dc1" {
+		t.Fatalf("the leader decided before the check's fall was reached: serving %s (%s)", servingTarget(d), d.Reason)
+	}
+	c.nodes[lead].Kill()
+	killed := time.Now()
+	t.Logf("leader %s killed %s after dc1 stopped, after its first failing probe", clusterSites[lead], killed.Sub(stopped).Round(time.Millisecond))
+
+	rest := others(lead)
+	newLead := c.waitOneLeader(clusterLeaseTTL+10*time.Second, rest...)
+	t.Logf("%s leads %s after the kill (lease TTL %s)", clusterSites[newLead], time.Since(killed).Round(time.Millisecond), clusterLeaseTTL)
+	var moved api.Decision
+	for _, i := range rest {
+		moved = waitServing(t, c.apis[i], 20*time.Second, "web", "cloud")
+		waitDNSA(t, c.nodes[i].DNSAddr, "web.failover.internal.", "198.51.100.20", 5*time.Second)
+	}
+	t.Logf("the new leader decided cloud %s after the kill (generation %d: %s)", moved.Since.Sub(killed).Round(time.Millisecond), moved.Generation, moved.Reason)
+
+	// The killed node comes back: it serves the new leader's decision at
+	// once, and nothing flips back over a few intervals.
+	c.start(lead)
+	waitServing(t, c.apis[lead], 10*time.Second, "web", "cloud")
+	for until := time.Now().Add(3 * time.Second); time.Now().Before(until); time.Sleep(250 * time.Millisecond) {
+		for i := range clusterSites {
+			if d := c.apis[i].decision(t, "web"); servingTarget(d) != "cloud" || d.Generation != moved.Generation {
+				t.Fatalf("%s: serving %s, generation %d after the failover (generation %d): %s",
+					clusterSites[i], servingTarget(d), d.Generation, moved.Generation, d.Reason)
+			}
+		}
+	}
+	for i := range clusterSites {
+		targets, _ := c.servedSequence(i, "web")
+		neverBack(t, targets, "dc1")
+		if len(targets) == 0 || targets[len(targets)-1] != "cloud" {
+			t.Errorf("%s: decision events serve %v, want cloud last", clusterSites[i], targets)
+		}
+	}
+}
+
+// TestClusterLeaderKilledUnderWrites: six clients spread over the three
+// nodes make 300 acknowledged creates, each with an Idempotency-Key, and
+// move on to the next node when theirs fails; the leader's failoverd is
+// SIGKILLed after the first 100. Afterwards every acknowledged object is on
+// every surviving node and on the restarted one, each was applied exactly
+// once (one audit record of its create; no retry found it already there),
+// and the same request sent again to another node replays the first
+// outcome.
+func TestClusterLeaderKilledUnderWrites(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t)
+	lead := c.waitOneLeader(10 * time.Second)
+	const writes, clients, killAfter = 300, 6, 100
+	type ack struct {
+		node    int
+		etag    string
+		retried bool // acknowledged on a later attempt
+	}
+	var (
+		mu      sync.Mutex
+		acks    = map[string]ack{}
+		replays int
+		failed  []string
+		killed  = make(chan time.Time, 1)
+	)
+	toggle := func(n int) (string, api.BurstToggle) {
+		name := fmt.Sprintf("crash-%03d", n)
+		return name, api.BurstToggle{Name: name, Site: "dc1"}
+	}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func(node int) {
+			defer wg.Done()
+			for n := range work {
+				name, body := toggle(n)
+				hdr := map[string]string{"Idempotency-Key": "key-" + name}
+				deadline := time.Now().Add(30 * time.Second)
+				for attempt := 0; ; attempt++ {
+					resp, b, err := c.apis[node].do(http.MethodPost, "/v1/burst-toggles", body, hdr)
+					if err == nil && resp.StatusCode == http.StatusCreated {
+						mu.Lock()
+						acks[name] = ack{node: node, etag: resp.Header.Get("ETag"), retried: attempt > 0}
+						if resp.Header.Get("Idempotent-Replayed") == "true" {
+							replays++
+						}
+						if len(acks) == killAfter {
+							go func() { c.nodes[lead].Kill(); killed <- time.Now() }()
+						}
+						mu.Unlock()
+						break
+					}
+					if err == nil && resp.StatusCode < 500 {
+						// 409: the object exists but the key's outcome was not
+						// found — the request was applied twice.
+						mu.Lock()
+						failed = append(failed, fmt.Sprintf("%s on %s: %d %s", name, clusterSites[node], resp.StatusCode, b))
+						mu.Unlock()
+						break
+					}
+					if time.Now().After(deadline) {
+						mu.Lock()
+						failed = append(failed, fmt.Sprintf("%s: no node acknowledged it within 30s (last: %v %s)", name, err, b))
+						mu.Unlock()
+						break
+					}
+					node = (node + 1) % len(clusterSites) // unreachable or 503: the next node
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}(w % len(clusterSites))
+	}
+	start := time.Now()
+	for n := 0; n < writes; n++ {
+		work <- n
+	}
+	close(work)
+	wg.Wait()
+	for _, f := range failed {
+		t.Error(f)
+	}
+	var killedAt time.Time
+	select {
+	case killedAt = <-killed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the leader was not killed")
+	}
+	retried := 0
+	for _, a := range acks {
+		if a.retried {
+			retried++
+		}
+	}
+	t.Logf("%d creates acknowledged in %s; leader %s killed after %d (%s in); %d acknowledged on a retry, %d of them replayed",
+		len(acks), time.Since(start).Round(time.Millisecond), clusterSites[lead], killAfter, killedAt.Sub(start).Round(time.Millisecond), retried, replays)
+	if len(acks) != writes {
+		t.Fatalf("%d of %d creates acknowledged", len(acks), writes)
+	}
+
+	rest := others(lead)
+	c.waitOneLeader(clusterLeaseTTL+10*time.Second, rest...)
+	c.start(lead)
+	for i := range clusterSites {
+		eventually(t, 10*time.Second, clusterSites[i]+" holds every acknowledged object", func() (bool, string) {
+			var list api.List[api.BurstToggle]
+			c.apis[i].must(t, http.StatusOK, http.MethodGet, "/v1/burst-toggles", nil, &list)
+			have := map[string]bool{}
+			for _, bt := range list.Items {
+				have[bt.Name] = true
+			}
+			var missing []string
+			for name := range acks {
+				if !have[name] {
+					missing = append(missing, name)
+				}
+			}
+			return len(missing) == 0, fmt.Sprintf("%d of %d missing, e.g. %v", len(missing), writes, missing[:min(len(missing), 5)])
+		})
+	}
+	// Applied once each: one audit record of a create (a replay is
+	// audited as replayed, not as a create).
+	creates := map[string]int{}
+	for _, e := range c.auditEvents(rest[0]) {
+		if e.Action == "create" && e.Outcome == "201 Created" {
+			creates[strings.TrimPrefix(e.Object, "burst-toggles/")]++
+		}
+	}
+	for name := range acks {
+		if creates[name] != 1 {
+			t.Errorf("%s: %d audit records of its create, want 1", name, creates[name])
+		}
+	}
+	// The same request on another node, later: the first outcome replays.
+	names := api.SortedKeys(acks)
+	for k := 0; k < len(names); k += 30 {
+		name := names[k]
+		a := acks[name]
+		other := (a.node + 1) % len(clusterSites)
+		_, body := toggle(0)
+		body.Name = name
+		resp, b, err := c.apis[other].do(http.MethodPost, "/v1/burst-toggles", body, map[string]string{"Idempotency-Key": "key-" + name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusCreated || resp.Header.Get("Idempotent-Replayed") != "true" || resp.Header.Get("ETag") != a.etag {
+			t.Errorf("%s sent again to %s: %d, replayed %q, ETag %q (first: %q): %s", name, clusterSites[other],
+				resp.StatusCode, resp.Header.Get("Idempotent-Replayed"), resp.Header.Get("ETag"), a.etag, b)
+		}
+	}
+}
+
+// auditEvents is node i's whole audit log.
+func (c *testCluster) auditEvents(i int) []api.Event {
+	c.t.Helper()
+	var all []api.Event
+	for after := uint64(0); ; {
+		var page api.List[api.Event]
+		c.apis[i].must(c.t, http.StatusOK, http.MethodGet, "/v1/events?type=audit&limit=1000&since="+strconv.FormatUint(after, 10), nil, &page)
+		if len(page.Items) == 0 {
+			return all
+		}
+		all = append(all, page.Items...)
+		after = page.Items[len(page.Items)-1].Seq
+	}
+}
