@@ -77,17 +77,21 @@ func Validate(p api.TrafficPolicy) api.Problems {
 		checkHealthChecks(&ps, f, t.HealthChecks)
 
 		switch {
+		case ap && !t.BurstOnly && t.Priority == 0:
+			// 0 is what an omitted priority reads as: say it is missing.
+			ps.Add(f+".priority", "is required in an active-passive policy: set priority = 1 on the preferred target, 2 on the next, and so on (or burst_only = true for a burst target)").Read("mode", f+".burst_only")
 		case ap && !t.BurstOnly && t.Priority < 1:
-			ps.Add(f+".priority", "must be 1 or more in an active-passive policy, got %d: 1 is the preferred target, 2 the next, and so on", t.Priority)
+			ps.Add(f+".priority", "must be 1 or more in an active-passive policy, got %d: 1 is the preferred target, 2 the next, and so on", t.Priority).Read("mode", f+".burst_only")
 		case t.Priority < 0:
-			ps.Add(f+".priority", "must not be negative, got %d: omit it (priority only ranks active-passive failover targets)", t.Priority)
+			ps.Add(f+".priority", "must not be negative, got %d: omit it (priority only ranks active-passive failover targets)", t.Priority).Read("mode", f+".burst_only")
 		case p.Mode == api.ModeActiveActive && t.Priority != 0:
-			ps.Warn(f+".priority", "is ignored in an active-active policy: remove it, and use weight to share traffic between targets")
+			ps.Warn(f+".priority", "is ignored in an active-active policy: remove it, and use weight to share traffic between targets").Read("mode")
 		}
 		if ap && !t.BurstOnly && api.Bool(t.Enabled, true) && t.Priority >= 1 {
 			// Names are visited in order, so the earlier name wins the tie.
 			if first, ok := priorities[t.Priority]; ok {
-				ps.Warn(f+".priority", "equals the priority of target %q (%d): ties are broken by name, so %q is preferred; give each target its own priority to make the order explicit", first, t.Priority, first)
+				ps.Warn(f+".priority", "equals the priority of target %q (%d): ties are broken by name, so %q is preferred; give each target its own priority to make the order explicit", first, t.Priority, first).
+					Read("mode", "targets[*].priority", "targets[*].enabled", "targets[*].burst_only")
 			} else {
 				priorities[t.Priority] = name
 			}
@@ -105,9 +109,11 @@ func Validate(p api.TrafficPolicy) api.Problems {
 	}
 	if len(names) > 0 && serviceable == 0 {
 		if ap {
-			ps.Add("targets", "needs at least one enabled target that is not burst_only: burst_only targets serve only next to a failover target, never instead of one")
+			ps.Add("targets", "needs at least one enabled target that is not burst_only: burst_only targets serve only next to a failover target, never instead of one").
+				Read("mode", "targets[*].enabled", "targets[*].burst_only", "targets[*].weight")
 		} else {
-			ps.Add("targets", "needs at least one enabled target that is not burst_only and has a weight above 0, or the policy never serves while the burst toggle is released")
+			ps.Add("targets", "needs at least one enabled target that is not burst_only and has a weight above 0, or the policy never serves while the burst toggle is released").
+				Read("mode", "targets[*].enabled", "targets[*].burst_only", "targets[*].weight")
 		}
 	}
 
@@ -115,22 +121,22 @@ func Validate(p api.TrafficPolicy) api.Problems {
 	case p.BurstToggle != "":
 		api.CheckName(&ps, "burst_toggle", p.BurstToggle)
 		if len(bursts) == 0 {
-			ps.Warn("burst_toggle", "has no effect because no target is burst_only: set burst_only = true on the targets the toggle should bring in, or remove burst_toggle")
+			ps.Warn("burst_toggle", "has no effect because no target is burst_only: set burst_only = true on the targets the toggle should bring in, or remove burst_toggle").Read("targets[*].burst_only")
 		}
 	case len(bursts) > 0:
-		ps.Add("burst_toggle", "is required because target(s) %s are burst_only: name the failover_burst_toggle that engages them, or set burst_only = false", strings.Join(bursts, ", "))
+		ps.Add("burst_toggle", "is required because target(s) %s are burst_only: name the failover_burst_toggle that engages them, or set burst_only = false", strings.Join(bursts, ", ")).Read("targets[*].burst_only")
 	}
 
 	switch p.WhenAllDown {
 	case api.AllDownFallback:
 		if p.Fallback == nil {
-			ps.Add("fallback", `is required because when_all_down = "fallback": set fallback = { addresses = ["198.51.100.10"] } or fallback = { cname = "sorry.example.net" }`)
+			ps.Add("fallback", `is required because when_all_down = "fallback": set fallback = { addresses = ["198.51.100.10"] } or fallback = { cname = "sorry.example.net" }`).Read("when_all_down")
 		} else {
 			checkAnswer(&ps, "fallback", p.Fallback.Addresses, p.Fallback.CNAME)
 		}
 	case api.AllDownFailOpen, api.AllDownFailClosed:
 		if p.Fallback != nil {
-			ps.Add("fallback", `is only answered when when_all_down = "fallback", but it is %q: remove fallback or set when_all_down = "fallback"`, p.WhenAllDown)
+			ps.Add("fallback", `is only answered when when_all_down = "fallback", but it is %q: remove fallback or set when_all_down = "fallback"`, p.WhenAllDown).Read("when_all_down")
 		}
 	case "":
 		ps.Add("when_all_down", `is required: say what to answer when no target is up: "fallback" (the fallback addresses), "fail_open" (every enabled target anyway) or "fail_closed" (no answer)`)

@@ -148,7 +148,7 @@ func TestValidate(t *testing.T) {
 				`targets["Bad_Key"]`:                 `"Bad_Key" is not a valid name`,
 				`targets["fallback"]`:                "is reserved",
 				`targets["onprem"].site`:             `"On Prem" is not a valid name`,
-				`targets["onprem"].priority`:         "must be 1 or more in an active-passive policy, got 0",
+				`targets["onprem"].priority`:         "is required in an active-passive policy: set priority = 1",
 				`targets["onprem"].weight`:           "must be between 0 and 1000, got 1001",
 				`targets["onprem"].health_checks[1]`: `"Web" is not a valid name`,
 				`targets["onprem"].health_checks[2]`: "listed twice (also at index 0)",
