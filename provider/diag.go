@@ -42,30 +42,36 @@ func attrPath(field string) (path.Path, bool) {
 // summary: `Invalid Replica Set: members["db-3"].priority`.
 func addProblems(diags *diag.Diagnostics, summary string, probs api.Problems) {
 	for _, pr := range probs {
-		p, ok := attrPath(pr.Field)
-		summary := summary
-		if pr.Severity == api.SeverityWarning && strings.HasPrefix(summary, "Invalid ") {
-			// "Invalid Policy" is the wrong headline for advice.
-			summary = strings.TrimPrefix(summary, "Invalid ") + " Warning"
-		}
-		if strings.ContainsAny(pr.Field, ".[") {
-			summary += ": " + pr.Field
-		}
-		detail := pr.Detail
-		if !ok && pr.Field != "" {
-			detail = pr.Field + ": " + detail
-		}
-		warn := pr.Severity == api.SeverityWarning
-		switch {
-		case ok && warn:
-			diags.AddAttributeWarning(p, summary, capitalize(detail)+".")
-		case ok:
-			diags.AddAttributeError(p, summary, capitalize(detail)+".")
-		case warn:
-			diags.AddWarning(summary, capitalize(detail)+".")
-		default:
-			diags.AddError(summary, capitalize(detail)+".")
-		}
+		addProblem(diags, summary, pr, pr.Field)
+	}
+}
+
+// addProblem reports one problem on the attribute pr.Field; named is the
+// field the summary names (the problem's own, even when it is shown on
+// another attribute because its own is not set).
+func addProblem(diags *diag.Diagnostics, summary string, pr api.FieldError, named string) {
+	p, ok := attrPath(pr.Field)
+	if pr.Severity == api.SeverityWarning && strings.HasPrefix(summary, "Invalid ") {
+		// "Invalid Policy" is the wrong headline for advice.
+		summary = strings.TrimPrefix(summary, "Invalid ") + " Warning"
+	}
+	if strings.ContainsAny(named, ".[") {
+		summary += ": " + named
+	}
+	detail := pr.Detail
+	if !ok && pr.Field != "" {
+		detail = pr.Field + ": " + detail
+	}
+	warn := pr.Severity == api.SeverityWarning
+	switch {
+	case ok && warn:
+		diags.AddAttributeWarning(p, summary, capitalize(detail)+".")
+	case ok:
+		diags.AddAttributeError(p, summary, capitalize(detail)+".")
+	case warn:
+		diags.AddWarning(summary, capitalize(detail)+".")
+	default:
+		diags.AddError(summary, capitalize(detail)+".")
 	}
 }
 

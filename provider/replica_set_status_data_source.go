@@ -133,7 +133,7 @@ func (m *replicaSetStatusDataSourceModel) fromAPI(ctx context.Context, st api.Re
 	m.MembersUp = types.Int64Value(int64(st.MembersUp))
 	m.VotesUp = types.Int64Value(int64(st.VotesUp))
 	m.HasMajority = types.BoolValue(st.HasMajority)
-	m.ExpectedPrimary = rsNullIfEmpty(st.ExpectedPrimary)
+	m.ExpectedPrimary = stringOrNull(st.ExpectedPrimary)
 	m.AtRisk = types.BoolValue(st.AtRisk)
 	members := st.Members
 	if members == nil {

@@ -60,6 +60,25 @@ func Validate(t api.BurstToggle) api.Problems {
 	return ps
 }
 
+// ValidateAt is Validate plus the warnings that depend on the time now: a
+// schedule window that ended before now never engages again, and an
+// expires_at before now releases the toggle for good. Validate itself stays
+// a pure function of the toggle, so failoverd's verdict on a write never
+// changes with the clock.
+func ValidateAt(t api.BurstToggle, now time.Time) api.Problems {
+	ps := Validate(t)
+	for i, w := range t.Schedule {
+		if !w.End.IsZero() && !w.End.After(now) {
+			f := api.Index("schedule", i)
+			ps.Warn(f+".end", "%s is in the past (now is %s), so this window never engages again: remove it, or move it to a future date", stamp(w.End), stamp(now)).Read(f + ".start")
+		}
+	}
+	if t.ExpiresAt != nil && !t.ExpiresAt.IsZero() && !t.ExpiresAt.After(now) {
+		ps.Warn("expires_at", "%s is in the past (now is %s), so the toggle stays released whatever engaged and schedule say: remove expires_at or set a future time", stamp(*t.ExpiresAt), stamp(now))
+	}
+	return ps
+}
+
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func checkBody(ps *api.Problems, field, body string) {
