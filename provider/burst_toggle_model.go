@@ -134,4 +134,3 @@ func (prior burstToggleResourceModel) fromAPI(t api.BurstToggle) (burstToggleRes
 	}
 	return m, diags
 }
-

@@ -471,4 +471,3 @@ func replicaSetVanished(diags *diag.Diagnostics, name string) {
 	diags.AddError(replicaSetKind+" Deleted Outside Terraform",
 		fmt.Sprintf("The replica set %q was deleted by someone else right after this apply wrote it. Run terraform apply again to recreate it.", name))
 }
-
