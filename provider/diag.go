@@ -79,6 +79,9 @@ func capitalize(s string) string {
 	if s == "" || s[0] < 'a' || s[0] > 'z' {
 		return s
 	}
+	if first, _, _ := strings.Cut(s, " "); strings.ContainsAny(first, "_.[") {
+		return s // an attribute name, which keeps its spelling
+	}
 	return string(s[0]-'a'+'A') + s[1:]
 }
 

@@ -580,7 +580,7 @@ resource "failover_traffic_policy" "test" {
     dc1 = { addresses = ["192.0.2.10"], priority = 1 }
     dr  = { addresses = ["198.51.100.10"], burst_only = true }
   }`),
-			want: tpMatchWords(`Is required because target(s) "dr" are burst_only: name the failover_burst_toggle that engages them`),
+			want: tpMatchDiag(`Missing burst_toggle`, `burst_toggle is required because target(s) "dr" are burst_only: name the failover_burst_toggle that engages them`),
 		},
 		{
 			name: "priority missing in active-passive",

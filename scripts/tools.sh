@@ -38,5 +38,26 @@ else
 fi
 ln -sf "$bin/terraform" "$PWD/.tools/bin/terraform"
 ln -sf "$bin/tofu" "$PWD/.tools/bin/tofu"
+
+# The newest OpenTofu the Go module proxy serves that builds with this Go
+# (1.11.7 on 2026-12-05; 1.12.x is refused by the proxy), so the suites
+# also run on what teams install today. Cached separately: bumping it does
+# not rebuild the pinned pair. OPENTOFU_NEWEST_VERSION= (empty) skips it.
+OPENTOFU_NEWEST_VERSION=${OPENTOFU_NEWEST_VERSION-1.11.7}
+if [ -n "$OPENTOFU_NEWEST_VERSION" ]; then
+  newest=${FAILOVER_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/failover-tools}/tofu-$OPENTOFU_NEWEST_VERSION/bin
+  mkdir -p "$newest"
+  if [ -x "$newest/tofu" ] && [ "$(version_of "$newest/tofu")" = "OpenTofu v$OPENTOFU_NEWEST_VERSION" ]; then
+    echo "tools: tofu $OPENTOFU_NEWEST_VERSION present"
+  else
+    echo "tools: building OpenTofu $OPENTOFU_NEWEST_VERSION from the Go module proxy (about 8 minutes on 2 cores, once)"
+    dir=$(go mod download -json "github.com/opentofu/opentofu@v$OPENTOFU_NEWEST_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [ -n "$dir" ] || { echo "tools: go mod download did not report a directory for opentofu $OPENTOFU_NEWEST_VERSION" >&2; exit 1; }
+    (cd "$dir" && GOFLAGS="-buildvcs=false" CGO_ENABLED=0 go build \
+      -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$newest/tofu" ./cmd/tofu)
+  fi
+  ln -sf "$newest/tofu" "$PWD/.tools/bin/tofu-newest"
+fi
 version_of .tools/bin/terraform
 version_of .tools/bin/tofu
+[ -z "$OPENTOFU_NEWEST_VERSION" ] || version_of .tools/bin/tofu-newest
