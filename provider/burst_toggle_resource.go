@@ -146,7 +146,9 @@ func (r *burstToggleResource) ValidateConfig(ctx context.Context, req resource.V
 	// zero time it leaves must not read as "missing" too. name is checked
 	// by its schema validator with the same pattern. Windows that already
 	// ended are reported here (ValidateAt), not by failoverd.
-	pc.report(&resp.Diagnostics, "Invalid Burst Toggle", withoutFields(burst.ValidateAt(t, time.Now()), append(unparsed, "name")...))
+	// An explicit body_engaged = "" is refused as failoverd refuses it.
+	probs := append(t.NormalizeExplicit(configZeros(req.Config)), burst.ValidateAt(t, time.Now())...)
+	pc.report(&resp.Diagnostics, "Invalid Burst Toggle", withoutFields(probs, append(unparsed, "name")...))
 }
 
 // ModifyPlan records the toggle as planned in this run, so a policy that

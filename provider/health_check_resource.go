@@ -203,37 +203,11 @@ func (r *healthCheckResource) ValidateConfig(ctx context.Context, req resource.V
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	c.Normalize()
-	m.restoreExplicitZeros(&c)
+	// An explicit zero (rise = 0) is refused as failoverd refuses it, not
+	// read as omitted.
+	probs := c.NormalizeExplicit(configZeros(req.Config))
 	// name has its own schema validator (the same rule): report it once.
-	pc.report(&resp.Diagnostics, "Invalid Health Check", withoutFields(health.Validate(c), "name"))
-}
-
-// restoreExplicitZeros undoes Normalize for values the user did write:
-// Normalize reads 0 and "" as "omitted", which would turn a configured
-// `rise = 0` into the default instead of an error.
-func (m healthCheckResourceModel) restoreExplicitZeros(c *api.HealthCheck) {
-	if known(m.Path) {
-		c.Path = m.Path.ValueString()
-	}
-	if known(m.Method) {
-		c.Method = m.Method.ValueString()
-	}
-	if known(m.Quorum) {
-		c.Quorum = m.Quorum.ValueString()
-	}
-	if known(m.IntervalSeconds) {
-		c.IntervalSeconds = m.IntervalSeconds.ValueFloat64()
-	}
-	if known(m.TimeoutSeconds) {
-		c.TimeoutSeconds = m.TimeoutSeconds.ValueFloat64()
-	}
-	if known(m.Rise) {
-		c.Rise = int(m.Rise.ValueInt64())
-	}
-	if known(m.Fall) {
-		c.Fall = int(m.Fall.ValueInt64())
-	}
+	pc.report(&resp.Diagnostics, "Invalid Health Check", withoutFields(append(probs, health.Validate(c)...), "name"))
 }
 
 // ModifyPlan plans the http defaults only where they mean something (a tcp

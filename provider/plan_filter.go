@@ -1,10 +1,12 @@
 package provider
 
 import (
+	"math/big"
 	"regexp"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
@@ -239,4 +241,62 @@ func pathMatches(pattern, field string) bool {
 		return false
 	}
 	return pathsOverlap(pattern, field)
+}
+
+// configZeros returns the attributes cfg sets to a known zero value (0, ""
+// or false), as api field paths, so that NormalizeExplicit refuses an
+// explicit `rise = 0` at plan time exactly as failoverd refuses
+// `"rise": 0`, instead of reading it as omitted. Elements of sets have no
+// path and are skipped; no zero in a set means "the default".
+func configZeros(cfg tfsdk.Config) api.ExplicitZeros {
+	zeros := api.ExplicitZeros{}
+	var walk func(field string, v tftypes.Value)
+	walk = func(field string, v tftypes.Value) {
+		if v.IsNull() || !v.IsKnown() {
+			return
+		}
+		switch t := v.Type(); {
+		case t.Is(tftypes.Object{}):
+			var attrs map[string]tftypes.Value
+			if v.As(&attrs) == nil {
+				for name, e := range attrs {
+					if field != "" {
+						name = field + "." + name
+					}
+					walk(name, e)
+				}
+			}
+		case t.Is(tftypes.Map{}):
+			var elems map[string]tftypes.Value
+			if v.As(&elems) == nil {
+				for key, e := range elems {
+					walk(api.MapKey(field, key), e)
+				}
+			}
+		case t.Is(tftypes.List{}):
+			var elems []tftypes.Value
+			if v.As(&elems) == nil {
+				for i, e := range elems {
+					walk(api.Index(field, i), e)
+				}
+			}
+		case t.Is(tftypes.String):
+			var s string
+			if v.As(&s) == nil && s == "" {
+				zeros.Add(field)
+			}
+		case t.Is(tftypes.Number):
+			var n big.Float
+			if v.As(&n) == nil && n.Sign() == 0 {
+				zeros.Add(field)
+			}
+		case t.Is(tftypes.Bool):
+			var b bool
+			if v.As(&b) == nil && !b {
+				zeros.Add(field)
+			}
+		}
+	}
+	walk("", cfg.Raw)
+	return zeros
 }

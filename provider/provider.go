@@ -7,9 +7,11 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -32,8 +34,9 @@ const (
 )
 
 var (
-	_ provider.Provider              = &failoverProvider{}
-	_ provider.ProviderWithFunctions = &failoverProvider{}
+	_ provider.Provider                   = &failoverProvider{}
+	_ provider.ProviderWithFunctions      = &failoverProvider{}
+	_ provider.ProviderWithValidateConfig = &failoverProvider{}
 )
 
 // New returns the provider factory.
@@ -53,6 +56,7 @@ type failoverProvider struct {
 
 type failoverProviderModel struct {
 	Endpoint           types.String `tfsdk:"endpoint"`
+	Endpoints          types.List   `tfsdk:"endpoints"`
 	Token              types.String `tfsdk:"token"`
 	CACertPEM          types.String `tfsdk:"ca_cert_pem"`
 	InsecureSkipVerify types.Bool   `tfsdk:"insecure_skip_verify"`
@@ -79,8 +83,19 @@ func (p *failoverProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 			"Start a local failoverd with `failoverd serve --dev` and export the token it prints as `FAILOVER_TOKEN`.",
 		Attributes: map[string]schema.Attribute{
 			"endpoint": schema.StringAttribute{
-				MarkdownDescription: "Base URL of failoverd's API. Defaults to the `FAILOVER_ENDPOINT` environment variable, then `" + client.DefaultEndpoint + "`.",
-				Optional:            true,
+				MarkdownDescription: "Base URL of failoverd's API, for a single failoverd. Set this or `endpoints`, not both. " +
+					"When neither is set, the `FAILOVER_ENDPOINT` environment variable is used (one URL, or the nodes of a cluster separated by commas), then `" + client.DefaultEndpoint + "`.",
+				Optional: true,
+			},
+			"endpoints": schema.ListAttribute{
+				MarkdownDescription: "Base URLs of the failoverd nodes of a cluster (one per site), in the order to try them. " +
+					"A request goes to the node that answered last and moves on at once from a node that is unreachable, does not answer within `request_timeout`, " +
+					"or answers 503 (a node cut off from the etcd majority), so `terraform apply` keeps working while any one site is down. " +
+					"Every attempt of a change carries the same `Idempotency-Key` and failoverd shares its idempotency records across the cluster, " +
+					"so a change retried on another node is never applied twice. Set this or `endpoint`, not both; " +
+					"`FAILOVER_ENDPOINT=url1,url2,url3` is the same list from the environment.",
+				ElementType: types.StringType,
+				Optional:    true,
 			},
 			"token": schema.StringAttribute{
 				MarkdownDescription: "API token (scope `admin` to manage objects, `read` for data sources only). Defaults to the `FAILOVER_TOKEN` environment variable.",
@@ -100,8 +115,10 @@ func (p *failoverProvider) Schema(_ context.Context, _ provider.SchemaRequest, r
 				Optional:            true,
 			},
 			"max_retries": schema.Int64Attribute{
-				MarkdownDescription: "Retries of a request that failed with a connection error or 429/502/503/504 (default 4). Every mutation carries an `Idempotency-Key`, so a retry never applies twice.",
-				Optional:            true,
+				MarkdownDescription: "Retries of a request that failed with a connection error or 429/502/503/504 (default 4). " +
+					"With `endpoints`, a retry is another round over every node after a backoff; moving on to the next node is immediate and not counted, so even with 0 every node is asked once. " +
+					"Every mutation carries an `Idempotency-Key`, so a retry never applies twice.",
+				Optional: true,
 			},
 		},
 	}
@@ -122,8 +139,26 @@ func (p *failoverProvider) Configure(ctx context.Context, req provider.Configure
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	endpoints, known := configEndpoints(ctx, m, &resp.Diagnostics)
+	if !known {
+		resp.Diagnostics.AddAttributeError(path.Root("endpoints"), "Unknown Provider Configuration",
+			"The provider's endpoints depend on a value known only after apply. Set them from a variable or the environment instead.")
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if endpoints == nil {
+		if env := os.Getenv(envEndpoint); env != "" {
+			var err error
+			if endpoints, err = client.SplitEndpoints(env); err != nil {
+				resp.Diagnostics.AddError("Invalid FAILOVER_ENDPOINT",
+					fmt.Sprintf("The FAILOVER_ENDPOINT environment variable is not a failoverd URL or a comma-separated list of them: %v. Fix or unset it, or set the provider's endpoint or endpoints.", err))
+				return
+			}
+		}
+	}
 	cfg := client.Config{
-		Endpoint:  firstNonEmpty(m.Endpoint.ValueString(), os.Getenv(envEndpoint)),
+		Endpoints: endpoints,
 		Token:     firstNonEmpty(m.Token.ValueString(), os.Getenv(envToken)),
 		CACertPEM: m.CACertPEM.ValueString(),
 		UserAgent: "terraform-provider-failover/" + p.version,
@@ -149,13 +184,86 @@ func (p *failoverProvider) Configure(ctx context.Context, req provider.Configure
 	}
 	c, err := client.New(cfg)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid failoverd Endpoint", err.Error())
+		// The endpoints are valid by now: what is left is the CA.
+		resp.Diagnostics.AddAttributeError(path.Root("ca_cert_pem"), "Invalid CA Certificate", err.Error())
 		return
 	}
 	data := &providerData{client: c, plans: p.plans}
 	resp.ResourceData = data
 	resp.DataSourceData = data
-	tflog.Info(ctx, "configured failover provider", map[string]any{"endpoint": c.Endpoint(), "max_retries": strconv.Itoa(cfg.MaxRetries)})
+	tflog.Info(ctx, "configured failover provider", map[string]any{"endpoints": strings.Join(c.Endpoints(), ","), "max_retries": strconv.Itoa(cfg.MaxRetries)})
+}
+
+// ValidateConfig checks endpoint / endpoints at plan time, with the same
+// rules the client applies, each problem on its attribute.
+func (p *failoverProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
+	var m failoverProviderModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	configEndpoints(ctx, m, &resp.Diagnostics)
+}
+
+// configEndpoints is the provider block's endpoint list: endpoints, or
+// endpoint as a list of one; nil when neither is set (the environment
+// decides). Setting both is refused rather than merged: a configuration
+// with both is usually half-way through a move from one to the other, and
+// guessing which one was meant could point terraform at the wrong
+// failoverd. known is false while a value is unknown (nothing is checked).
+func configEndpoints(ctx context.Context, m failoverProviderModel, diags *diag.Diagnostics) (endpoints []string, known bool) {
+	if m.Endpoint.IsUnknown() || m.Endpoints.IsUnknown() {
+		return nil, false
+	}
+	var list []types.String
+	if !m.Endpoints.IsNull() {
+		if d := m.Endpoints.ElementsAs(ctx, &list, false); d.HasError() {
+			diags.Append(d...)
+			return nil, true
+		}
+	}
+	for _, e := range list {
+		if e.IsUnknown() {
+			return nil, false
+		}
+	}
+	one := m.Endpoint.ValueString()
+	switch {
+	case one != "" && !m.Endpoints.IsNull():
+		diags.AddAttributeError(path.Root("endpoints"), "Conflicting Endpoints",
+			"Both endpoint and endpoints are set. Use endpoint for a single failoverd, or endpoints for the nodes of a cluster: "+
+				"move the endpoint URL into the endpoints list and remove endpoint.")
+		return nil, true
+	case one != "":
+		u, err := client.ParseEndpoint(one)
+		if err != nil {
+			diags.AddAttributeError(path.Root("endpoint"), "Invalid failoverd Endpoint", err.Error())
+			return nil, true
+		}
+		return []string{u}, true
+	case m.Endpoints.IsNull():
+		return nil, true
+	}
+	raw := make([]string, len(list))
+	for i, e := range list {
+		if e.IsNull() {
+			diags.AddAttributeError(path.Root("endpoints").AtListIndex(i), "Invalid failoverd Endpoint",
+				"An entry of endpoints is null: remove it, or give the failoverd node's URL, such as \"http://127.0.0.1:8080\".")
+			return nil, true
+		}
+		raw[i] = e.ValueString()
+	}
+	out, err := client.ParseEndpoints(raw)
+	var ee *client.EndpointError
+	switch {
+	case errors.As(err, &ee):
+		diags.AddAttributeError(path.Root("endpoints").AtListIndex(ee.Index), "Invalid failoverd Endpoint", ee.Err.Error())
+		return nil, true
+	case err != nil:
+		diags.AddAttributeError(path.Root("endpoints"), "Invalid failoverd Endpoints", err.Error())
+		return nil, true
+	}
+	return out, true
 }
 
 func firstNonEmpty(vs ...string) string {

@@ -242,8 +242,8 @@ func (r *replicaSetResource) ValidateConfig(ctx context.Context, req resource.Va
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	rs.Normalize()
-	probs := topology.ValidateReplicaSet(rs)
+	// An explicit engine = "" is refused as failoverd refuses it.
+	probs := append(rs.NormalizeExplicit(configZeros(req.Config)), topology.ValidateReplicaSet(rs)...)
 	pc.report(&resp.Diagnostics, "Invalid "+replicaSetKind, probs.Errors())
 	pc.report(&resp.Diagnostics, replicaSetKind+" Topology Warning", probs.Warnings())
 }

@@ -112,7 +112,8 @@ func (p *serveProc) Logs() string {
 }
 
 // TestServeRefusesUnsafeStart: deny by default (DESIGN §4.1) — no tokens,
-// --dev off loopback and a broken token file all refuse to start, saying
+// --dev off loopback, a broken or world-writable token file and an HTTP
+// connection cap that would starve the prober all refuse to start, saying
 // what to do; a token file made by `failoverd token create` works, scopes
 // included.
 func TestServeRefusesUnsafeStart(t *testing.T) {
@@ -131,6 +132,11 @@ func TestServeRefusesUnsafeStart(t *testing.T) {
 	badFields := write("bad-fields.tokens", "ops read "+goodHash+" extra\n")
 	badScope := write("bad-scope.tokens", "# one\nops root "+goodHash+"\n")
 	empty := write("empty.tokens", "# nobody yet\n")
+	badName := write("bad-name.tokens", "ci/deploy admin "+goodHash+"\n")
+	worldWritable := write("open.tokens", "ops read "+goodHash+"\n")
+	if err := os.Chmod(worldWritable, 0o666); err != nil {
+		t.Fatal(err)
+	}
 	data := filepath.Join(dir, "data")
 	local := []string{"--http-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0"}
 	// A UDP port someone else holds: the DNS listener cannot have it.
@@ -156,6 +162,9 @@ func TestServeRefusesUnsafeStart(t *testing.T) {
 		{"missing token file", append([]string{"--data-dir", data, "--token-file", filepath.Join(dir, "nope")}, local...), []string{"token file", "nope"}},
 		{"no auth and tokens", append([]string{"--data-dir", data, "--insecure-no-auth", "--token-file", empty}, local...), []string{"--insecure-no-auth", "--token-file"}},
 		{"dns port taken", []string{"--dev", "--http-addr", "127.0.0.1:0", "--dns-addr", busy}, []string{"--dns-addr", busy, "address already in use"}},
+		{"bad token name", append([]string{"--data-dir", data, "--token-file", badName}, local...), []string{badName + ":1:", `token name "ci/deploy"`}},
+		{"world-writable token file", append([]string{"--data-dir", data, "--token-file", worldWritable}, local...), []string{worldWritable, "chmod 600 " + worldWritable}},
+		{"http conns over the budget", []string{"--dev", "--http-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--max-http-conns", "4611686018427387904"}, []string{"--max-http-conns", "a quarter of the file-descriptor limit"}},
 		{"bad dns zone", []string{"--dev", "--http-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0", "--dns-zone", "bad zone"}, []string{"--dns-zone", `"bad zone"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -103,9 +103,17 @@ const e2eToken = "e2e-admin-token"
 // printed when the test failed, and a data race it reported fails the test.
 func startFailoverd(t *testing.T, dataDir string, extra ...string) *launch.Failoverd {
 	t.Helper()
+	return startFailoverdWith(t, launch.Options{DataDir: dataDir, Args: extra})
+}
+
+// startFailoverdWith is startFailoverd with more launch options; Bin and
+// Token are filled in.
+func startFailoverdWith(t *testing.T, o launch.Options) *launch.Failoverd {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	f, err := launch.StartFailoverd(ctx, launch.Options{Bin: e2eBins.failoverd, DataDir: dataDir, Token: e2eToken, Args: extra})
+	o.Bin, o.Token = e2eBins.failoverd, e2eToken
+	f, err := launch.StartFailoverd(ctx, o)
 	if err != nil {
 		t.Fatalf("start failoverd: %v", err)
 	}

@@ -23,11 +23,14 @@ Usage:
   failoverd burst engage|release NAME     flip a burst toggle
   failoverd override set POLICY TARGET --for 30m [--reason TEXT]
   failoverd override clear POLICY         end an override (also: manual failback)
-  failoverd events [--since N] [--follow] the event log
+  failoverd events [--since N] [--follow] [--audit]
+                                          the event log, or the audit log
+  failoverd store check|backup|restore    verify, back up (online) and restore the store
   failoverd token create NAME SCOPE       make an API token (scope: read, operate, admin)
   failoverd version
 
-Operator commands read FAILOVER_ENDPOINT (default http://127.0.0.1:8080) and FAILOVER_TOKEN.
+Operator commands read FAILOVER_ENDPOINT (default http://127.0.0.1:8080; the
+nodes of a cluster separated by commas, tried in order) and FAILOVER_TOKEN.
 `
 
 func main() {
@@ -49,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runOperator(ctx, args[0], args[1:], stdout, stderr)
 	case "token":
 		return runToken(args[1:], stdout, stderr)
+	case "store":
+		return runStore(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "failoverd", version)
 		return 0

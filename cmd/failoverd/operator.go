@@ -28,11 +28,18 @@ const operatorUsage = `usage:
   failoverd burst engage|release NAME
   failoverd override set POLICY TARGET (--for DURATION | --until RFC3339) [--reason TEXT]
   failoverd override clear POLICY
-  failoverd events [--since N] [--follow] [--json]
+  failoverd events [--since N] [--follow] [--audit] [--json]
 
-Every subcommand also takes --endpoint URL (env FAILOVER_ENDPOINT, default
-http://127.0.0.1:8080), --token TOKEN (env FAILOVER_TOKEN) and --ca-cert FILE
-(env FAILOVER_CA_CERT) for an https endpoint signed by a private CA.
+Every subcommand also takes --endpoint URL[,URL...] (env FAILOVER_ENDPOINT,
+default http://127.0.0.1:8080), --token TOKEN (env FAILOVER_TOKEN) and
+--ca-cert FILE (env FAILOVER_CA_CERT) for an https endpoint signed by a
+private CA.
+
+With several failoverd nodes of one cluster, list them all, separated by
+commas: a command asks them in order and moves on from a node that is down
+or cut off from the etcd majority (it answers 503), so it works while any
+one site is lost. A retried change carries the same Idempotency-Key on every
+node, so it is never applied twice.
 `
 
 // envCACert names a PEM file, like --ca-cert.
@@ -84,14 +91,21 @@ type opCmd struct {
 }
 
 func newOpCmd(name, synopsis string, stdout, stderr io.Writer) *opCmd {
+	o := newOfflineCmd(name, synopsis, stdout, stderr)
+	// Defaults stay empty and the environment is read after parsing, so
+	// that -h never prints the token from FAILOVER_TOKEN.
+	o.fs.StringVar(&o.endpoint, "endpoint", "", "failoverd API URL, or the URLs of several nodes separated by commas, tried in order (env FAILOVER_ENDPOINT, default "+client.DefaultEndpoint+")")
+	o.fs.StringVar(&o.token, "token", "", "API token (env FAILOVER_TOKEN)")
+	o.fs.StringVar(&o.caCert, "ca-cert", "", "PEM file of the CA that signed failoverd's certificate (env FAILOVER_CA_CERT)")
+	return o
+}
+
+// newOfflineCmd is a subcommand that does not talk to the API (store
+// check, store restore): no endpoint or token flags.
+func newOfflineCmd(name, synopsis string, stdout, stderr io.Writer) *opCmd {
 	o := &opCmd{name: name, synopsis: synopsis, stdout: stdout, stderr: stderr}
 	o.fs = flag.NewFlagSet("failoverd "+name, flag.ContinueOnError)
 	o.fs.SetOutput(io.Discard) // usage is printed by usageError, once
-	// Defaults stay empty and the environment is read after parsing, so
-	// that -h never prints the token from FAILOVER_TOKEN.
-	o.fs.StringVar(&o.endpoint, "endpoint", "", "failoverd API URL (env FAILOVER_ENDPOINT, default "+client.DefaultEndpoint+")")
-	o.fs.StringVar(&o.token, "token", "", "API token (env FAILOVER_TOKEN)")
-	o.fs.StringVar(&o.caCert, "ca-cert", "", "PEM file of the CA that signed failoverd's certificate (env FAILOVER_CA_CERT)")
 	return o
 }
 
@@ -136,7 +150,17 @@ func (o *opCmd) usageError(msg string) int {
 
 // client builds the API client from flags, then the environment.
 func (o *opCmd) client() (*client.Client, int) {
-	endpoint := firstNonEmpty(o.endpoint, os.Getenv(client.EnvEndpoint), client.DefaultEndpoint)
+	endpoints, source := o.endpoint, "--endpoint"
+	if endpoints == "" {
+		endpoints, source = os.Getenv(client.EnvEndpoint), client.EnvEndpoint
+	}
+	if endpoints == "" {
+		endpoints = client.DefaultEndpoint
+	}
+	list, err := client.SplitEndpoints(endpoints)
+	if err != nil {
+		return nil, o.failf("%s: %v", source, err)
+	}
 	o.token = firstNonEmpty(o.token, os.Getenv(client.EnvToken))
 	caFile := firstNonEmpty(o.caCert, os.Getenv(envCACert))
 	var caPEM []byte
@@ -147,7 +171,7 @@ func (o *opCmd) client() (*client.Client, int) {
 		}
 	}
 	c, err := client.New(client.Config{
-		Endpoint:     endpoint,
+		Endpoints:    list,
 		Token:        o.token,
 		CACertPEM:    string(caPEM),
 		Timeout:      opTimeout,
@@ -470,9 +494,10 @@ func writeDecision(w io.Writer, d api.Decision, now time.Time) {
 
 // opEvents: failoverd events [--since N] [--follow] [--json]
 func opEvents(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o := newOpCmd("events", "[--since N] [--follow] [--json]", stdout, stderr)
+	o := newOpCmd("events", "[--since N] [--follow] [--audit] [--json]", stdout, stderr)
 	since := o.fs.Uint64("since", 0, "show events after this sequence number")
 	follow := o.fs.Bool("follow", false, "keep printing new events until interrupted")
+	audit := o.fs.Bool("audit", false, "the audit log: every mutation and refused request, kept at least 400 days")
 	asJSON := o.fs.Bool("json", false, "print one JSON object per line")
 	pos, code := o.parse(args)
 	if code != opContinue {
@@ -494,8 +519,12 @@ func opEvents(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return err
 	}
 
+	list, followFn := c.Events, c.FollowEvents
+	if *audit {
+		list, followFn = c.AuditEvents, c.FollowAuditEvents
+	}
 	if *follow {
-		err := c.FollowEvents(ctx, *since, emit)
+		err := followFn(ctx, *since, emit)
 		if ctx.Err() != nil {
 			return 0 // interrupted: how --follow normally ends
 		}
@@ -504,7 +533,7 @@ func opEvents(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	// Page until an empty page rather than trusting a page size: the
 	// server may cap the limit lower than asked.
 	for last := *since; ; {
-		page, err := c.Events(ctx, last, opEventsPage)
+		page, err := list(ctx, last, opEventsPage)
 		if err != nil {
 			return o.fail(err)
 		}

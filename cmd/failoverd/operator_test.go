@@ -209,6 +209,12 @@ func TestOperatorCommands(t *testing.T) {
 	}
 	deadEndpoint := "http://" + ln.Addr().String()
 	ln.Close()
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadEndpoint2 := "http://" + ln.Addr().String()
+	ln.Close()
 
 	tests := []struct {
 		name      string
@@ -262,7 +268,13 @@ func TestOperatorCommands(t *testing.T) {
 		{name: "status wrong token", args: []string{"status", "--token", "nope"}, code: 1, stderrHas: []string{"failoverd rejected the token"}},
 		{name: "status unreachable", args: []string{"status", "--endpoint", deadEndpoint}, code: 1, stderrHas: []string{
 			"cannot reach failoverd at " + deadEndpoint, `start it with "failoverd serve --dev"`}},
-		{name: "status bad endpoint", args: []string{"status", "--endpoint", "127.0.0.1:8080"}, code: 1, stderrHas: []string{`did you mean "http://127.0.0.1:8080"`}},
+		{name: "status bad endpoint", args: []string{"status", "--endpoint", "127.0.0.1:8080"}, code: 1, stderrHas: []string{`failoverd status: --endpoint: invalid failoverd endpoint "127.0.0.1:8080"`, `did you mean "http://127.0.0.1:8080"`}},
+		{name: "status, first node down", args: []string{"status", "--endpoint", deadEndpoint + ", " + f.srv.URL}, stdoutHas: []string{
+			"failoverd 1.2.3 at " + f.srv.URL + ", site dc1"}},
+		{name: "status, every node down", args: []string{"status", "--endpoint", deadEndpoint + "," + deadEndpoint2}, code: 1, stderrHas: []string{
+			"cannot reach any of the 2 failoverd endpoints tried after 6 attempts (" + deadEndpoint + ": dial tcp", "(3 attempts); " + deadEndpoint2 + ": dial tcp"}},
+		{name: "status bad endpoint list", args: []string{"status", "--endpoint", deadEndpoint + ",," + f.srv.URL}, code: 1, stderrHas: []string{
+			"failoverd status: --endpoint: endpoint 2 of 3: it is empty: remove it, or the extra comma"}},
 		{name: "status extra argument", args: []string{"status", "now"}, code: 2, stderrHas: []string{`unexpected argument "now"`}},
 		{name: "status help", args: []string{"status", "-h"}, stdoutHas: []string{"usage: failoverd status [--json]", "-token"}},
 		{name: "unknown command", args: []string{"reboot"}, code: 2, stderrHas: []string{`unknown operator command "reboot"`, "failoverd override clear POLICY"}},

@@ -14,7 +14,8 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,7 @@ type serveConfig struct {
 	advertiseURL   string
 	logFormat      string
 	logLevel       string
+	maxHTTPConns   int
 }
 
 func serveFlags(fs *flag.FlagSet, c *serveConfig) {
@@ -65,6 +67,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.advertiseURL, "advertise-url", "", "base URL clients and load balancers use to reach this failoverd (default: from --http-addr)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.IntVar(&c.maxHTTPConns, "max-http-conns", 0, "most HTTP connections open at once; more wait to be accepted (default: a quarter of the file-descriptor limit, at most 1024; more than a quarter is refused, so the prober keeps its share)")
 }
 
 // applyConfigFile sets every flag the file names unless it was given on
@@ -152,6 +155,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Writer) error {
+	// SIGHUP reloads the token file. Its default action ends the process,
+	// so it is caught before anything else.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	if !api.ValidName(c.site) {
 		return fmt.Errorf("--site %q: use lower-case letters, digits and '-'", c.site)
 	}
@@ -179,8 +188,16 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	if c.dataDir == "" {
 		return errors.New("--data-dir is required (or use --dev for a temporary one)")
 	}
+	nofile, err := fileLimit()
+	if err != nil {
+		return fmt.Errorf("read the file-descriptor limit: %w", err)
+	}
+	budget, err := budgetConns(nofile, c.maxHTTPConns)
+	if err != nil {
+		return err
+	}
 
-	auth, err := loadAuth(c, log, stderr)
+	tokens, auth, err := loadAuth(c, log, stderr)
 	if err != nil {
 		return err
 	}
@@ -188,7 +205,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	var st store.Store
 	switch c.storeKind {
 	case "bolt":
-		b, err := store.OpenBolt(filepath.Join(c.dataDir, "failoverd.db"), store.BoltOptions{})
+		b, err := store.OpenBolt(store.BoltPath(c.dataDir), store.BoltOptions{})
 		if err != nil {
 			return err
 		}
@@ -200,10 +217,11 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	}
 	defer st.Close()
 
-	ln, err := net.Listen("tcp", c.httpAddr)
+	rawLn, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on --http-addr %s: %w", c.httpAddr, err)
 	}
+	ln := limitConns(rawLn, budget.HTTP)
 	scheme := "http"
 	if c.tlsCert != "" {
 		scheme = "https"
@@ -220,7 +238,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		ln.Close()
 		return err
 	}
-	dnsSrv, err := listenDNS(c, eng, log, reg)
+	dnsSrv, err := listenDNS(c, eng, log, reg, budget.DNSTCP)
 	if err != nil {
 		ln.Close()
 		eng.Close()
@@ -233,12 +251,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	// --follow` does not hold SIGTERM up for the whole shutdown budget.
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
-	hs := &http.Server{
-		Handler:           endStreamsOnShutdown(srv.Handler(), streams),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := server.NewHTTPServer(endStreamsOnShutdown(srv.Handler(), streams), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	hs.RegisterOnShutdown(endStreams)
 	if c.tlsCert != "" {
 		tc, err := serverTLS(c)
@@ -266,21 +279,31 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	// runCtx, which ends before it.
 	dnsErrc := make(chan error, 1)
 	go func() { dnsErrc <- dnsSrv.Serve(context.Background()) }()
+	log.Info("connection limits", "nofile", budget.NoFile, "http_conns", budget.HTTP, "dns_tcp_conns", budget.DNSTCP,
+		"http_header_timeout", server.ReadHeaderTimeout.String(), "http_max_header_bytes", server.MaxHeaderBytes)
 	log.Info("dns ready", "addr", dnsSrv.Addr(), "zone", c.dnsZone)
 	log.Info("failoverd ready", "http", ln.Addr().String(), "url", base, "dns", dnsSrv.Addr(), "site", c.site, "data_dir", c.dataDir,
 		"store", c.storeKind, "zone", c.dnsZone, "version", version)
 
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down: finishing in-flight requests")
-	case err := <-errc:
-		dnsSrv.Shutdown(context.Background())
-		eng.Close()
-		return fmt.Errorf("http server: %w", err)
-	case err := <-dnsErrc:
-		hs.Close()
-		eng.Close()
-		return fmt.Errorf("dns server: %w", err)
+wait:
+	for {
+		select {
+		case <-hup:
+			tokens.reload(auth, log)
+		case <-ctx.Done():
+			log.Info("shutting down: finishing in-flight requests")
+			break wait
+		case err := <-errc:
+			dnsSrv.Shutdown(context.Background())
+			srv.Close()
+			eng.Close()
+			return fmt.Errorf("http server: %w", err)
+		case err := <-dnsErrc:
+			hs.Close()
+			srv.Close()
+			eng.Close()
+			return fmt.Errorf("dns server: %w", err)
+		}
 	}
 	shutCtx, done := context.WithTimeout(context.Background(), 15*time.Second)
 	defer done()
@@ -293,6 +316,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		log.Warn("dns shutdown incomplete", "err", err)
 		clean = false
 	}
+	srv.Close() // stores the audit summaries still counting
 	cancel()
 	eng.Close()
 	if clean {
@@ -305,13 +329,14 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 
 // listenDNS binds --dns-addr on UDP and TCP for the zone's DNS server,
 // which answers from the engine's current snapshot.
-func listenDNS(c serveConfig, eng *engine.Engine, log *slog.Logger, reg prometheus.Registerer) (*dnsserver.Server, error) {
+func listenDNS(c serveConfig, eng *engine.Engine, log *slog.Logger, reg prometheus.Registerer, maxTCPConns int) (*dnsserver.Server, error) {
 	var nsAddrs []netip.Addr
 	if ap, err := netip.ParseAddrPort(c.dnsAddr); err == nil && !ap.Addr().IsUnspecified() {
 		// The zone's name server (ns.dns.<zone>) answers this address.
 		nsAddrs = []netip.Addr{ap.Addr().Unmap()}
 	}
-	srv, err := dnsserver.New(dnsserver.Options{Zone: c.dnsZone, Snapshot: eng.Snapshot, Logger: log, Registerer: reg, NSAddrs: nsAddrs})
+	srv, err := dnsserver.New(dnsserver.Options{Zone: c.dnsZone, Snapshot: eng.Snapshot, Logger: log, Registerer: reg, NSAddrs: nsAddrs,
+		MaxTCPConns: maxTCPConns})
 	if err != nil {
 		return nil, fmt.Errorf("--dns-zone: %w", err)
 	}
@@ -336,34 +361,70 @@ func endStreamsOnShutdown(h http.Handler, streams context.Context) http.Handler 
 	})
 }
 
-func loadAuth(c serveConfig, log *slog.Logger, stderr io.Writer) (*server.Auth, error) {
-	if c.insecureNoAuth {
-		if c.tokenFile != "" {
-			return nil, errors.New("--insecure-no-auth and --token-file contradict each other: pick one")
-		}
-		log.Warn("API authentication is DISABLED (--insecure-no-auth): anyone who can reach the port can move traffic")
-		return nil, nil
-	}
+// tokenSource is where the API's tokens come from: the token file and,
+// with --dev, the dev admin token (fixed for the process's life).
+type tokenSource struct {
+	file, devToken string
+}
+
+// load reads the tokens; failoverd denies by default, so none is an error.
+func (ts tokenSource) load() (*server.Auth, error) {
 	auth := server.NewAuth()
-	if c.tokenFile != "" {
-		a, err := server.LoadTokenFile(c.tokenFile)
+	if ts.file != "" {
+		a, err := server.LoadTokenFile(ts.file)
 		if err != nil {
 			return nil, err
 		}
 		auth = a
 	}
-	if c.dev {
-		tok := os.Getenv("FAILOVERD_DEV_TOKEN")
-		if tok == "" {
-			tok = server.NewToken()
-			fmt.Fprintf(stderr, "\n  failoverd --dev admin token (shown once):\n\n    export FAILOVER_TOKEN=%s\n\n", tok)
-		}
-		auth.Add("dev-admin", server.ScopeAdmin, tok)
+	if ts.devToken != "" {
+		auth.Add("dev-admin", server.ScopeAdmin, ts.devToken)
 	}
 	if auth.Len() == 0 {
 		return nil, errors.New("no API tokens: pass --token-file (create tokens with \"failoverd token create NAME admin\"), or --dev for local use; failoverd denies by default")
 	}
 	return auth, nil
+}
+
+// reload replaces auth's tokens with the token file's current content
+// (on SIGHUP). A file that does not load changes nothing: the previous
+// tokens stay in force and the log says why.
+func (ts tokenSource) reload(auth *server.Auth, log *slog.Logger) {
+	switch {
+	case auth == nil:
+		log.Warn("SIGHUP: no tokens to reload (--insecure-no-auth)")
+		return
+	case ts.file == "":
+		log.Warn("SIGHUP: no token file to reload (--token-file is not set)")
+		return
+	}
+	next, err := ts.load()
+	if err != nil {
+		log.Error("token file not reloaded; the previous tokens stay in force", "file", ts.file, "err", err)
+		return
+	}
+	auth.Replace(next)
+	log.Info("token file reloaded", "file", ts.file, "tokens", next.Len())
+}
+
+func loadAuth(c serveConfig, log *slog.Logger, stderr io.Writer) (tokenSource, *server.Auth, error) {
+	ts := tokenSource{file: c.tokenFile}
+	if c.insecureNoAuth {
+		if c.tokenFile != "" {
+			return ts, nil, errors.New("--insecure-no-auth and --token-file contradict each other: pick one")
+		}
+		log.Warn("API authentication is DISABLED (--insecure-no-auth): anyone who can reach the port can move traffic")
+		return ts, nil, nil
+	}
+	if c.dev {
+		ts.devToken = os.Getenv("FAILOVERD_DEV_TOKEN")
+		if ts.devToken == "" {
+			ts.devToken = server.NewToken()
+			fmt.Fprintf(stderr, "\n  failoverd --dev admin token (shown once):\n\n    export FAILOVER_TOKEN=%s\n\n", ts.devToken)
+		}
+	}
+	auth, err := ts.load()
+	return ts, auth, err
 }
 
 func serverTLS(c serveConfig) (*tls.Config, error) {

@@ -28,6 +28,6 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	tok := server.NewToken()
 	fmt.Fprintf(stdout, "# token for %s (%s) — shown once; give it to the client as FAILOVER_TOKEN:\n# %s\n", name, scope, tok)
 	fmt.Fprintf(stdout, "%s %s %s\n", name, scope, server.HashToken(tok))
-	fmt.Fprintln(stderr, "append the last line to failoverd's --token-file and restart failoverd")
+	fmt.Fprintln(stderr, "append the last line to failoverd's --token-file (mode 600) and send failoverd SIGHUP to load it (kill -HUP PID; or restart it)")
 	return 0
 }

@@ -12,6 +12,20 @@ provider "failover" {
   max_retries     = 4
 }
 
+# A failoverd cluster, one node per site: a request goes to any live node
+# (FAILOVER_ENDPOINT="url1,url2,url3" does the same from the environment),
+# so terraform apply keeps working while any one site is down.
+provider "failover" {
+  alias = "cluster"
+  endpoints = [
+    "https://failoverd.dc1.example.org:8443",
+    "https://failoverd.cloud.example.org:8443",
+    "https://failoverd.arbiter.example.org:8443",
+  ]
+  token       = var.failover_token
+  ca_cert_pem = file("${path.module}/failoverd-ca.pem")
+}
+
 variable "failover_token" {
   type      = string
   sensitive = true

@@ -1,5 +1,10 @@
 package api
 
+import (
+	"fmt"
+	"strconv"
+)
+
 // Defaults of DESIGN §5. The provider's schema defaults read these same
 // constants, so an omitted attribute never shows up as a diff.
 const (
@@ -43,47 +48,84 @@ func Int(i *int, def int) int {
 
 // Normalize fills every omitted field with its default. It never
 // overrides a value the user set, so validation still sees bad input.
-func (c *HealthCheck) Normalize() {
-	if c.Path == "" {
-		c.Path = DefaultPath
-	}
-	if c.Method == "" {
-		c.Method = DefaultMethod
-	}
-	if c.ExpectedStatus == nil {
+// A zero value reads as omitted: use NormalizeExplicit when the fields
+// the user set are known.
+func (c *HealthCheck) Normalize() { c.NormalizeExplicit(nil) }
+
+// NormalizeExplicit is Normalize for a body or configuration whose
+// explicit zeros are known (see Decode). The calls to defaultTo in the
+// NormalizeExplicit methods are the one list of attributes whose zero
+// value means "the default": setting one of them to that zero explicitly
+// is reported, with the fix, and the default filled in so that no other
+// rule reports it again.
+func (c *HealthCheck) NormalizeExplicit(zeros ExplicitZeros) Problems {
+	d := defaulter{zeros: zeros}
+	defaultTo(&d, &c.Path, "path", DefaultPath, `set an absolute path such as "/healthz"`)
+	defaultTo(&d, &c.Method, "method", DefaultMethod, `set a method such as "HEAD"`)
+	if c.ExpectedStatus == nil { // an explicit [] is kept, and refused by validation
 		c.ExpectedStatus = []string{DefaultExpectedStatus}
 	}
-	if c.IntervalSeconds == 0 {
-		c.IntervalSeconds = DefaultIntervalSeconds
-	}
-	if c.TimeoutSeconds == 0 {
-		c.TimeoutSeconds = DefaultTimeoutSeconds
-	}
-	if c.Rise == 0 {
-		c.Rise = DefaultRise
-	}
-	if c.Fall == 0 {
-		c.Fall = DefaultFall
-	}
-	if c.Quorum == "" {
-		c.Quorum = DefaultQuorum
-	}
+	defaultTo(&d, &c.IntervalSeconds, "interval_seconds", DefaultIntervalSeconds, "set at least 1")
+	defaultTo(&d, &c.TimeoutSeconds, "timeout_seconds", DefaultTimeoutSeconds, "set a value below interval_seconds, e.g. 0.5")
+	defaultTo(&d, &c.Rise, "rise", DefaultRise, "set 1 to 100")
+	defaultTo(&d, &c.Fall, "fall", DefaultFall, "set 1 to 100")
+	defaultTo(&d, &c.Quorum, "quorum", DefaultQuorum, `set "all" or "any"`)
 	if c.Enabled == nil {
 		c.Enabled = ptr(true)
 	}
+	return d.p
+}
+
+// defaulter fills omitted fields with their defaults, and reports the
+// zeros the user wrote.
+type defaulter struct {
+	zeros ExplicitZeros
+	p     Problems
+}
+
+// defaultTo sets *v to def when it is zero. An explicit zero is an error
+// whose message says what omitting it gives and what else to set (fix,
+// when there is anything else).
+func defaultTo[T comparable](d *defaulter, v *T, field string, def T, fix string) {
+	var zero T
+	if *v != zero {
+		return
+	}
+	switch {
+	case !d.zeros.Has(field):
+	case fix == "":
+		d.p.Add(field, "%s is not allowed: omit it for the default %s", literal(zero), literal(def))
+	default:
+		d.p.Add(field, "%s is not allowed: omit it for the default %s, or %s", literal(zero), literal(def), fix)
+	}
+	*v = def
+}
+
+// literal renders a value as the user writes it.
+func literal(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(v)
 }
 
 // Normalize fills every omitted field with its default.
-func (p *TrafficPolicy) Normalize() {
+func (p *TrafficPolicy) Normalize() { p.NormalizeExplicit(nil) }
+
+// NormalizeExplicit is Normalize reporting explicit zeros, as
+// (*HealthCheck).NormalizeExplicit. Zero is a value of its own for
+// failover_delay_seconds (the default), rto_seconds (none), and for
+// ttl_seconds, failback_delay_seconds and a target's weight (pointers:
+// omitted is nil), so those are not listed.
+func (p *TrafficPolicy) NormalizeExplicit(zeros ExplicitZeros) Problems {
+	d := defaulter{zeros: zeros}
 	if p.TTLSeconds == nil {
 		p.TTLSeconds = ptr(DefaultTTLSeconds)
 	}
 	if p.FailbackDelaySeconds == nil {
 		p.FailbackDelaySeconds = ptr(DefaultFailbackDelaySeconds)
 	}
-	if p.Failback == "" {
-		p.Failback = DefaultFailback
-	}
+	defaultTo(&d, &p.Failback, "failback", DefaultFailback, `set "auto" or "manual"`)
 	for k, t := range p.Targets {
 		if t.Weight == nil {
 			t.Weight = ptr(DefaultWeight)
@@ -93,6 +135,7 @@ func (p *TrafficPolicy) Normalize() {
 		}
 		p.Targets[k] = t
 	}
+	return d.p
 }
 
 // DefaultPriority is a member's priority when omitted: 0 for members
@@ -106,10 +149,14 @@ func (m Member) DefaultPriority() float64 {
 }
 
 // Normalize fills every omitted field with its default.
-func (r *ReplicaSet) Normalize() {
-	if r.Engine == "" {
-		r.Engine = DefaultEngine
-	}
+func (r *ReplicaSet) Normalize() { r.NormalizeExplicit(nil) }
+
+// NormalizeExplicit is Normalize reporting explicit zeros, as
+// (*HealthCheck).NormalizeExplicit. A member's votes and priority are
+// pointers, so their explicit 0 is kept (non-voting, never primary).
+func (r *ReplicaSet) NormalizeExplicit(zeros ExplicitZeros) Problems {
+	d := defaulter{zeros: zeros}
+	defaultTo(&d, &r.Engine, "engine", DefaultEngine, "") // the only engine
 	if r.RequireSiteFaultTolerance == nil {
 		r.RequireSiteFaultTolerance = ptr(true)
 	}
@@ -122,15 +169,18 @@ func (r *ReplicaSet) Normalize() {
 		}
 		r.Members[k] = m
 	}
+	return d.p
 }
 
 // Normalize fills every omitted field with its default. Engaged is left
 // alone: on update, an omitted engaged keeps the operator's current state.
-func (t *BurstToggle) Normalize() {
-	if t.BodyEngaged == "" {
-		t.BodyEngaged = DefaultBodyEngaged
-	}
-	if t.BodyReleased == "" {
-		t.BodyReleased = DefaultBodyReleased
-	}
+func (t *BurstToggle) Normalize() { t.NormalizeExplicit(nil) }
+
+// NormalizeExplicit is Normalize reporting explicit zeros, as
+// (*HealthCheck).NormalizeExplicit.
+func (t *BurstToggle) NormalizeExplicit(zeros ExplicitZeros) Problems {
+	d := defaulter{zeros: zeros}
+	defaultTo(&d, &t.BodyEngaged, "body_engaged", DefaultBodyEngaged, "set the text a load balancer matches while engaged")
+	defaultTo(&d, &t.BodyReleased, "body_released", DefaultBodyReleased, "set the text a load balancer matches while released")
+	return d.p
 }

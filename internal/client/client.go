@@ -7,6 +7,13 @@
 // and sent unchanged on every attempt, so a retry after a lost response is
 // replayed by failoverd instead of being applied twice (the LevelUp lesson:
 // a retry must never double-charge).
+//
+// A client may know several failoverd nodes of one cluster (Endpoints).
+// A call tries them in order, starting with the last one that answered,
+// and moves on when one is unreachable or answers 503 (a node cut off
+// from the etcd majority); the Idempotency-Key is the same on every node,
+// and failoverd shares its idempotency records cluster-wide, so a retry
+// that lands on another node replays the first outcome.
 package client
 
 import (
@@ -18,8 +25,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -36,7 +45,13 @@ const (
 	EnvToken        = "FAILOVER_TOKEN"
 	DefaultEndpoint = "http://127.0.0.1:8080"
 
-	DefaultTimeout      = 30 * time.Second
+	DefaultTimeout = 30 * time.Second
+	// DefaultDialTimeout bounds connecting when the attempt timeout is
+	// longer: a node whose site is down often drops packets rather than
+	// refusing, and the next node should not wait 30 s for it. A SYN lost
+	// once is resent after 1 s and again after 3 s, so 5 s still connects
+	// over a lossy path.
+	DefaultDialTimeout  = 5 * time.Second
 	DefaultMaxRetries   = 4
 	DefaultRetryWaitMin = 500 * time.Millisecond
 	DefaultRetryWaitMax = 10 * time.Second
@@ -58,8 +73,13 @@ const (
 // local failoverd; everything else has a default.
 type Config struct {
 	// Endpoint is failoverd's base URL, e.g. "http://127.0.0.1:8080".
-	// Empty means DefaultEndpoint.
+	// Empty (with no Endpoints) means DefaultEndpoint.
 	Endpoint string
+	// Endpoints are the base URLs of several failoverd nodes of one
+	// cluster, tried in this order (see the package comment). Set Endpoint
+	// or Endpoints, not both; SplitEndpoints reads FAILOVER_ENDPOINT's
+	// comma-separated form into this.
+	Endpoints []string
 	// Token is sent as "Authorization: Bearer <token>". It is never logged.
 	Token string
 	// CACertPEM, when set, is the only CA trusted for an https endpoint.
@@ -70,7 +90,10 @@ type Config struct {
 	// 0 means DefaultTimeout.
 	Timeout time.Duration
 	// MaxRetries is the number of retries after the first attempt; 0 means
-	// DefaultMaxRetries, a negative value disables retries.
+	// DefaultMaxRetries, a negative value disables retries. With several
+	// endpoints a retry is another round over all of them: moving on to
+	// the next node is immediate and not counted, so even without retries
+	// every node is asked once.
 	MaxRetries int
 	// RetryWaitMin and RetryWaitMax bound the exponential backoff between
 	// attempts (a Retry-After from the server takes precedence); 0 means
@@ -91,16 +114,23 @@ func (c Config) String() string {
 	if c.Token != "" {
 		token = redacted
 	}
-	return fmt.Sprintf("client.Config{Endpoint:%q Token:%q Timeout:%s MaxRetries:%d}", c.Endpoint, token, c.Timeout, c.MaxRetries)
+	return fmt.Sprintf("client.Config{Endpoint:%q Endpoints:%q Token:%q Timeout:%s MaxRetries:%d}", c.Endpoint, c.Endpoints, token, c.Timeout, c.MaxRetries)
 }
 
 // GoString is String for %#v.
 func (c Config) GoString() string { return c.String() }
 
-// Client talks to one failoverd. It is safe for concurrent use.
+// Client talks to failoverd: one node, or any live node of a cluster. It is
+// safe for concurrent use.
 type Client struct {
-	base      *url.URL
-	endpoint  string // base as a string, for messages
+	bases []*url.URL
+	names []string // bases as strings, for messages
+	// preferred indexes the endpoint a call tries first: the last one
+	// that answered (sticky), so a dead node costs one failed attempt,
+	// not one per call.
+	preferred atomic.Int32
+	retries   int
+
 	token     string
 	userAgent string
 	timeout   time.Duration
@@ -111,15 +141,15 @@ type Client struct {
 	// unary buffers whole responses under a per-attempt timeout; stream has
 	// no overall timeout because an event stream stays open for hours (an
 	// idle watchdog replaces it). Both share one transport and one policy.
-	unary  *retryablehttp.Client
-	stream *retryablehttp.Client
+	unary  *http.Client
+	stream *http.Client
 
 	streamIdle time.Duration
 }
 
 // New validates cfg and returns a Client.
 func New(cfg Config) (*Client, error) {
-	base, err := parseEndpoint(cfg.Endpoint)
+	bases, err := cfg.endpoints()
 	if err != nil {
 		return nil, err
 	}
@@ -128,8 +158,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{
-		base:       base,
-		endpoint:   base.String(),
+		bases:      bases,
 		token:      cfg.Token,
 		userAgent:  cfg.UserAgent,
 		timeout:    cfg.Timeout,
@@ -153,53 +182,74 @@ func New(cfg Config) (*Client, error) {
 	if c.waitMax < c.waitMin {
 		c.waitMax = c.waitMin
 	}
-	retries := cfg.MaxRetries
+	c.retries = cfg.MaxRetries
 	switch {
-	case retries == 0:
-		retries = DefaultMaxRetries
-	case retries < 0:
-		retries = 0
+	case c.retries == 0:
+		c.retries = DefaultMaxRetries
+	case c.retries < 0:
+		c.retries = 0
+	}
+	for _, b := range bases {
+		c.names = append(c.names, b.String())
 	}
 
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConf
+	// Connecting to a dead node must fail fast enough to leave time for
+	// the next one within the same call.
+	dial := min(c.timeout, DefaultDialTimeout)
+	transport.DialContext = (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext
+	transport.TLSHandshakeTimeout = min(c.timeout, transport.TLSHandshakeTimeout)
 	// Bounds the wait for an event stream's headers too, which the stream
 	// client's missing overall timeout would otherwise leave unbounded.
 	transport.ResponseHeaderTimeout = c.timeout
 	logged := &loggingTransport{next: transport, c: c}
 
-	c.unary = c.newRetryClient(&http.Client{Transport: logged, Timeout: c.timeout}, retries)
-	c.stream = c.newRetryClient(&http.Client{Transport: logged}, retries)
+	c.unary = &http.Client{Transport: logged, Timeout: c.timeout}
+	c.stream = &http.Client{Transport: logged}
 	return c, nil
 }
 
-// Endpoint is the validated base URL, without a trailing slash.
-func (c *Client) Endpoint() string { return c.endpoint }
-
-// parseEndpoint accepts an http or https base URL, optionally with a path
-// prefix (failoverd behind a reverse proxy).
-func parseEndpoint(s string) (*url.URL, error) {
-	if s == "" {
-		s = DefaultEndpoint
-	}
-	const fix = `use an http:// or https:// URL such as "http://127.0.0.1:8080" (set FAILOVER_ENDPOINT or the provider's endpoint)`
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
-		if !strings.Contains(s, "://") {
-			return nil, fmt.Errorf("invalid failoverd endpoint %q: %s; did you mean %q?", s, fix, "http://"+s)
+// endpoints resolves Endpoint / Endpoints / the default to the nodes to try.
+func (cfg Config) endpoints() ([]*url.URL, error) {
+	list := cfg.Endpoints
+	switch {
+	case cfg.Endpoint != "" && len(cfg.Endpoints) > 0:
+		return nil, fmt.Errorf("both an endpoint (%q) and an endpoint list (%d entries) are set: set one of them (FAILOVER_ENDPOINT and --endpoint take a comma-separated list)", redactUserinfo(cfg.Endpoint), len(cfg.Endpoints))
+	case cfg.Endpoint != "":
+		u, err := parseEndpoint(cfg.Endpoint)
+		if err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("invalid failoverd endpoint %q: %s", s, fix)
+		return []*url.URL{u}, nil
+	case len(list) == 0:
+		list = []string{DefaultEndpoint}
 	}
-	if u.User != nil {
-		return nil, fmt.Errorf("invalid failoverd endpoint %q: it must not contain credentials; put the token in FAILOVER_TOKEN or the provider's token instead", u.Redacted())
+	norm, err := ParseEndpoints(list)
+	if err != nil {
+		return nil, err
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return nil, fmt.Errorf("invalid failoverd endpoint %q: remove the query and fragment; %s", s, fix)
+	out := make([]*url.URL, len(norm))
+	for i, s := range norm {
+		if out[i], err = parseEndpoint(s); err != nil {
+			return nil, err
+		}
 	}
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
-	return u, nil
+	return out, nil
 }
+
+// Endpoint is the base URL (without a trailing slash) that the next call
+// tries first: the node that answered last.
+func (c *Client) Endpoint() string { return c.names[c.preferred.Load()] }
+
+// demote moves the first try past endpoint i, unless another call already
+// moved it: used when i ended a stream that was working.
+func (c *Client) demote(i int) {
+	c.preferred.CompareAndSwap(int32(i), int32((i+1)%len(c.bases)))
+}
+
+// Endpoints are all the validated base URLs, in the configured order.
+func (c *Client) Endpoints() []string { return slices.Clone(c.names) }
 
 func tlsConfig(cfg Config) (*tls.Config, error) {
 	conf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // opt-in, documented as tests only
@@ -225,10 +275,13 @@ type request struct {
 	// stream leaves the body of a 2xx response open for the caller.
 	stream      bool
 	lastEventID uint64
+	// accept overrides the Accept header (default: JSON, or an event
+	// stream for stream requests).
+	accept string
 }
 
-// callState travels in the request context so the transport and the retry
-// policy can attribute attempts to one logical call.
+// callState travels in the request context so the transport can number
+// the attempts of one logical call.
 type callState struct {
 	attempts atomic.Int32
 }
@@ -248,31 +301,49 @@ func isMutating(method string) bool {
 	return false
 }
 
-// send performs one logical call and returns the final 2xx response. A
-// unary response's body is read inside the retry loop (see below) and
-// returned as payload; a stream's body is left open. Anything else is an
-// *Error.
-func (c *Client) send(ctx context.Context, r request) (*http.Response, []byte, error) {
+// reply is the final 2xx answer of a call.
+type reply struct {
+	*http.Response
+	payload  []byte // a unary answer's body (a stream's stays open)
+	endpoint int    // the node that gave it, an index into c.names
+}
+
+// send performs one logical call, on whichever endpoints it takes (see
+// rotation), and returns the final 2xx answer. A unary response's body is
+// read inside the retry loop (see below); a stream's body is left open.
+// Anything else is an *Error.
+func (c *Client) send(ctx context.Context, r request) (*reply, error) {
 	var raw any // stays an untyped nil without a body; retryablehttp treats a typed nil as a body
 	if r.body != nil {
 		b, err := json.Marshal(r.body)
 		if err != nil {
-			return nil, nil, fmt.Errorf("failoverd %s %s: encoding the request body: %w", r.method, r.path, err)
+			return nil, fmt.Errorf("failoverd %s %s: encoding the request body: %w", r.method, r.path, err)
 		}
 		// A []byte body is re-read from the start on every attempt.
 		raw = b
 	}
 
+	key := ""
+	if isMutating(r.method) {
+		// Once per logical call, never per attempt nor per node: this is
+		// what lets failoverd recognise a retry, wherever it lands, and
+		// replay the original outcome.
+		key = uuid.NewString()
+	}
+	rot := c.newRotation(r, key)
 	st := &callState{}
 	ctx = context.WithValue(ctx, callStateKey{}, st)
-	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, c.url(r.path, r.query), raw)
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, rot.url(), raw)
 	if err != nil {
-		return nil, nil, fmt.Errorf("failoverd %s %s: %w", r.method, r.path, err)
+		return nil, fmt.Errorf("failoverd %s %s: %w", r.method, r.path, err)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
-	if r.stream {
+	switch {
+	case r.accept != "":
+		req.Header.Set("Accept", r.accept)
+	case r.stream:
 		req.Header.Set("Accept", "text/event-stream")
-	} else {
+	default:
 		req.Header.Set("Accept", "application/json")
 	}
 	if c.token != "" {
@@ -281,10 +352,8 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, []byte, e
 	if raw != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if isMutating(r.method) {
-		// Once per logical call, never per attempt: this is what lets
-		// failoverd recognise a retry and replay the original outcome.
-		req.Header.Set("Idempotency-Key", uuid.NewString())
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
 	}
 	if r.ifMatch != 0 {
 		req.Header.Set("If-Match", formatETag(r.ifMatch))
@@ -317,13 +386,14 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, []byte, e
 	if r.stream {
 		hc = c.stream
 	}
-	resp, err := hc.Do(req)
+	resp, err := rot.retryClient(hc).Do(req)
+	rot.settle()
 	attempts := int(st.attempts.Load())
 	if err != nil {
-		return nil, nil, c.transportError(ctx, r, attempts, err)
+		return nil, c.transportError(ctx, r, rot, attempts, err)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp, payload, nil
+		return &reply{Response: resp, payload: payload, endpoint: rot.current()}, nil
 	}
 	// An error status: the handler ran for a final answer; after exhausted
 	// retries (e.g. a last 503) the body is still unread.
@@ -332,33 +402,35 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, []byte, e
 		resp.Body.Close()
 	}
 	e := decodeError(r.method, r.path, resp.StatusCode, resp.Header, payload)
-	e.Endpoint = c.endpoint
+	e.Endpoint = c.names[rot.current()]
+	e.Tried = rot.outcomes()
 	e.Attempts = attempts
-	return nil, nil, e
+	return nil, e
 }
 
 // call is send for unary calls, decoding a JSON answer into out (when
 // non-nil) and returning the response headers.
 func (c *Client) call(ctx context.Context, r request, out any) (http.Header, error) {
-	resp, payload, err := c.send(ctx, r)
+	rep, err := c.send(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	if out != nil && len(bytes.TrimSpace(payload)) > 0 {
-		if err := json.Unmarshal(payload, out); err != nil {
-			return nil, fmt.Errorf("failoverd %s %s: cannot decode the answer from %s (is the endpoint a failoverd of a compatible version?): %w", r.method, r.path, c.endpoint, err)
+	if out != nil && len(bytes.TrimSpace(rep.payload)) > 0 {
+		if err := json.Unmarshal(rep.payload, out); err != nil {
+			return nil, fmt.Errorf("failoverd %s %s: cannot decode the answer from %s (is the endpoint a failoverd of a compatible version?): %w", r.method, r.path, c.names[rep.endpoint], err)
 		}
 	}
-	return resp.Header, nil
+	return rep.Header, nil
 }
 
-func (c *Client) url(path string, q url.Values) string {
-	u := *c.base
-	u.Path = c.base.Path + path
+// url is path below endpoint i.
+func (c *Client) url(i int, path string, q url.Values) *url.URL {
+	u := *c.bases[i]
+	u.Path = u.Path + path
 	if len(q) > 0 {
 		u.RawQuery = q.Encode()
 	}
-	return u.String()
+	return &u
 }
 
 var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", maxResponseBytes)

@@ -23,9 +23,13 @@ import (
 // is one) or a transport failure (Status 0, Err set). Its message says what
 // failed and what to do about it.
 type Error struct {
-	Method   string
-	Path     string
+	Method string
+	Path   string
+	// Endpoint is the node of the last attempt.
 	Endpoint string
+	// Tried is what every node asked during the call said, in the order
+	// they were first asked (one entry with a single endpoint).
+	Tried []Tried
 	// Status is the HTTP status, 0 when no answer was received.
 	Status int
 	// Problem is failoverd's problem document; nil when the body was not
@@ -39,6 +43,37 @@ type Error struct {
 
 	timeout  time.Duration
 	canceled bool // the caller's ctx ended the call
+}
+
+// Tried is what one endpoint said during a call.
+type Tried struct {
+	Endpoint string
+	// Attempts is how many attempts it got.
+	Attempts int
+	// Said is its last answer ("HTTP 503 Service Unavailable: <detail>")
+	// or the transport error ("dial tcp …: connection refused").
+	Said string
+}
+
+func (t Tried) String() string {
+	s := t.Endpoint + ": " + t.Said
+	if t.Attempts > 1 {
+		s += fmt.Sprintf(" (%d attempts)", t.Attempts)
+	}
+	return s
+}
+
+// triedList renders what each node said, when more than one was asked:
+// with a single endpoint the message already says it all.
+func (e *Error) triedList() string {
+	if len(e.Tried) < 2 {
+		return ""
+	}
+	parts := make([]string, len(e.Tried))
+	for i, t := range e.Tried {
+		parts[i] = t.String()
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -66,6 +101,9 @@ func (e *Error) Error() string {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
 	}
+	if list := e.triedList(); list != "" {
+		fmt.Fprintf(&b, "; endpoints tried: %s", list)
+	}
 	// failoverd's details already say what to do; the client's own hint is
 	// for answers without one (a proxy's page, an older server).
 	if hint := e.hint(); hint != "" && (e.Problem == nil || e.Problem.Detail == "") {
@@ -88,6 +126,9 @@ func (e *Error) hint() string {
 	case http.StatusPreconditionFailed:
 		return "the object was changed by someone else since it was read: read it again (terraform refresh) and reapply"
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		if len(e.Tried) > 1 {
+			return "no failoverd node could serve the request: check that a majority of the cluster is up and in contact (failoverd status), then try again"
+		}
 		return "failoverd is overloaded or restarting: try again in a moment"
 	}
 	return ""
@@ -102,9 +143,15 @@ func (e *Error) transportMessage() string {
 	if e.Attempts > 1 {
 		after = fmt.Sprintf(" after %d attempts", e.Attempts)
 	}
+	list := e.triedList()
 	switch {
+	case e.canceled && list != "":
+		return fmt.Sprintf("failoverd %s %s: %s; endpoints tried: %s", e.Method, e.Path, cause, list)
 	case e.canceled:
 		return fmt.Sprintf("failoverd %s %s: %s", e.Method, e.Path, cause)
+	case list != "":
+		// Each node's own cause is in the list; the advice fits them all.
+		return fmt.Sprintf("cannot reach any of the %d failoverd endpoints tried%s (%s): check that the nodes are up (GET <endpoint>/readyz), or fix FAILOVER_ENDPOINT / the provider's endpoints", len(e.Tried), after, list)
 	case isTLSError(e.Err):
 		return fmt.Sprintf("TLS connection to failoverd at %s failed%s (%s): trust the CA that signed its certificate (the provider's ca_cert_pem), or use http:// if it serves plain HTTP", e.Endpoint, after, cause)
 	case isTimeout(e.Err):
@@ -114,7 +161,7 @@ func (e *Error) transportMessage() string {
 }
 
 // transportError wraps a failure without an HTTP answer.
-func (c *Client) transportError(ctx context.Context, r request, attempts int, err error) error {
+func (c *Client) transportError(ctx context.Context, r request, rot *rotation, attempts int, err error) error {
 	canceled := ctx.Err() != nil
 	if canceled {
 		// The caller gave up; say so rather than blame the network.
@@ -126,7 +173,38 @@ func (c *Client) transportError(ctx context.Context, r request, attempts int, er
 		// already says; keep the cause.
 		err = ue.Err
 	}
-	return &Error{Method: r.method, Path: r.path, Endpoint: c.endpoint, Attempts: attempts, Err: err, timeout: c.timeout, canceled: canceled}
+	return &Error{Method: r.method, Path: r.path, Endpoint: c.names[rot.current()], Tried: rot.outcomes(),
+		Attempts: attempts, Err: err, timeout: c.timeout, canceled: canceled}
+}
+
+// causeOf is a transport error without the request line url.Error adds.
+func causeOf(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return oneLineSnippet(err.Error(), 200)
+}
+
+// summarizeAnswer says what an HTTP answer was, with the problem's detail
+// when the body (peeked, possibly nil) holds one.
+func summarizeAnswer(r request, resp *http.Response, body []byte) string {
+	s := fmt.Sprintf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	if len(body) == 0 {
+		return s
+	}
+	e := decodeError(r.method, r.path, resp.StatusCode, resp.Header, body)
+	detail := e.Body
+	if e.Problem != nil {
+		detail = e.Problem.Detail
+		if detail == "" {
+			detail = e.Problem.Title
+		}
+	}
+	if detail = oneLineSnippet(detail, 200); detail != "" {
+		s += ": " + detail
+	}
+	return s
 }
 
 func isTLSError(err error) bool {
@@ -168,8 +246,10 @@ func decodeError(method, path string, status int, h http.Header, body []byte) *E
 }
 
 // snippet renders the start of a body as one printable line.
-func snippet(b []byte, n int) string {
-	s := strings.ToValidUTF8(string(b), "\uFFFD")
+func snippet(b []byte, n int) string { return oneLineSnippet(string(b), n) }
+
+func oneLineSnippet(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Join(strings.Fields(s), " ")
 	if utf8.RuneCountInString(s) > n {
 		s = string([]rune(s)[:n]) + "…"

@@ -22,7 +22,21 @@ import (
 // Events reads up to limit events with a sequence number above since
 // (limit 0: failoverd's default page size).
 func (c *Client) Events(ctx context.Context, since uint64, limit int) ([]api.Event, error) {
-	q := url.Values{"since": {strconv.FormatUint(since, 10)}}
+	return c.events(ctx, since, limit, url.Values{})
+}
+
+// AuditEvents reads up to limit events of the audit log with a sequence
+// number above since. The audit log keeps every mutation for at least 400
+// days, while the event log keeps the newest 100,000 events of any type.
+func (c *Client) AuditEvents(ctx context.Context, since uint64, limit int) ([]api.Event, error) {
+	return c.events(ctx, since, limit, auditQuery())
+}
+
+// auditQuery selects the audit log on GET /v1/events.
+func auditQuery() url.Values { return url.Values{"type": {api.EventAudit}} }
+
+func (c *Client) events(ctx context.Context, since uint64, limit int, q url.Values) ([]api.Event, error) {
+	q.Set("since", strconv.FormatUint(since, 10))
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
@@ -44,13 +58,24 @@ func (c *Client) Events(ctx context.Context, since uint64, limit int) ([]api.Eve
 // returned, so an operator pointed at the wrong endpoint hears about it.
 // Once the stream has been up, a dropped or silent connection is reopened
 // from the last delivered sequence number, for as long as ctx lives: a
-// failoverd restart must not end an operator's `events --follow`.
+// failoverd restart must not end an operator's `events --follow`. With
+// several endpoints the stream reopens on the next node (sequence numbers
+// are cluster-wide, so Last-Event-ID means the same on every node).
 func (c *Client) FollowEvents(ctx context.Context, since uint64, fn func(api.Event) error) error {
+	return c.follow(ctx, since, url.Values{}, fn)
+}
+
+// FollowAuditEvents is FollowEvents on the audit log.
+func (c *Client) FollowAuditEvents(ctx context.Context, since uint64, fn func(api.Event) error) error {
+	return c.follow(ctx, since, auditQuery(), fn)
+}
+
+func (c *Client) follow(ctx context.Context, since uint64, q url.Values, fn func(api.Event) error) error {
 	last := since
 	everOpened := false
 	quiet := 0 // consecutive reconnects that delivered nothing
 	for {
-		opened, delivered, err := c.followOnce(ctx, &last, fn)
+		opened, delivered, err := c.followOnce(ctx, &last, q, fn)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -67,7 +92,7 @@ func (c *Client) FollowEvents(ctx context.Context, since uint64, fn func(api.Eve
 		} else {
 			quiet++
 		}
-		wait := backoff(c.waitMin, c.waitMax, quiet, nil)
+		wait := backoff(c.waitMin, c.waitMax, quiet)
 		c.log(ctx, "failoverd event stream dropped, reconnecting", map[string]any{
 			"error": err.Error(), "since": last, "wait_ms": wait.Milliseconds(),
 		})
@@ -105,18 +130,21 @@ var errStreamClosed = errors.New("event stream closed by failoverd")
 // followOnce opens one stream from *last and delivers its events. opened
 // reports that failoverd accepted the stream, delivered that at least one
 // event reached fn.
-func (c *Client) followOnce(ctx context.Context, last *uint64, fn func(api.Event) error) (opened, delivered bool, err error) {
+func (c *Client) followOnce(ctx context.Context, last *uint64, extra url.Values, fn func(api.Event) error) (opened, delivered bool, err error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	q := url.Values{"since": {strconv.FormatUint(*last, 10)}, "follow": {"1"}}
+	for k, v := range extra {
+		q[k] = v
+	}
 	r := request{method: http.MethodGet, path: "/v1/events", query: q, stream: true, lastEventID: *last}
-	resp, _, err := c.send(sctx, r)
+	resp, err := c.send(sctx, r)
 	if err != nil {
 		return false, false, err
 	}
 	defer resp.Body.Close()
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/event-stream" {
-		return false, false, protocolError{fmt.Errorf("failoverd at %s answered GET /v1/events?follow=1 with Content-Type %q, not text/event-stream: check that the endpoint is failoverd (not a proxy that buffers) and that it is up to date", c.endpoint, resp.Header.Get("Content-Type"))}
+		return false, false, protocolError{fmt.Errorf("failoverd at %s answered GET /v1/events?follow=1 with Content-Type %q, not text/event-stream: check that the endpoint is failoverd (not a proxy that buffers) and that it is up to date", c.names[resp.endpoint], resp.Header.Get("Content-Type"))}
 	}
 
 	// The watchdog cancels the request when nothing (not even a keepalive)
@@ -154,9 +182,14 @@ func (c *Client) followOnce(ctx context.Context, last *uint64, fn func(api.Event
 	})
 	switch {
 	case idle.Load() && ctx.Err() == nil:
-		err = fmt.Errorf("no data from failoverd for %s (keepalives stopped)", c.streamIdle)
+		err = fmt.Errorf("no data from failoverd at %s for %s (keepalives stopped)", c.names[resp.endpoint], c.streamIdle)
 	case err == nil:
-		err = errStreamClosed
+		err = fmt.Errorf("%w (%s)", errStreamClosed, c.names[resp.endpoint])
+	}
+	var cbErr callbackError
+	if ctx.Err() == nil && !errors.As(err, &cbErr) {
+		// The node dropped or starved the stream: reopen it elsewhere.
+		c.demote(resp.endpoint)
 	}
 	return true, delivered, err
 }

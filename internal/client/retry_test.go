@@ -184,14 +184,10 @@ func TestBackoff(t *testing.T) {
 			want = lo << attempt // 100ms, 200ms, … 1.6s
 		}
 		for range 50 {
-			if d := backoff(lo, hi, attempt, nil); d < want/2 || d > want {
+			if d := backoff(lo, hi, attempt); d < want/2 || d > want {
 				t.Fatalf("backoff(attempt %d) = %s, want within [%s, %s]", attempt, d, want/2, want)
 			}
 		}
-	}
-	resp := &http.Response{StatusCode: 503, Header: http.Header{"Retry-After": {"7"}}}
-	if d := backoff(lo, hi, 0, resp); d != 7*time.Second {
-		t.Errorf("backoff with Retry-After 7 = %s, want 7s", d)
 	}
 }
 

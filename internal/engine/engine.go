@@ -37,6 +37,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// MaxQueuedEvents bounds the events waiting for the store while its
+	// commits fail (default DefaultMaxQueuedEvents).
+	MaxQueuedEvents int
 }
 
 // Keys of runtime state in store.BucketState.
@@ -122,6 +125,9 @@ func New(opts Options) (*Engine, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxQueuedEvents <= 0 {
+		opts.MaxQueuedEvents = DefaultMaxQueuedEvents
+	}
 	e := &Engine{
 		opts:        opts,
 		st:          opts.Store,
@@ -146,7 +152,7 @@ func New(opts Options) (*Engine, error) {
 		started:     opts.Now(),
 	}
 	e.metrics = newMetrics(opts.Registerer)
-	e.persist = newPersister(e.st, e.log, e.notify.advance)
+	e.persist = newPersister(e.st, e.log, e.notify.advance, opts.MaxQueuedEvents, e.metrics.eventsDropped)
 	e.monitor = health.NewMonitor(health.MonitorOptions{
 		Site:         opts.Site,
 		OnTransition: func(t health.Transition) { e.transitions <- t },
@@ -391,6 +397,10 @@ func (e *Engine) handleTransition(t health.Transition) {
 	if state == prev.State || (prev.State == "" && state == api.StateUnknown) {
 		return
 	}
+	if failsStatic(prev.State, state, t) {
+		e.log.Warn("check held unhealthy: no site can probe it", "check", t.Check, "site", t.Site, "error", t.Observation.LastError)
+		return
+	}
 	e.setCheckStateLocked(t.Check, checkState{State: state, Since: t.At, ObservedAt: t.At}, prev.State, t.Observation.LastError)
 	e.reactToCheckLocked(t.Check, t.At, now)
 	e.publishLocked()
@@ -404,7 +414,9 @@ func (e *Engine) setCheckStateLocked(name string, cs checkState, from, lastErr s
 		from = api.StateUnknown
 	}
 	msg := fmt.Sprintf("check %s is %s (was %s)", name, cs.State, from)
-	if lastErr != "" && cs.State == api.StateUnhealthy {
+	// Unhealthy says what failed; unknown says why no site can tell (e.g.
+	// "local: too many open files"); healthy has nothing to explain.
+	if lastErr != "" && cs.State != api.StateHealthy {
 		msg += ": " + lastErr
 	}
 	e.emitLocked(api.Event{Time: e.now(), Type: api.EventHealth, Object: objectRef(api.KindHealthCheck, name),

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/burst"
+	"github.com/hatopo/terraform-provider-failover/internal/health"
 	"github.com/hatopo/terraform-provider-failover/internal/policy"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
 	"github.com/hatopo/terraform-provider-failover/internal/topology"
@@ -51,6 +53,21 @@ func (e *Engine) targetHealthLocked(p api.TrafficPolicy) map[string]policy.Targe
 		out[name] = th
 	}
 	return out
+}
+
+// failsStatic reports whether a check whose overall state would go from
+// unhealthy to unknown keeps unhealthy instead, because the site transition
+// that caused it was a local failure (t.Local: this node could not probe,
+// e.g. it ran out of file descriptors). Nothing was learnt about the
+// endpoint, and unknown counts as up: letting it through would send traffic
+// back to an endpoint last seen down whenever failoverd itself is in
+// trouble — the mirror image of the false failover that local failures must
+// never cause. So the node fails static, as a partitioned node does: the
+// check stays unhealthy until a site observes the endpoint again (or it is
+// disabled). From healthy, unknown changes nothing that serves traffic, so
+// it goes through and says why.
+func failsStatic(prev, next string, t health.Transition) bool {
+	return t.Local != "" && prev == api.StateUnhealthy && next == api.StateUnknown
 }
 
 // evaluateLocked runs the evaluator for one policy and, when what it
@@ -187,8 +204,11 @@ func (e *Engine) refreshToggleLocked(name string, now time.Time) bool {
 }
 
 // refreshReplicaStatusLocked recomputes the live status of a replica set
-// from its members' health checks; a change of majority, risk or expected
-// primary is an event.
+// from its members' health checks. Any change of what the status reports
+// (a member's state, votes up, majority, risk, expected primary) is
+// recorded with a new Since and is an event naming the members that
+// changed: comparing only the counts would keep a stale per-member map when
+// one member goes down as another comes up in the same refresh.
 func (e *Engine) refreshReplicaStatusLocked(name string, now time.Time) {
 	rs, ok := e.replicaSets[name]
 	if !ok {
@@ -201,8 +221,7 @@ func (e *Engine) refreshReplicaStatusLocked(name string, now time.Time) {
 	st := topology.ReplicaStatus(rs, up)
 	st.ReplicaSet = name
 	prev, known := e.rsStatus[name]
-	if known && prev.HasMajority == st.HasMajority && prev.AtRisk == st.AtRisk &&
-		prev.ExpectedPrimary == st.ExpectedPrimary && prev.MembersUp == st.MembersUp {
+	if known && sameReplicaStatus(prev, st) {
 		return
 	}
 	st.Since = now
@@ -210,17 +229,39 @@ func (e *Engine) refreshReplicaStatusLocked(name string, now time.Time) {
 	if !known {
 		return
 	}
+	changes := memberChanges(prev.Members, st.Members)
 	level := slog.LevelInfo
 	if !st.HasMajority || st.AtRisk {
 		level = slog.LevelWarn
 	}
-	e.log.Log(context.Background(), level, "replica set status changed", "replica_set", name, "members_up", st.MembersUp,
-		"has_majority", st.HasMajority, "at_risk", st.AtRisk, "expected_primary", st.ExpectedPrimary)
+	e.log.Log(context.Background(), level, "replica set status changed", "replica_set", name, "members_changed", changes,
+		"members_up", st.MembersUp, "has_majority", st.HasMajority, "at_risk", st.AtRisk, "expected_primary", st.ExpectedPrimary)
 	e.emitLocked(api.Event{Time: now, Type: api.EventReplicaSet, Object: objectRef(api.KindReplicaSet, name),
-		Message: fmt.Sprintf("replica set %s: %d members up, majority held: %t, at risk: %t, expected primary %q",
-			name, st.MembersUp, st.HasMajority, st.AtRisk, st.ExpectedPrimary), Data: mustJSON(st)})
+		Message: fmt.Sprintf("replica set %s: %s; %d members up, majority held: %t, at risk: %t, expected primary %q",
+			name, changes, st.MembersUp, st.HasMajority, st.AtRisk, st.ExpectedPrimary), Data: mustJSON(st)})
+}
+
+// sameReplicaStatus compares everything a status reports except Since.
+func sameReplicaStatus(a, b api.ReplicaSetStatus) bool {
+	a.Since, b.Since = time.Time{}, time.Time{}
+	return reflect.DeepEqual(a, b)
+}
+
+// memberChanges lists the members whose state differs, sorted by name
+// ("db-2 healthy, db-3 unhealthy"), or says that none did.
+func memberChanges(prev, cur map[string]string) string {
+	var out []string
+	for _, n := range api.SortedKeys(cur) {
+		if prev[n] != cur[n] {
+			out = append(out, n+" "+cur[n])
+		}
+	}
+	if len(out) == 0 {
+		return "no member changed"
+	}
+	return strings.Join(out, ", ")
 }
 
 func (e *Engine) emitLocked(ev api.Event) {
-	e.persist.event(encodeEvent(ev))
+	e.persist.event(encodeEvent(ev), false)
 }

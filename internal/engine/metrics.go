@@ -14,6 +14,7 @@ type metrics struct {
 	decisionLatency prometheus.Histogram
 	serving         *prometheus.GaugeVec
 	burstEngaged    *prometheus.GaugeVec
+	eventsDropped   *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -39,9 +40,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "failover_burst_engaged",
 			Help: "Effective state of a burst toggle: 1 engaged, 0 released.",
 		}, []string{"toggle"}),
+		eventsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "failover_events_dropped_total",
+			Help: "Events dropped before reaching the store because commits kept failing (e.g. a full disk) and the queue was full; kind is runtime or audit.",
+		}, []string{"kind"}),
 	}
+	// Both series from the start, so a rate() never starts from nothing.
+	m.eventsDropped.WithLabelValues("runtime")
+	m.eventsDropped.WithLabelValues("audit")
 	if reg != nil {
-		reg.MustRegister(m.checkUp, m.decisionChanges, m.decisionLatency, m.serving, m.burstEngaged)
+		reg.MustRegister(m.checkUp, m.decisionChanges, m.decisionLatency, m.serving, m.burstEngaged, m.eventsDropped)
 	}
 	return m
 }

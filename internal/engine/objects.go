@@ -71,7 +71,8 @@ func (e *Engine) Mutate(ctx context.Context, fn func() (*Change, error)) error {
 		}
 	}
 	b.Puts = append(b.Puts, ch.Extra...)
-	b.Events = append(b.Events, encodeEvent(ch.Audit))
+	// The audit log keeps it beyond the event log's count-based pruning.
+	b.Audit = append(b.Audit, encodeEvent(ch.Audit))
 	seqs, err := e.st.Commit(ctx, b)
 	if err != nil {
 		return err

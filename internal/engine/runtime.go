@@ -128,6 +128,10 @@ func (e *Engine) Events(ctx context.Context, after uint64, limit int) ([]api.Eve
 	if err != nil {
 		return nil, err
 	}
+	return decodeEvents(raw)
+}
+
+func decodeEvents(raw [][]byte) ([]api.Event, error) {
 	out := make([]api.Event, 0, len(raw))
 	for _, b := range raw {
 		var ev api.Event
@@ -139,10 +143,24 @@ func (e *Engine) Events(ctx context.Context, after uint64, limit int) ([]api.Eve
 	return out, nil
 }
 
+// AuditEvents returns up to limit audit events with seq > after, from the
+// audit log, which keeps them longer than the event log (see
+// store.DefaultAuditRetention).
+func (e *Engine) AuditEvents(ctx context.Context, after uint64, limit int) ([]api.Event, error) {
+	raw, err := e.st.AuditEvents(ctx, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return decodeEvents(raw)
+}
+
 // WaitEvents returns a channel closed when newer events are durable, and
 // the last durable sequence number now.
 func (e *Engine) WaitEvents() (<-chan struct{}, uint64) { return e.notify.wait() }
 
 // Emit appends an event to the log without changing anything else (audit
-// records of refused requests).
-func (e *Engine) Emit(ev api.Event) { e.persist.event(encodeEvent(ev)) }
+// records of refused requests). It does not wait for the disk; an audit
+// event (api.EventAudit) is also kept in the audit log.
+func (e *Engine) Emit(ev api.Event) {
+	e.persist.event(encodeEvent(ev), ev.Type == api.EventAudit)
+}

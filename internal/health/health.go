@@ -32,8 +32,13 @@ type Result struct {
 	OK   bool
 	// Error is a human-readable reason on failure, e.g.
 	// "status 503 not in 200-399", "timeout after 2s",
-	// "dial tcp 127.0.0.1:9: connect: connection refused".
+	// "dial tcp 127.0.0.1:9: connect: connection refused"; for a local
+	// failure "local: too many open files (not a backend failure)".
 	Error string
+	// Local is set when the probe failed because of this node, not the
+	// endpoint: one of LocalReasons (local.go). Such a result is not an
+	// observation of the endpoint: it never counts as a failure.
+	Local string
 	// Status is the HTTP status code; 0 for tcp and for requests that got
 	// no response.
 	Status  int
@@ -164,18 +169,24 @@ func (t *target) deadline(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(ctx, t.timeout)
 }
 
+// fail finishes a probe that failed with err. A local cause (local.go) is
+// marked as such and never reads as the endpoint's failure; anything else
+// is described by describe, after prefix.
+func (t *target) fail(ctx context.Context, r Result, prefix string, err error) Result {
+	if reason, text, ok := localCause(ctx, err); ok {
+		r = r.finish(false, text)
+		r.Local = reason
+		return r
+	}
+	return r.finish(false, prefix+t.describe(ctx, err))
+}
+
 // describe turns a probe error into the reason shown to operators: a
 // timeout says which timeout, a URL error loses its redundant
 // `Get "http://…":` prefix so the root cause reads first.
 func (t *target) describe(ctx context.Context, err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded),
-		errors.Is(err, context.DeadlineExceeded),
-		errors.As(err, &ne) && ne.Timeout():
+	if timedOut(ctx, err) {
 		return "timeout after " + t.timeout.String()
-	case errors.Is(ctx.Err(), context.Canceled):
-		return "probe canceled"
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

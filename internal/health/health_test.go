@@ -22,6 +22,9 @@ const (
 	// typeSlow sleeps for the duration in its address ("250ms") or until
 	// ctx is done, and counts how many of its probes overlap.
 	typeSlow = "test-slow"
+	// typeLocal fails for a local reason (no file descriptors), as a probe
+	// does when failoverd itself has run out of them.
+	typeLocal = "test-local"
 )
 
 var (
@@ -37,6 +40,10 @@ func init() {
 	Probers[typeFail] = func(ctx context.Context, c api.HealthCheck) Result {
 		now := time.Now()
 		return Result{Check: c.Name, Error: "stub failure", Start: now, At: now}
+	}
+	Probers[typeLocal] = func(ctx context.Context, c api.HealthCheck) Result {
+		now := time.Now()
+		return Result{Check: c.Name, Error: localText("too many open files"), Local: LocalFileDescriptors, Start: now, At: now}
 	}
 	Probers[typeSlow] = func(ctx context.Context, c api.HealthCheck) Result {
 		n := slowInFlight.Add(1)
@@ -167,8 +174,6 @@ func TestDescribe(t *testing.T) {
 	expired, cancel := context.WithTimeout(context.Background(), 0)
 	defer cancel()
 	<-expired.Done()
-	canceled, cancel2 := context.WithCancel(context.Background())
-	cancel2()
 	tests := []struct {
 		name string
 		ctx  context.Context
@@ -176,7 +181,6 @@ func TestDescribe(t *testing.T) {
 		want string
 	}{
 		{"deadline", expired, errors.New("read: i/o timeout"), "timeout after 1.5s"},
-		{"canceled", canceled, context.Canceled, "probe canceled"},
 		{"plain", context.Background(), errors.New("connection reset by peer"), "connection reset by peer"},
 	}
 	for _, tt := range tests {

@@ -44,6 +44,31 @@ var bodyPool = sync.Pool{New: func() any {
 // would only cost a setsockopt per probe.
 var dialer = &net.Dialer{KeepAlive: -1}
 
+// dialProbe opens a probe connection that closes with a reset (SO_LINGER
+// 0), as HAProxy's and most load balancers' health checks do.
+//
+// A graceful close leaves a TIME_WAIT socket for 60 s on whichever side
+// closes first: on ours for a tcp check (we connect and close) or a
+// timed-out probe, on the endpoint's after an HTTP answer with
+// "Connection: close". At thousands of probes per second that is hundreds
+// of thousands of TIME_WAIT sockets; towards one destination they exhaust
+// the ephemeral ports (EADDRNOTAVAIL) and a new SYN that lands on the
+// endpoint's TIME_WAIT for the same 4-tuple can be answered with a stale
+// ACK and retried after a second — a probe timeout that is nobody's
+// failure. A reset leaves no TIME_WAIT here and, on Linux, ends the
+// endpoint's too. TIME_WAIT protects a connection's last ACK and keeps
+// stray segments out of a later connection on the same 4-tuple; a probe
+// has read everything it wants when it closes, so it has nothing to
+// protect. The cost is a reset in the endpoint's packet counters.
+func dialProbe(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := dialer.DialContext(ctx, network, addr)
+	if tc, ok := c.(*net.TCPConn); ok {
+		// Best effort: if it fails the probe still works, with a FIN.
+		_ = tc.SetLinger(0)
+	}
+	return c, err
+}
+
 // noRedirect makes a 3xx the answer: a health check judges the endpoint it
 // was pointed at, not wherever that endpoint sends browsers (a redirect to
 // a login page must not read as healthy by accident, nor follow a loop).
@@ -114,7 +139,7 @@ func (t *target) compileHTTP() error {
 	tr := &http.Transport{
 		// Proxy stays nil: a probe must reach the endpoint directly, never
 		// through whatever HTTP_PROXY the daemon inherited.
-		DialContext: dialer.DialContext,
+		DialContext: dialProbe,
 		// A new connection per probe: a pooled connection would keep
 		// answering after the backend stopped accepting, hiding the
 		// failure a real client would see.
@@ -341,7 +366,7 @@ func probeHTTP(ctx context.Context, c api.HealthCheck) Result {
 	defer cancel()
 	resp, err := t.client.Do(t.req.WithContext(ctx))
 	if err != nil {
-		return res.finish(false, t.describe(ctx, err))
+		return t.fail(ctx, res, "", err)
 	}
 	defer resp.Body.Close()
 	res.Status = resp.StatusCode
@@ -351,7 +376,7 @@ func probeHTTP(ctx context.Context, c api.HealthCheck) Result {
 	if t.match != nil {
 		reason, err := t.match.check(resp.Body)
 		if err != nil {
-			return res.finish(false, "reading body: "+t.describe(ctx, err))
+			return t.fail(ctx, res, "reading body: ", err)
 		}
 		if reason != "" {
 			return res.finish(false, reason)

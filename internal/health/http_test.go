@@ -104,6 +104,11 @@ func TestProbeHTTP(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCheck("web", api.CheckHTTP, addr, tt.mods...)
 			res := probeHTTP(context.Background(), c)
+			if res.Local == LocalOverloaded && strings.HasPrefix(tt.wantErr, "timeout after") {
+				// Correct, and not the case under test: the machine was too
+				// busy for this process to notice the deadline on time.
+				t.Skipf("timeout not judged: %s", res.Error)
+			}
 			if res.OK != tt.wantOK || res.Status != tt.wantStatus {
 				t.Fatalf("OK=%v Status=%d Error=%q, want OK=%v Status=%d", res.OK, res.Status, res.Error, tt.wantOK, tt.wantStatus)
 			}
@@ -245,6 +250,11 @@ func TestProbeHTTPS(t *testing.T) {
 				t.Fatalf("fixture does not validate: %v", p)
 			}
 			res := probeHTTP(context.Background(), c)
+			if res.Local == LocalOverloaded && strings.HasPrefix(tt.wantErr, "timeout after") {
+				// Correct, and not the case under test: the machine was too
+				// busy for this process to notice the deadline on time.
+				t.Skipf("timeout not judged: %s", res.Error)
+			}
 			if res.OK != tt.wantOK || !strings.Contains(res.Error, tt.wantErr) {
 				t.Fatalf("OK=%v Error=%q, want OK=%v Error containing %q", res.OK, res.Error, tt.wantOK, tt.wantErr)
 			}

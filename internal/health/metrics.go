@@ -2,6 +2,8 @@ package health
 
 import (
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -13,6 +15,7 @@ import (
 // MonitorOptions.Registerer is set.
 type metrics struct {
 	probes   *prometheus.CounterVec   // {type,result}
+	local    *prometheus.CounterVec   // {reason}
 	duration *prometheus.HistogramVec // {type}
 	lag      prometheus.Histogram
 	up       *prometheus.GaugeVec // {check,site}
@@ -23,11 +26,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "failover_probes_total",
-			Help: "Health probes run, by check type and result (success or failure).",
+			Help: "Health probes run, by check type and result: success, failure (the endpoint's) or local_failure (this node could not probe; not counted against the endpoint).",
 		}, []string{"type", "result"}),
+		local: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "failover_probe_local_failures_total",
+			Help: "Probes that failed because of this node, not the endpoint, by reason: " + strings.Join(LocalReasons, ", ") + ". They make the site's observation unknown, never unhealthy.",
+		}, []string{"reason"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "failover_probe_duration_seconds",
-			Help:    "Duration of health probes, by check type.",
+			Help:    "Duration of health probes that judged the endpoint (local failures excluded), by check type.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"type"}),
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -46,10 +53,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		m.probes = register(reg, m.probes)
+		m.local = register(reg, m.local)
 		m.duration = register(reg, m.duration)
 		m.lag = register(reg, m.lag)
 		m.up = register(reg, m.up)
 		m.skipped = register(reg, m.skipped)
+	}
+	// The label set is closed: every reason is exported from the start, so
+	// an alert on a rate of local failures has a series to watch.
+	for _, r := range LocalReasons {
+		m.local.WithLabelValues(r)
 	}
 	return m
 }
@@ -72,14 +85,15 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 // typeMetrics are one check type's series, resolved once per Upsert so a
 // probe never looks labels up.
 type typeMetrics struct {
-	success, failure prometheus.Counter
-	duration         prometheus.Observer
+	success, failure, local prometheus.Counter
+	duration                prometheus.Observer
 }
 
 func (m *metrics) forType(typ string) typeMetrics {
 	return typeMetrics{
 		success:  m.probes.WithLabelValues(typ, "success"),
 		failure:  m.probes.WithLabelValues(typ, "failure"),
+		local:    m.probes.WithLabelValues(typ, "local_failure"),
 		duration: m.duration.WithLabelValues(typ),
 	}
 }
@@ -93,4 +107,14 @@ func upValue(state string) float64 {
 		return 0
 	}
 	return -1
+}
+
+// localFailure counts a local probe failure. A reason outside LocalReasons
+// (from a prober registered by a test) is counted as "other": the label set
+// stays closed whatever a prober returns.
+func (m *metrics) localFailure(reason string) {
+	if !slices.Contains(LocalReasons, reason) {
+		reason = "other"
+	}
+	m.local.WithLabelValues(reason).Inc()
 }

@@ -23,6 +23,9 @@ type Transition struct {
 	// probe's end), so detection-to-decision latency is measurable.
 	At          time.Time
 	Observation api.SiteObservation
+	// Local is set when a local failure (this node could not probe, not
+	// the endpoint) caused the change: one of LocalReasons.
+	Local string
 }
 
 // MonitorOptions configure a Monitor.
@@ -375,11 +378,16 @@ func (m *Monitor) run(ctx context.Context, e *entry, t *target, probe ProbeFn, t
 		}
 
 		m.metrics.lag.Observe(start.Sub(due).Seconds())
-		tm.duration.Observe(res.Latency.Seconds())
-		if res.OK {
+		switch {
+		case res.OK:
 			tm.success.Inc()
-		} else {
+			tm.duration.Observe(res.Latency.Seconds())
+		case res.Local != "":
+			tm.local.Inc()
+			m.metrics.localFailure(res.Local)
+		default:
 			tm.failure.Inc()
+			tm.duration.Observe(res.Latency.Seconds())
 		}
 		m.record(e, gen, res)
 
@@ -416,7 +424,7 @@ func (m *Monitor) record(e *entry, gen uint64, res Result) {
 	if m.opts.OnTransition != nil {
 		m.opts.OnTransition(Transition{
 			Check: res.Check, Site: m.site, From: from, To: obs.State,
-			At: res.At, Observation: obs,
+			At: res.At, Observation: obs, Local: res.Local,
 		})
 	}
 }

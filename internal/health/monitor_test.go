@@ -590,3 +590,57 @@ func rawHTTPServer(tb testing.TB) string {
 	}()
 	return ln.Addr().String()
 }
+
+// TestMonitorLocalFailures: a check whose probes fail for a local reason
+// (failoverd out of file descriptors) is never unhealthy, whatever its
+// fall: the site goes unknown with the reason, the transition says it was
+// local, and the failures are counted as local, never against the endpoint.
+func TestMonitorLocalFailures(t *testing.T) {
+	for _, from := range []string{api.StateHealthy, api.StateUnhealthy, api.StateUnknown} {
+		t.Run("from "+from, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			rec := &recorder{}
+			opts := rec.options("")
+			opts.Registerer = reg
+			m := NewMonitor(opts)
+			m.Restore("web", api.SiteObservation{State: from, Successes: 5, Failures: 5})
+			m.Upsert(newCheck("web", typeLocal, "192.0.2.1:80", fast(0.01, 0.01, 1, 1)))
+			m.Start(context.Background())
+			eventually(t, 5*time.Second, "10 local failures", func() bool { return rec.count("web") >= 10 })
+			m.Stop()
+
+			o, _ := m.Observation("web")
+			if o.State != api.StateUnknown || o.LastError != "local: too many open files (not a backend failure)" || o.Failures != 0 {
+				t.Fatalf("observation %+v, want unknown with the local reason and no failure counted", o)
+			}
+			rec.mu.Lock()
+			transitions := slices.Clone(rec.transitions)
+			rec.mu.Unlock()
+			wantN := 1
+			if from == api.StateUnknown {
+				wantN = 0
+			}
+			if len(transitions) != wantN {
+				t.Fatalf("transitions %+v, want %d", transitions, wantN)
+			}
+			for _, tr := range transitions {
+				if tr.To != api.StateUnknown || tr.Local != LocalFileDescriptors {
+					t.Fatalf("transition %+v, want to unknown marked local", tr)
+				}
+			}
+			n := float64(rec.count("web"))
+			local, _ := metricValue(t, reg, "failover_probes_total", map[string]string{"type": typeLocal, "result": "local_failure"})
+			failed, _ := metricValue(t, reg, "failover_probes_total", map[string]string{"type": typeLocal, "result": "failure"})
+			byReason, _ := metricValue(t, reg, "failover_probe_local_failures_total", map[string]string{"reason": LocalFileDescriptors})
+			if local != n || failed != 0 || byReason != n {
+				t.Fatalf("metrics: local_failure %v, failure %v, file_descriptors %v; want %v, 0, %v", local, failed, byReason, n, n)
+			}
+			// The label set is closed and complete from the start.
+			for _, r := range LocalReasons {
+				if _, ok := metricValue(t, reg, "failover_probe_local_failures_total", map[string]string{"reason": r}); !ok {
+					t.Errorf("no series for reason %q", r)
+				}
+			}
+		})
+	}
+}

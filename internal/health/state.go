@@ -15,21 +15,36 @@ import (
 // successes. A single blip never flips a state, and a restored state is
 // kept until the counters, which start at 0, reach a threshold: a restart
 // never changes a state by itself. Since is the time of the last change.
+//
+// A local failure (Result.Local: this node could not probe, local.go) is
+// not an observation of the endpoint. It makes the state unknown at once,
+// so this site abstains from the vote (Aggregate) instead of voting on a
+// judgement it can no longer renew, and leaves both counters untouched:
+// it neither counts towards fall nor breaks a run of successes, so once
+// probing works again the first real result that continues the run
+// restores the state (healthy → local → success is healthy again at once;
+// failures still need fall of them in a row). LastError says why; the
+// latency of an attempt that never reached the endpoint is not recorded.
 func observe(o *api.SiteObservation, rise, fall int, r Result) (from string, changed bool) {
 	if o.State == "" {
 		o.State = api.StateUnknown
 	}
 	from = o.State
 	o.LastChecked = r.At
-	o.LastLatencyMS = float64(r.Latency) / float64(time.Millisecond)
-	if r.OK {
+	switch {
+	case r.Local != "":
+		o.LastError = r.Error
+		o.State = api.StateUnknown
+	case r.OK:
+		o.LastLatencyMS = float64(r.Latency) / float64(time.Millisecond)
 		o.LastError = ""
 		o.Successes++
 		o.Failures = 0
 		if o.State != api.StateHealthy && o.Successes >= max(rise, 1) {
 			o.State = api.StateHealthy
 		}
-	} else {
+	default:
+		o.LastLatencyMS = float64(r.Latency) / float64(time.Millisecond)
 		o.LastError = r.Error
 		o.Failures++
 		o.Successes = 0

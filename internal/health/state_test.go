@@ -10,8 +10,9 @@ import (
 func TestObserve(t *testing.T) {
 	letter := map[string]byte{api.StateUnknown: 'u', api.StateHealthy: 'h', api.StateUnhealthy: 'd'}
 	state := map[byte]string{'u': api.StateUnknown, 'h': api.StateHealthy, 'd': api.StateUnhealthy}
-	// seq: '+' success, '-' failure. want: the state after each result
-	// (u unknown, h healthy, d down).
+	// seq: '+' success, '-' failure, 'L' local failure (this node could not
+	// probe). want: the state after each result (u unknown, h healthy,
+	// d down).
 	tests := []struct {
 		name       string
 		start      byte
@@ -29,6 +30,16 @@ func TestObserve(t *testing.T) {
 		{"full cycle", 'u', 2, 2, "++--++", "uhhddh"},
 		{"counters keep counting past thresholds", 'u', 1, 1, "++++", "hhhh"},
 		{"zero thresholds act as 1", 'u', 0, 0, "+-", "hd"},
+		// A local failure is not an observation: the site abstains
+		// (unknown) and the counters carry on across it.
+		{"local never counts as a failure", 'h', 2, 1, "LLLLL", "uuuuu"},
+		{"local from unknown stays unknown", 'u', 1, 1, "LL", "uu"},
+		{"local from unhealthy abstains", 'd', 2, 3, "L", "u"},
+		{"healthy run resumes after local", 'h', 2, 3, "++LL+", "hhuuh"},
+		{"failure run resumes after local", 'h', 2, 2, "-L-", "hud"},
+		{"local does not break a rise", 'u', 3, 3, "++L+", "uuuh"},
+		{"local does not break a fall", 'h', 2, 3, "--L-", "hhud"},
+		{"local then a failure needs fall", 'h', 2, 3, "+L--", "huuu"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,9 +50,13 @@ func TestObserve(t *testing.T) {
 			for i := 0; i < len(tt.seq); i++ {
 				at := t0.Add(time.Duration(i+1) * time.Second)
 				r := Result{OK: tt.seq[i] == '+', At: at, Latency: 1500 * time.Microsecond}
-				if !r.OK {
+				switch tt.seq[i] {
+				case '-':
 					r.Error = "status 503 not in 200-399"
+				case 'L':
+					r.Error, r.Local, r.Latency = "local: too many open files (not a backend failure)", LocalFileDescriptors, time.Second
 				}
+				before := o
 				from, changed := observe(&o, tt.rise, tt.fall, r)
 				got = append(got, letter[o.State])
 				if changed != (from != o.State) {
@@ -50,8 +65,19 @@ func TestObserve(t *testing.T) {
 				if changed {
 					since = at
 				}
-				if !o.Since.Equal(since) || !o.LastChecked.Equal(at) || o.LastLatencyMS != 1.5 || o.LastError != r.Error {
+				if !o.Since.Equal(since) || !o.LastChecked.Equal(at) || o.LastError != r.Error {
 					t.Fatalf("step %d: bad bookkeeping %+v", i, o)
+				}
+				if r.Local != "" {
+					// Neither counter moves, and the latency of an attempt
+					// that never reached the endpoint is not recorded.
+					if o.Successes != before.Successes || o.Failures != before.Failures || o.LastLatencyMS != before.LastLatencyMS {
+						t.Fatalf("step %d: a local failure changed %+v into %+v", i, before, o)
+					}
+					continue
+				}
+				if o.LastLatencyMS != 1.5 {
+					t.Fatalf("step %d: latency %v", i, o.LastLatencyMS)
 				}
 				if r.OK && (o.Failures != 0 || o.Successes == 0) || !r.OK && (o.Successes != 0 || o.Failures == 0) {
 					t.Fatalf("step %d: counters %d/%d", i, o.Successes, o.Failures)

@@ -8,9 +8,9 @@ import (
 )
 
 // probeTCP probes a tcp check: the endpoint is up when a TCP connection to
-// address completes within the timeout. The connection is closed at once;
-// nothing is sent, so any TCP service can be checked without speaking its
-// protocol.
+// address completes within the timeout. The connection is closed at once,
+// with a reset (dialProbe); nothing is sent, so any TCP service can be
+// checked without speaking its protocol.
 func probeTCP(ctx context.Context, c api.HealthCheck) Result {
 	res := Result{Check: c.Name, Start: time.Now()}
 	t, err := targetFor(ctx, c)
@@ -19,9 +19,9 @@ func probeTCP(ctx context.Context, c api.HealthCheck) Result {
 	}
 	ctx, cancel := t.deadline(ctx)
 	defer cancel()
-	conn, err := dialer.DialContext(ctx, "tcp", c.Address)
+	conn, err := dialProbe(ctx, "tcp", c.Address)
 	if err != nil {
-		return res.finish(false, t.describe(ctx, err))
+		return t.fail(ctx, res, "", err)
 	}
 	conn.Close()
 	return res.finish(true, "")

@@ -2,8 +2,13 @@ package health
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 )
@@ -46,4 +51,46 @@ func TestProbeTCP(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProbeLeavesNoTimeWait: probes close with a reset, so neither side
+// keeps a TIME_WAIT socket for 60 s per probe — the ephemeral-port and
+// stale-SYN trouble of thousands of probes per second (dialProbe).
+func TestProbeLeavesNoTimeWait(t *testing.T) {
+	for _, typ := range []string{api.CheckHTTP, api.CheckTCP} {
+		t.Run(typ, func(t *testing.T) {
+			addr := rawHTTPServer(t)
+			c := newCheck("web", typ, addr)
+			for i := 0; i < 20; i++ {
+				if res := Probers[typ](context.Background(), c); !res.OK {
+					t.Fatalf("probe %d: %+v", i, res)
+				}
+			}
+			time.Sleep(200 * time.Millisecond) // let the backend finish its side
+			if n := timeWaitWith(t, addr); n != 0 {
+				t.Fatalf("%d TIME_WAIT sockets to or from %s after 20 probes, want 0", n, addr)
+			}
+		})
+	}
+}
+
+// timeWaitWith counts IPv4 TIME_WAIT sockets whose local or remote port is
+// addr's port (on 127.0.0.1 both ends are this host).
+func timeWaitWith(t *testing.T, addr string) int {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	hexPort := fmt.Sprintf(":%04X", p)
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Skipf("no /proc/net/tcp: %v", err)
+	}
+	n := 0
+	for _, l := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(l)
+		if len(f) > 3 && f[3] == "06" && (strings.HasSuffix(f[1], hexPort) || strings.HasSuffix(f[2], hexPort)) {
+			n++
+		}
+	}
+	return n
 }

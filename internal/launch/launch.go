@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,6 +41,10 @@ type Options struct {
 	Log func(line string)
 	// Timeout waits for "failoverd ready" (default 20s).
 	Timeout time.Duration
+	// MaxOpenFiles, when set, starts failoverd with RLIMIT_NOFILE (soft
+	// and hard) at this value, through util-linux prlimit(1), which execs
+	// it in place: tests exhaust its file descriptors cheaply this way.
+	MaxOpenFiles uint64
 }
 
 // StartFailoverd runs `failoverd serve --dev` on 127.0.0.1:0 and waits
@@ -50,7 +55,16 @@ func StartFailoverd(ctx context.Context, o Options) (*Failoverd, error) {
 	}
 	args := append([]string{"serve", "--dev", "--http-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0",
 		"--data-dir", o.DataDir, "--log-format", "json"}, o.Args...)
-	cmd := exec.Command(o.Bin, args...)
+	bin := o.Bin
+	if o.MaxOpenFiles > 0 {
+		pl, err := exec.LookPath("prlimit")
+		if err != nil {
+			return nil, fmt.Errorf("MaxOpenFiles needs prlimit(1) from util-linux: %w", err)
+		}
+		args = append([]string{fmt.Sprintf("--nofile=%d:%d", o.MaxOpenFiles, o.MaxOpenFiles), "--", o.Bin}, args...)
+		bin = pl
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "FAILOVERD_DEV_TOKEN="+o.Token)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
@@ -58,7 +72,7 @@ func StartFailoverd(ctx context.Context, o Options) (*Failoverd, error) {
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", o.Bin, err)
+		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	f := &Failoverd{Token: o.Token, DataDir: o.DataDir, cmd: cmd, done: make(chan struct{})}
 	type readyLine struct{ http, dns string }
@@ -149,16 +163,29 @@ func (f *Failoverd) Kill() {
 // Backend is a stand-in site backend (cmd/standin) child process.
 type Backend struct {
 	Addr string
-	Site string
-	bin  string
-	cmd  *exec.Cmd
-	done chan struct{}
+	// Addrs are all its listening addresses (Addr is the first); more
+	// than one with StartBackends.
+	Addrs []string
+	Site  string
+	bin   string
+	cmd   *exec.Cmd
+	done  chan struct{}
 }
 
 // StartBackend runs bin (cmd/standin) for site on addr ("127.0.0.1:0"
 // picks a port; pass the previous Addr to restart on the same port).
 func StartBackend(bin, site, addr string) (*Backend, error) {
-	cmd := exec.Command(bin, "--addr", addr, "--site", site)
+	return startBackend(bin, site, addr, 1)
+}
+
+// StartBackends runs one stand-in for site listening on n ports of
+// 127.0.0.1 (benchmarks spread checks over many destinations).
+func StartBackends(bin, site string, n int) (*Backend, error) {
+	return startBackend(bin, site, "127.0.0.1:0", n)
+}
+
+func startBackend(bin, site, addr string, n int) (*Backend, error) {
+	cmd := exec.Command(bin, "--addr", addr, "--site", site, "--listeners", strconv.Itoa(n))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -176,9 +203,17 @@ func StartBackend(bin, site, addr string) (*Backend, error) {
 		return nil, fmt.Errorf("stand-in %s did not start on %s: %w", site, addr, err)
 	}
 	go func() { io.Copy(io.Discard, out); cmd.Wait(); close(b.done) }()
-	b.Addr = strings.TrimSpace(line)
+	b.Addrs = strings.Fields(line)
+	if len(b.Addrs) != n {
+		b.Stop()
+		return nil, fmt.Errorf("stand-in %s printed %q, want %d addresses", site, line, n)
+	}
+	b.Addr = b.Addrs[0]
 	return b, nil
 }
+
+// Pid is the process id.
+func (b *Backend) Pid() int { return b.cmd.Process.Pid }
 
 // Stop kills the backend: connections to it are refused from now on.
 func (b *Backend) Stop() {

@@ -8,9 +8,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"maps"
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
 )
 
 // Scope is what a token may do. Scopes are ordered: admin ⊃ operate ⊃ read.
@@ -54,21 +59,46 @@ type Identity struct {
 }
 
 // Auth resolves bearer tokens. It keeps only SHA-256 hashes of tokens, so
-// neither memory dumps nor the token file reveal a usable token.
+// neither memory dumps nor the token file reveal a usable token. Its
+// tokens can be replaced while it serves (SIGHUP reloads the token file).
 type Auth struct {
-	byHash map[[32]byte]Identity
+	set atomic.Pointer[tokenSet]
 }
+
+// tokenSet is an immutable set of token hashes: a change makes a new one.
+type tokenSet map[[32]byte]Identity
 
 // NewAuth returns an empty token set: every request is denied.
-func NewAuth() *Auth { return &Auth{byHash: map[[32]byte]Identity{}} }
-
-// Add registers a plaintext token (hashing it at once).
-func (a *Auth) Add(name string, scope Scope, token string) {
-	a.byHash[sha256.Sum256([]byte(token))] = Identity{Name: name, Scope: scope}
+func NewAuth() *Auth {
+	a := &Auth{}
+	a.set.Store(&tokenSet{})
+	return a
 }
 
+// tokens is the current set (none for a zero Auth).
+func (a *Auth) tokens() tokenSet {
+	if p := a.set.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Add registers a plaintext token (hashing it at once). It is for setting
+// an Auth up; a serving Auth changes through Replace.
+func (a *Auth) Add(name string, scope Scope, token string) {
+	next := maps.Clone(a.tokens())
+	if next == nil {
+		next = tokenSet{}
+	}
+	next[sha256.Sum256([]byte(token))] = Identity{Name: name, Scope: scope}
+	a.set.Store(&next)
+}
+
+// Replace makes a's tokens those of b, at once for every later request.
+func (a *Auth) Replace(b *Auth) { a.set.Store(b.set.Load()) }
+
 // Len is the number of tokens.
-func (a *Auth) Len() int { return len(a.byHash) }
+func (a *Auth) Len() int { return len(a.tokens()) }
 
 // HashToken returns the token-file form of a token's hash.
 func HashToken(token string) string {
@@ -90,23 +120,29 @@ func NewToken() string {
 //	<name> <read|operate|admin> sha256:<hex of SHA-256 of the token>
 //
 // with blank lines and # comments ignored. `failoverd token create`
-// prints such lines.
+// prints such lines. Names are object names (api.NamePattern): they are
+// the actor of audit events. Lines may share a name (one client's old and
+// new token while it rotates). A file that others could write is refused:
+// whoever can write it can give themselves admin.
 func LoadTokenFile(path string) (*Auth, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("token file: %w", err)
 	}
 	defer f.Close()
-	a, err := ParseTokens(f, path)
+	fi, err := f.Stat()
 	if err != nil {
+		return nil, fmt.Errorf("token file: %w", err)
+	}
+	if err := checkTokenFileOwner(path, fi); err != nil {
 		return nil, err
 	}
-	return a, nil
+	return ParseTokens(f, path)
 }
 
 // ParseTokens parses token-file content; name is used in errors.
-func ParseTokens(r interface{ Read([]byte) (int, error) }, name string) (*Auth, error) {
-	a := NewAuth()
+func ParseTokens(r io.Reader, name string) (*Auth, error) {
+	set := tokenSet{}
 	sc := bufio.NewScanner(r)
 	line := 0
 	for sc.Scan() {
@@ -119,6 +155,9 @@ func ParseTokens(r interface{ Read([]byte) (int, error) }, name string) (*Auth, 
 		if len(f) != 3 {
 			return nil, fmt.Errorf("%s:%d: want \"<name> <read|operate|admin> sha256:<hex>\", got %d fields", name, line, len(f))
 		}
+		if !api.ValidName(f[0]) {
+			return nil, fmt.Errorf("%s:%d: token name %q: use 1–63 lower-case letters, digits and '-', starting and ending with a letter or digit (like object names)", name, line, clipName(f[0]))
+		}
 		scope, err := ParseScope(f[1])
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
@@ -130,15 +169,25 @@ func ParseTokens(r interface{ Read([]byte) (int, error) }, name string) (*Auth, 
 		}
 		var h [32]byte
 		copy(h[:], raw)
-		if _, dup := a.byHash[h]; dup {
+		if _, dup := set[h]; dup {
 			return nil, fmt.Errorf("%s:%d: the same token hash is listed twice", name, line)
 		}
-		a.byHash[h] = Identity{Name: f[0], Scope: scope}
+		set[h] = Identity{Name: f[0], Scope: scope}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	a := &Auth{}
+	a.set.Store(&set)
 	return a, nil
+}
+
+// clipName shortens a rejected name for an error message.
+func clipName(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
 }
 
 func (a *Auth) lookup(r *http.Request) (Identity, bool) {
@@ -147,7 +196,7 @@ func (a *Auth) lookup(r *http.Request) (Identity, bool) {
 	if !ok || tok == "" {
 		return Identity{}, false
 	}
-	id, ok := a.byHash[sha256.Sum256([]byte(strings.TrimSpace(tok)))]
+	id, ok := a.tokens()[sha256.Sum256([]byte(strings.TrimSpace(tok)))]
 	return id, ok
 }
 
@@ -177,9 +226,10 @@ func (s *Server) require(scope Scope, h http.HandlerFunc) http.HandlerFunc {
 			p := &problem{Status: http.StatusForbidden, Title: "Forbidden",
 				Detail: fmt.Sprintf("token %q has scope %s; this request needs %s", id.Name, id.Scope, scope)}
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
-				// A refused mutation is a mutating request too: audit it.
+				// A refused mutation is a mutating request too: audit it
+				// (aggregated, so refusals cannot flood the log).
 				action, object := auditTarget(r)
-				s.engine.Emit(s.audit(&request{r: r, who: id, action: action, object: object}, p.Status, p.Detail))
+				s.auditRefusal(&request{r: r, who: id, action: action, object: object}, p)
 			}
 			writeProblem(w, p)
 			return

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -85,10 +87,40 @@ func TestETagIfMatch(t *testing.T) {
 			h.do(t, http.MethodDelete, path, adminToken, nil, "If-Match", `"1"`).problem(t, http.StatusPreconditionFailed)
 			h.wantUnchanged(t, tc.kind, "app", v2)
 
-			// Weak and wildcard forms are understood; garbage is a 400.
-			h.do(t, http.MethodPut, path, adminToken, changed, "If-Match", `W/"2"`).want(t, http.StatusOK)
-			h.do(t, http.MethodPut, path, adminToken, changed, "If-Match", `*`).want(t, http.StatusOK)
-			h.do(t, http.MethodPut, path, adminToken, changed, "If-Match", `"two"`).problem(t, http.StatusBadRequest)
+			// RFC 9110 §13.1.1: * matches the existing object, and so does a
+			// list naming its strong ETag; any other well-formed list is a
+			// 412 (weak tags never match: If-Match compares strongly); a
+			// malformed header is a 400. (The matching PUTs are no-ops.)
+			for _, c := range []struct {
+				ifMatch string
+				status  int
+			}{
+				{`*`, http.StatusOK},
+				{`"2"`, http.StatusOK},
+				{`"1", "2"`, http.StatusOK},
+				{` "1" ,, "2" `, http.StatusOK},
+				{`"abc"`, http.StatusPreconditionFailed},
+				{`"two"`, http.StatusPreconditionFailed},
+				{`""`, http.StatusPreconditionFailed},
+				{`W/"2"`, http.StatusPreconditionFailed},
+				{`W/"2", "3"`, http.StatusPreconditionFailed},
+				{`"1", "3"`, http.StatusPreconditionFailed},
+				{`2`, http.StatusBadRequest},
+				{`"2`, http.StatusBadRequest},
+				{`W/2`, http.StatusBadRequest},
+				{`"1" "2"`, http.StatusBadRequest},
+				{`*, "2"`, http.StatusBadRequest},
+				{`"a b"`, http.StatusBadRequest},
+				{``, http.StatusBadRequest},
+			} {
+				r := h.do(t, http.MethodPut, path, adminToken, changed, "If-Match", c.ifMatch)
+				if r.Status != c.status {
+					t.Errorf("PUT with If-Match %s: status %d, want %d: %s", c.ifMatch, r.Status, c.status, r.Body)
+				}
+				if c.status != http.StatusOK {
+					h.do(t, http.MethodDelete, path, adminToken, nil, "If-Match", c.ifMatch).problem(t, c.status)
+				}
+			}
 			h.wantUnchanged(t, tc.kind, "app", v2)
 
 			// A missing object is never created by PUT.
@@ -160,4 +192,90 @@ func TestIfMatchConcurrentWriters(t *testing.T) {
 	if got := h.get(t, api.KindHealthCheck, "web").Header.Get("ETag"); got != `"2"` {
 		t.Errorf("ETag %s, want \"2\"", got)
 	}
+}
+
+// TestParseIfMatch: the If-Match grammar of RFC 9110 §13.1.1, field by
+// field, including several header lines (one list).
+func TestParseIfMatch(t *testing.T) {
+	tests := []struct {
+		name    string
+		fields  []string // nil: no header
+		matches map[uint64]bool
+		wantErr string
+	}{
+		{"absent", nil, map[uint64]bool{1: true, 7: true}, ""},
+		{"any", []string{"*"}, map[uint64]bool{1: true, 7: true}, ""},
+		{"one tag", []string{`"7"`}, map[uint64]bool{7: true, 1: false, 70: false}, ""},
+		{"list", []string{`"1", "7"`}, map[uint64]bool{7: true, 1: true, 2: false}, ""},
+		{"two header lines", []string{`"1"`, `"7"`}, map[uint64]bool{7: true, 1: true, 2: false}, ""},
+		{"weak never matches", []string{`W/"7"`}, map[uint64]bool{7: false}, ""},
+		{"opaque not a number", []string{`"seven"`, `"0x7"`}, map[uint64]bool{7: false}, ""},
+		{"obs-text", []string{"\"\x80\xff\""}, map[uint64]bool{7: false}, ""},
+		{"empty elements", []string{`,"7",,`}, map[uint64]bool{7: true}, ""},
+		{"empty", []string{""}, nil, "it is empty"},
+		{"only commas", []string{" , ,"}, nil, "it is empty"},
+		{"unquoted", []string{"7"}, nil, "quoted"},
+		{"unterminated", []string{`"7`}, nil, "ends with a quote"},
+		{"weak unquoted", []string{"W/7"}, nil, "quoted"},
+		{"no comma", []string{`"1" "7"`}, nil, "separated by commas"},
+		{"star in a list", []string{`"1", *`}, nil, "* stands alone"},
+		{"star twice", []string{"*", "*"}, nil, "* stands alone"},
+		{"space inside", []string{`"a b"`}, nil, "no spaces"},
+		{"control inside", []string{"\"a\x01\""}, nil, "no spaces"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			for _, f := range tc.fields {
+				h.Add("If-Match", f)
+			}
+			m, err := parseIfMatch(h)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "RFC 9110") {
+					t.Fatalf("parseIfMatch(%q) = %+v, %v; want an error mentioning %q and the RFC", tc.fields, m, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseIfMatch(%q): %v", tc.fields, err)
+			}
+			for v, want := range tc.matches {
+				if got := m.matches(v); got != want {
+					t.Errorf("parseIfMatch(%q).matches(%d) = %v, want %v", tc.fields, v, got, want)
+				}
+			}
+		})
+	}
+}
+
+// FuzzIfMatch: no header crashes the parser; what parses matches exactly
+// the versions its strong tags name (or any, for *), and prints back as
+// tags that parse the same.
+func FuzzIfMatch(f *testing.F) {
+	for _, s := range []string{`*`, `"1"`, `W/"2", "3"`, `"1" "2"`, `,,`, `"`, `W/`, "\"\x80\"", `"a", *`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		m, err := parseIfMatch(http.Header{"If-Match": {v}})
+		if err != nil {
+			return
+		}
+		if m.any {
+			if !m.matches(0) || !m.matches(12345) {
+				t.Fatalf("* does not match every version")
+			}
+			return
+		}
+		var printed []string
+		for _, tag := range m.tags {
+			printed = append(printed, tag.String())
+			if n, err := strconv.ParseUint(tag.opaque, 10, 64); err == nil && !tag.weak && strconv.FormatUint(n, 10) == tag.opaque && !m.matches(n) {
+				t.Fatalf("%q does not match version %d it names", v, n)
+			}
+		}
+		again, err := parseIfMatch(http.Header{"If-Match": {strings.Join(printed, ", ")}})
+		if err != nil || len(again.tags) != len(m.tags) {
+			t.Fatalf("%q parsed as %v, which reparses as %v, %v", v, printed, again.tags, err)
+		}
+	})
 }

@@ -38,9 +38,9 @@ func comparable(tb testing.TB, k api.Kind, b []byte) map[string]any {
 }
 
 // wantProblem checks a 4xx answer: problem+json; a 400 lists at least one
-// error, each with a detail. When the body decoded, every field path is
-// one the provider can parse back into an attribute path.
-func wantProblem(t *testing.T, r response, decoded bool) {
+// error, each with a detail and a field path the provider can parse back
+// into an attribute path (decoding problems included).
+func wantProblem(t *testing.T, r response) {
 	t.Helper()
 	p := r.problem(t, r.Status)
 	if r.Status != http.StatusBadRequest {
@@ -53,10 +53,8 @@ func wantProblem(t *testing.T, r response, decoded bool) {
 		if e.Detail == "" || e.Severity != api.SeverityError {
 			t.Errorf("error %+v: want a detail and severity error", e)
 		}
-		if decoded && e.Field != "" {
-			if _, err := api.ParsePath(e.Field); err != nil {
-				t.Errorf("field path %q does not parse: %v", e.Field, err)
-			}
+		if _, err := api.ParsePath(e.Field); err != nil {
+			t.Errorf("field path %q does not parse: %v", e.Field, err)
 		}
 	}
 }
@@ -77,6 +75,10 @@ func FuzzDecodeObject(f *testing.F) {
 		f.Add(uint8(i), []byte(`{"name":"Fz_New"}`), false)
 		f.Add(uint8(i), []byte(`null`), false)
 		f.Add(uint8(i), []byte(``), true)
+		// Strict decoding: another case, a repeated key, explicit zeros.
+		f.Add(uint8(i), bytes.Replace(valid, []byte(`"name"`), []byte(`"Name"`), 1), false)
+		f.Add(uint8(i), bytes.Replace(valid, []byte(`{`), []byte(`{"name":"fz-new",`), 1), false)
+		f.Add(uint8(i), bytes.Replace(valid, []byte(`{`), []byte(`{"rise":0,"failback":"","engine":"","body_engaged":"",`), 1), false)
 	}
 	near := []struct {
 		kind api.Kind
@@ -137,6 +139,11 @@ func FuzzDecodeObject(f *testing.F) {
 		if decoded && len(probs) == 0 && !api.ValidName(o.ObjectName()) {
 			t.Fatalf("decodeObject accepted the name %q", o.ObjectName())
 		}
+		for _, e := range probs {
+			if _, err := api.ParsePath(e.Field); err != nil {
+				t.Errorf("decodeObject: field path %q does not parse: %v", e.Field, err)
+			}
+		}
 
 		// The API.
 		method, path := http.MethodPost, "/v1/"+string(k)
@@ -169,7 +176,7 @@ func FuzzDecodeObject(f *testing.F) {
 				h.do(t, http.MethodDelete, objPath(k, name), adminToken, nil).want(t, http.StatusNoContent)
 			}
 		case r.Status == http.StatusBadRequest, r.Status == http.StatusConflict:
-			wantProblem(t, r, decoded)
+			wantProblem(t, r)
 		default:
 			t.Fatalf("%s %s: unexpected %d %s", method, path, r.Status, r.Body)
 		}
@@ -216,7 +223,7 @@ func FuzzOverride(f *testing.F) {
 				t.Fatalf("override not cleared: %+v", got)
 			}
 		case http.StatusBadRequest:
-			wantProblem(t, r, false)
+			wantProblem(t, r)
 			if d := h.decision(t, "fz"); d.Override != nil {
 				t.Fatalf("a refused override is in effect: %+v", d)
 			}
@@ -254,7 +261,7 @@ func FuzzBurstPatch(f *testing.F) {
 				t.Fatalf("PATCH %q: toggle reads %+v", body, tg)
 			}
 		case http.StatusBadRequest:
-			wantProblem(t, r, false)
+			wantProblem(t, r)
 			if after := h.get(t, api.KindBurstToggle, "fz"); !bytes.Equal(after.Body, before.Body) {
 				t.Fatalf("refused PATCH %q changed %s into %s", body, before.Body, after.Body)
 			}

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,16 +55,58 @@ type harness struct {
 	st  *store.Bolt
 	eng *engine.Engine
 	api *Server
+	// logs is everything the API and engine logged (JSON lines).
+	logs lockedBuffer
 }
 
-// newHarness starts failoverd's API on 127.0.0.1 with a fresh data dir;
-// everything stops when the test ends.
-func newHarness(tb testing.TB) *harness {
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// logLines returns the logged records whose message is msg.
+func (h *harness) logLines(tb testing.TB, msg string) []map[string]any {
+	tb.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == msg {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+// newHarness starts failoverd's API on 127.0.0.1 with a fresh data dir,
+// served with failoverd's HTTP limits (NewHTTPServer); everything stops
+// when the test ends.
+func newHarness(tb testing.TB) *harness { return newHarnessWith(tb, nil) }
+
+// newHarnessWith is newHarness with configure applied to the http.Server
+// (e.g. shorter timeouts) before it starts.
+func newHarnessWith(tb testing.TB, configure func(*http.Server)) *harness {
 	tb.Helper()
 	h := &harness{dir: tb.TempDir()}
-	h.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h.srv = httptest.NewUnstartedServer(nil)
+	h.srv.Config = NewHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		(*h.handler.Load()).ServeHTTP(w, r)
-	}))
+	}), nil)
+	if configure != nil {
+		configure(h.srv.Config)
+	}
 	h.open(tb)
 	h.srv.Start()
 	tb.Cleanup(func() {
@@ -83,7 +126,7 @@ func (h *harness) open(tb testing.TB) {
 		tb.Fatalf("open store: %v", err)
 	}
 	reg := prometheus.NewRegistry()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewJSONHandler(&h.logs, nil))
 	eng, err := engine.New(engine.Options{Store: st, Site: "local", BaseURL: "http://" + h.srv.Listener.Addr().String(),
 		Logger: log, Registerer: reg})
 	if err != nil {
@@ -102,6 +145,7 @@ func (h *harness) open(tb testing.TB) {
 }
 
 func (h *harness) close() {
+	h.api.Close()
 	h.eng.Close()
 	h.st.Close()
 }

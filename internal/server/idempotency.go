@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/store"
 )
@@ -28,8 +29,18 @@ type outcome struct {
 
 const maxIdempotencyKey = 255
 
-// idemKey scopes a client key by token, so two clients can never collide.
-func idemKey(who, key string) string { return who + "/" + key }
+// IdempotencyTTL is how long a recorded outcome replays: a retry within it
+// gets the original answer, a key reused after it is a new request. The
+// store expires the record by itself (store.KV.TTL).
+const IdempotencyTTL = 24 * time.Hour
+
+// idemKey scopes a client key by token name, so two clients can never
+// collide: "<length of name>:<name>:<key>". The length prefix makes the
+// split unambiguous whatever either part contains (before, "name/key" let
+// a token named "a/b" with key "c" share "a" with key "b/c"). Records
+// written in the old form are not found any more, so a retry that spans
+// the upgrade is applied again; they expire with the idempotency TTL.
+func idemKey(who, key string) string { return strconv.Itoa(len(who)) + ":" + who + ":" + key }
 
 // fingerprint identifies a request: reusing a key for a different request
 // is a client bug and is refused rather than silently replayed.
@@ -70,7 +81,7 @@ func (s *Server) lookupOutcome(ctx context.Context, key string) (*outcome, error
 
 func (o *outcome) kv(key string) store.KV {
 	b, _ := json.Marshal(o)
-	return store.KV{Bucket: store.BucketIdempotency, Key: key, Value: b}
+	return store.KV{Bucket: store.BucketIdempotency, Key: key, Value: b, TTL: IdempotencyTTL}
 }
 
 func (o *outcome) write(w http.ResponseWriter, replayed bool) {

@@ -2,12 +2,15 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/store"
 )
 
 // TestIdempotentCreate: a POST retried with its Idempotency-Key gets the
@@ -58,6 +61,17 @@ func TestIdempotentCreate(t *testing.T) {
 	wantReplay(t, h.do(t, http.MethodPost, "/v1/health-checks", adminToken, body, "Idempotency-Key", key))
 	wantReplay(t, h.do(t, http.MethodPost, "/v1/health-checks", adminToken, body, "Idempotency-Key", key))
 	wantAppliedOnce(t)
+	// Replays are audited too, as replays (aggregated like refusals).
+	h.api.Close()
+	eventually(t, 10*time.Second, func() (bool, string) {
+		replays := 0
+		for _, ev := range h.auditEvents(t, "health-checks/web", "create") {
+			if kind, _, n := auditCount(t, ev); ev.Outcome == "201 Created (replayed)" && kind == auditReplayed && ev.Actor == adminName {
+				replays += n
+			}
+		}
+		return replays == 2, fmt.Sprintf("audit events count %d replays, want 2", replays)
+	})
 
 	// The same key for something else is a client bug, not a replay.
 	other := edit(t, body, func(o obj) { o["path"] = "/other" })
@@ -211,7 +225,55 @@ func TestIdempotentConcurrentRetries(t *testing.T) {
 	if replayed != n-1 {
 		t.Errorf("%d replays, want %d", replayed, n-1)
 	}
-	if n := len(h.auditEvents(t, "burst-toggles/dr", "create")); n != 1 {
-		t.Errorf("%d audit events for the create, want 1", n)
+	h.api.Close() // store the replays' audit summary
+	eventually(t, 10*time.Second, func() (bool, string) {
+		applied, replays := 0, 0
+		for _, ev := range h.auditEvents(t, "burst-toggles/dr", "create") {
+			switch kind, _, c := auditCount(t, ev); kind {
+			case "":
+				applied += c
+			case auditReplayed:
+				replays += c
+			}
+		}
+		return applied == 1 && replays == n-1, fmt.Sprintf("audit events count %d creates and %d replays, want 1 and %d", applied, replays, n-1)
+	})
+}
+
+// TestIdempotencyNamespaces: keys are scoped by token name unambiguously.
+// With "name/key", a token named "a/b" and key "c" shared a record with
+// token "a" and key "b/c".
+func TestIdempotencyNamespaces(t *testing.T) {
+	pairs := [][2][2]string{
+		{{"a/b", "c"}, {"a", "b/c"}},
+		{{"a:b", "c"}, {"a", "b:c"}},
+		{{"1:a", "b"}, {"a", "b"}},
+		{{"", "1:a:b"}, {"1", "a:b"}},
+	}
+	for _, p := range pairs {
+		if x, y := idemKey(p[0][0], p[0][1]), idemKey(p[1][0], p[1][1]); x == y {
+			t.Errorf("idemKey%q = idemKey%q = %q", p[0], p[1], x)
+		}
+	}
+}
+
+// FuzzIdemKey: different (token name, key) pairs never share a record.
+func FuzzIdemKey(f *testing.F) {
+	f.Add("a/b", "c", "a", "b/c")
+	f.Add("1", "2:x", "2:x", "1")
+	f.Fuzz(func(t *testing.T, who1, key1, who2, key2 string) {
+		if (who1 != who2 || key1 != key2) && idemKey(who1, key1) == idemKey(who2, key2) {
+			t.Fatalf("idemKey(%q, %q) = idemKey(%q, %q)", who1, key1, who2, key2)
+		}
+	})
+}
+
+// TestOutcomeRecordExpires: the recorded outcome carries its TTL to the
+// store, which expires it (store.KV.TTL); without one it would be kept
+// forever and a key could never be reused.
+func TestOutcomeRecordExpires(t *testing.T) {
+	kv := (&outcome{Status: http.StatusCreated}).kv("ci-admin/key")
+	if kv.Bucket != store.BucketIdempotency || kv.TTL != IdempotencyTTL || IdempotencyTTL <= 0 {
+		t.Fatalf("idempotency record = %+v, want bucket %q with TTL %s", kv, store.BucketIdempotency, IdempotencyTTL)
 	}
 }

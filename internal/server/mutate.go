@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
@@ -27,11 +26,19 @@ type request struct {
 // idempotency record are written.
 type buildFn func(req *request) (*engine.Change, *outcome, *problem)
 
-// mutate runs every mutating request the same way: bounded body,
-// Idempotency-Key replay, validation and commit under one lock, an audit
-// event in the same atomic batch as the change, and one response.
+// mutate runs every mutating request the same way: a JSON media type,
+// bounded body, Idempotency-Key replay, validation and commit under one
+// lock, an audit event in the same atomic batch as the change, and one
+// response.
 func (s *Server) mutate(w http.ResponseWriter, r *http.Request, action, object string, build buildFn) {
 	req := &request{r: r, who: identityFrom(r.Context()), action: action, object: object}
+	// Refused before a byte of the body is read (instrument then ends the
+	// connection rather than read the body).
+	if p := checkContentType(r); p != nil {
+		w.Header().Set("Accept", "application/json")
+		s.reject(req, p, w)
+		return
+	}
 	body, err := readBody(r, s.maxBody)
 	if errors.Is(err, errTooLarge) {
 		s.reject(req, &problem{Status: http.StatusRequestEntityTooLarge, Title: "Request Too Large",
@@ -54,6 +61,7 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, action, object s
 		out      *outcome
 		prob     *problem
 		replayed bool
+		applied  api.Event
 	)
 	err = s.engine.Mutate(r.Context(), func() (*engine.Change, error) {
 		if key != "" {
@@ -84,7 +92,8 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, action, object s
 			// the body over a change made in between.
 			ch = &engine.Change{}
 		}
-		ch.Audit = s.audit(req, o.Status, "")
+		applied = auditEvent(req, o.Status, "")
+		ch.Audit = applied
 		if key != "" {
 			o.Fingerprint = fp
 			ch.Extra = append(ch.Extra, o.kv(idemKey(req.who.Name, key)))
@@ -99,23 +108,17 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, action, object s
 		s.reject(req, storeError(err), w)
 	case prob != nil:
 		s.reject(req, prob, w)
+	case replayed:
+		s.auditReplay(req, out)
+		out.write(w, true)
 	default:
-		out.write(w, replayed)
+		s.logAudit(applied, r.Pattern, 1)
+		out.write(w, false)
 	}
 }
 
 // reject answers a refused mutation and records it in the audit log.
 func (s *Server) reject(req *request, p *problem, w http.ResponseWriter) {
-	s.engine.Emit(s.audit(req, p.Status, p.Detail))
-	writeProblem(w, p)
-}
-
-func (s *Server) audit(req *request, status int, detail string) api.Event {
-	outcome := fmt.Sprintf("%d %s", status, http.StatusText(status))
-	msg := fmt.Sprintf("%s %s by %s: %s", req.action, req.object, req.who.Name, outcome)
-	if detail != "" {
-		msg += " (" + detail + ")"
-	}
-	return api.Event{Time: time.Now(), Type: api.EventAudit, Object: req.object, Actor: req.who.Name,
-		Action: req.action, Outcome: outcome, Message: msg}
+	s.auditRefusal(req, p)
+	writeProblemFor(w, p, len(req.body))
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
@@ -87,18 +89,25 @@ func (s *Server) handleCreate(k api.Kind) http.HandlerFunc {
 	}
 }
 
-// checkIfMatch enforces If-Match against the current version.
+// checkIfMatch enforces If-Match against the current version: 400 when it
+// is malformed, 412 when no listed tag matches (RFC 9110 §13.1.1).
 func checkIfMatch(r *http.Request, cur api.Object) *problem {
-	want, ok, err := parseETag(r.Header.Get("If-Match"))
+	m, err := parseIfMatch(r.Header)
 	if err != nil {
 		return &problem{Status: http.StatusBadRequest, Title: "Invalid If-Match", Detail: err.Error()}
 	}
-	if ok && want != cur.ObjectVersion() {
-		return &problem{Status: http.StatusPreconditionFailed, Title: "Precondition Failed",
-			Detail: fmt.Sprintf("%s %q is at version %d, not %d: someone else changed it; read it again, reconcile, and retry (terraform: run plan/apply again to see the change)",
-				kindNoun(cur.ObjectKind()), cur.ObjectName(), cur.ObjectVersion(), want)}
+	if m.matches(cur.ObjectVersion()) {
+		return nil
 	}
-	return nil
+	detail := fmt.Sprintf("%s %q is at version %d (ETag %s), which If-Match %s does not name: someone else changed it; read it again, reconcile, and retry (terraform: run plan/apply again to see the change)",
+		kindNoun(cur.ObjectKind()), cur.ObjectName(), cur.ObjectVersion(), etag(cur.ObjectVersion()), clip(strings.Join(r.Header.Values("If-Match"), ", ")))
+	for _, t := range m.tags {
+		if t.weak && t.opaque == strconv.FormatUint(cur.ObjectVersion(), 10) {
+			detail += "; a weak tag (W/) never matches If-Match: send the strong ETag " + etag(cur.ObjectVersion())
+			break
+		}
+	}
+	return &problem{Status: http.StatusPreconditionFailed, Title: "Precondition Failed", Detail: detail}
 }
 
 func (s *Server) handleUpdate(k api.Kind) http.HandlerFunc {
@@ -180,31 +189,36 @@ func (s *Server) handleDelete(k api.Kind) http.HandlerFunc {
 // server computes (a client may send back what it read), fills defaults
 // and checks the name. urlName, when set, must match the body's name.
 // decoded reports whether the body itself was usable; when it was, the
-// problems are the name's only, to be listed with the object's others.
+// problems are the explicit zeros' and the name's only, to be listed with
+// the object's others.
 func decodeObject(k api.Kind, body []byte, urlName string) (o api.Object, probs api.Problems, decoded bool) {
+	var (
+		explicit api.ExplicitZeros
+		zeros    api.Problems // on explicit zeros where zero means "the default"
+	)
 	switch k {
 	case api.KindHealthCheck:
 		var x api.HealthCheck
-		probs = decodeStrict(body, &x)
-		x.Normalize()
+		explicit, probs = api.Decode(body, &x)
+		zeros = x.NormalizeExplicit(explicit)
 		o = x
 	case api.KindTrafficPolicy:
 		var x api.TrafficPolicy
-		probs = decodeStrict(body, &x)
+		explicit, probs = api.Decode(body, &x)
 		x.FQDN, x.WorstCaseFailoverSeconds, x.Warnings = "", 0, nil
-		x.Normalize()
+		zeros = x.NormalizeExplicit(explicit)
 		o = x
 	case api.KindReplicaSet:
 		var x api.ReplicaSet
-		probs = decodeStrict(body, &x)
+		explicit, probs = api.Decode(body, &x)
 		x.Analysis, x.MemberIDs = nil, nil
-		x.Normalize()
+		zeros = x.NormalizeExplicit(explicit)
 		o = x
 	case api.KindBurstToggle:
 		var x api.BurstToggle
-		probs = decodeStrict(body, &x)
+		explicit, probs = api.Decode(body, &x)
 		x.URL, x.Effective = "", nil
-		x.Normalize()
+		zeros = x.NormalizeExplicit(explicit)
 		o = x
 	}
 	name := o.ObjectName()
@@ -215,6 +229,7 @@ func decodeObject(k api.Kind, body []byte, urlName string) (o api.Object, probs 
 	if len(probs) > 0 {
 		return api.WithVersion(o, 0), probs, false
 	}
+	probs = zeros
 	if urlName != "" && name != urlName {
 		probs.Add("name", "is %q but the URL names %q: names are immutable; create a new object to rename", name, urlName)
 	}

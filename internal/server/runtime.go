@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -200,12 +201,22 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	follow := q.Get("follow") == "1" || q.Get("follow") == "true"
+	read := s.engine.Events
+	switch v := q.Get("type"); v {
+	case "":
+	case api.EventAudit:
+		// The audit log: every mutation, kept for at least 400 days
+		// however many other events there are.
+		read = s.engine.AuditEvents
+	default:
+		p.Add("type", "%q cannot be selected: use type=audit for the audit log, or leave type out for every event", v)
+	}
 	if len(p) > 0 {
 		writeProblem(w, invalid(p))
 		return
 	}
 	if !follow {
-		evs, err := s.engine.Events(r.Context(), since, limit)
+		evs, err := read(r.Context(), since, limit)
 		if err != nil {
 			writeProblem(w, storeError(err))
 			return
@@ -213,43 +224,64 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, api.List[api.Event]{Items: evs})
 		return
 	}
-	s.followEvents(w, r, since)
+	s.followEvents(w, r, since, read)
 }
+
+// eventReader reads one of the logs: Engine.Events or Engine.AuditEvents.
+type eventReader func(ctx context.Context, after uint64, limit int) ([]api.Event, error)
 
 // followEvents streams events as server-sent events. It re-reads the log
 // from the store after each wake-up, so a slow reader never blocks the
 // engine and never misses an event; Last-Event-ID resumes a dropped stream.
-func (s *Server) followEvents(w http.ResponseWriter, r *http.Request, since uint64) {
+//
+// A stream outlives the server's WriteTimeout, so each write gets its own
+// WriteTimeout instead: a client that stops reading is dropped rather than
+// held forever. (ReadTimeout does not end it: once the request is read,
+// net/http watches the connection without a deadline, and a client that
+// leaves cancels the request.)
+func (s *Server) followEvents(w http.ResponseWriter, r *http.Request, since uint64, read eventReader) {
 	if id := r.Header.Get("Last-Event-ID"); id != "" {
 		if n, err := strconv.ParseUint(id, 10, 64); err == nil {
 			since = n
 		}
 	}
-	flusher, ok := w.(http.Flusher)
-	if !ok {
+	if _, ok := w.(http.Flusher); !ok {
 		writeProblem(w, &problem{Status: http.StatusInternalServerError, Title: "Streaming Unsupported"})
 		return
+	}
+	rc := http.NewResponseController(w)
+	// send writes what fn writes with a fresh write deadline, and reports
+	// whether it reached the client.
+	send := func(fn func()) bool {
+		rc.SetWriteDeadline(time.Now().Add(WriteTimeout))
+		fn()
+		return rc.Flush() == nil
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	flusher.Flush()
+	if !send(func() { w.WriteHeader(http.StatusOK) }) {
+		return
+	}
 	keepalive := time.NewTicker(sseKeepalive)
 	defer keepalive.Stop()
 	for {
 		wake, _ := s.engine.WaitEvents()
 		for {
-			evs, err := s.engine.Events(r.Context(), since, maxEventLimit)
+			evs, err := read(r.Context(), since, maxEventLimit)
 			if err != nil {
 				return
 			}
-			for _, ev := range evs {
-				b, _ := json.Marshal(ev)
-				fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Type, b)
-				since = ev.Seq
+			ok := send(func() {
+				for _, ev := range evs {
+					b, _ := json.Marshal(ev)
+					fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Type, b)
+					since = ev.Seq
+				}
+			})
+			if !ok {
+				return
 			}
-			flusher.Flush()
 			if len(evs) < maxEventLimit {
 				break
 			}
@@ -259,8 +291,9 @@ func (s *Server) followEvents(w http.ResponseWriter, r *http.Request, since uint
 			return
 		case <-wake:
 		case <-keepalive.C:
-			fmt.Fprint(w, ": keepalive\n\n")
-			flusher.Flush()
+			if !send(func() { fmt.Fprint(w, ": keepalive\n\n") }) {
+				return
+			}
 		}
 	}
 }

@@ -5,9 +5,11 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +51,7 @@ type Server struct {
 	handler     http.Handler
 	requests    *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
+	audits      *auditAggregator
 }
 
 // New returns a Server; mount Handler on an http.Server.
@@ -82,6 +85,7 @@ func New(opts Options) *Server {
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(s.requests, s.latency)
 	}
+	s.audits = newAuditAggregator(auditWindow, s.emitAudit)
 	s.routes(opts.Gatherer)
 	s.handler = s.instrument(s.mux)
 	return s
@@ -110,6 +114,7 @@ func (s *Server) routes(g prometheus.Gatherer) {
 	m.HandleFunc("GET /v1/replica-sets/{name}/config", s.require(ScopeRead, s.handleReplicaConfig))
 	m.HandleFunc("GET /v1/events", s.require(ScopeRead, s.handleEvents))
 	m.HandleFunc("GET /v1/status", s.require(ScopeRead, s.handleStatus))
+	m.HandleFunc("GET /v1/backup", s.require(ScopeAdmin, s.handleBackup))
 	m.HandleFunc("GET /burst/{name}", s.handleBurst)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, "text/plain; charset=utf-8", []byte("ok"))
@@ -124,24 +129,39 @@ func (s *Server) routes(g prometheus.Gatherer) {
 	if g != nil {
 		m.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	}
-	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, &problem{Status: http.StatusNotFound, Title: "Not Found",
-			Detail: "no such route: see the API reference (paths start with /v1/)"})
-	})
+	m.HandleFunc(catchAll, s.noRoute)
 }
 
 type statusRecorder struct {
 	http.ResponseWriter
-	code int
+	code        int
+	wroteHeader bool
+	body        *trackedBody
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
-	r.code = code
+	if !r.wroteHeader {
+		r.wroteHeader, r.code = true, code
+		if r.body.unread() {
+			// See dropUnreadBody: this connection ends with this response.
+			r.Header().Set("Connection", "close")
+		}
+	}
 	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if !r.wroteHeader {
+		r.WriteHeader(http.StatusOK)
+	}
+	return r.ResponseWriter.Write(b)
 }
 
 // Flush lets server-sent events through the recorder.
 func (r *statusRecorder) Flush() {
+	if !r.wroteHeader {
+		r.WriteHeader(http.StatusOK)
+	}
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
@@ -149,20 +169,81 @@ func (r *statusRecorder) Flush() {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// instrument counts and times requests by route pattern (not raw path, so
-// object names never explode label cardinality).
+// metricMethods are the methods failover_api_requests_total names; any
+// other is counted as "other", so a client inventing methods cannot grow
+// the metric (label values are a closed set: these, the route patterns,
+// "unmatched", and the status codes the handlers write).
+var metricMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+}
+
+func metricMethod(m string) string {
+	if metricMethods[m] {
+		return m
+	}
+	return "other"
+}
+
+// metricRoute is the route label: the matched pattern (not the raw path,
+// so object names never explode cardinality) or "unmatched".
+func metricRoute(pattern string) string {
+	if pattern == "" || pattern == catchAll {
+		return "unmatched"
+	}
+	return pattern
+}
+
+// instrument counts and times requests by route pattern and method, and
+// ends connections whose request body was left unread (dropUnreadBody).
 func (s *Server) instrument(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK, body: trackBody(r)}
 		h.ServeHTTP(rec, r)
-		route := r.Pattern
-		if route == "" {
-			route = "unmatched"
+		if rec.body.unread() {
+			if !rec.wroteHeader {
+				rec.Header().Set("Connection", "close")
+			}
+			dropUnreadBody(w, rec.body)
 		}
-		s.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.code)).Inc()
+		route := metricRoute(r.Pattern)
+		s.requests.WithLabelValues(route, metricMethod(r.Method), strconv.Itoa(rec.code)).Inc()
 		s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})
+}
+
+// catchAll is the pattern of noRoute.
+const catchAll = "/"
+
+// routeMethods are the methods the API's patterns use (GET patterns also
+// match HEAD).
+var routeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// noRoute answers what no other pattern matched. ServeMux answers 405 with
+// Allow by itself only when no pattern matches a request at all — and the
+// catch-all "/" matches every method and path, so a wrong method on a known
+// path used to be a 404. The catch-all stays, so that both answers are
+// problem+json; it works out Allow the way ServeMux does, by asking the mux
+// which methods have a pattern for the path. Only misses pay for this.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range routeMethods {
+		if m == r.Method {
+			continue
+		}
+		if _, p := s.mux.Handler(&http.Request{Method: m, Host: r.Host, URL: r.URL}); p != catchAll && p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		writeProblem(w, &problem{Status: http.StatusNotFound, Title: "Not Found",
+			Detail: "no such route: see the API reference (paths start with /v1/)"})
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeProblem(w, &problem{Status: http.StatusMethodNotAllowed, Title: "Method Not Allowed",
+		Detail: fmt.Sprintf("%s is not a method of %s: use %s", r.Method, r.URL.Path, strings.Join(allow, ", "))})
 }
 
 // storeError maps a failed commit to a problem.
@@ -170,6 +251,11 @@ func storeError(err error) *problem {
 	if errors.Is(err, store.ErrConflict) {
 		return &problem{Status: http.StatusConflict, Title: "Concurrent Modification",
 			Detail: "the object changed while this request was applied; read it again and retry"}
+	}
+	if errors.Is(err, store.ErrDamaged) {
+		// Not transient: retrying cannot help, the operator must act.
+		return &problem{Status: http.StatusServiceUnavailable, Title: "Store Damaged",
+			Detail: "nothing was applied: " + err.Error()}
 	}
 	return &problem{Status: http.StatusServiceUnavailable, Title: "Store Unavailable",
 		Detail: "the write was not applied: " + err.Error() + "; retrying with the same Idempotency-Key is safe"}

@@ -241,7 +241,7 @@ func TestDecodingRejects(t *testing.T) {
 		{"toggle: unknown field", api.KindBurstToggle, `{"name":"candidate","site":"dc2","enagaged":true}`, "enagaged", "unknown field"},
 		{"toggle: computed field from another kind", api.KindBurstToggle, `{"name":"candidate","site":"dc2","fqdn":"x.example.org"}`, "fqdn", "unknown field"},
 		{"check: wrong type", api.KindHealthCheck, `{"name":"candidate","site":"dc1","type":"http","address":"127.0.0.1:80","interval_seconds":"10"}`, "interval_seconds", "expected"},
-		{"toggle: bad time", api.KindBurstToggle, `{"name":"candidate","site":"dc2","expires_at":"tomorrow"}`, "", ""},
+		{"toggle: bad time", api.KindBurstToggle, `{"name":"candidate","site":"dc2","expires_at":"tomorrow"}`, "expires_at", `"tomorrow" is not an RFC 3339 time`},
 		{"check: trailing object", api.KindHealthCheck, valid(api.KindHealthCheck) + `{"name":"other"}`, "", "unexpected data"},
 		{"check: trailing garbage", api.KindHealthCheck, valid(api.KindHealthCheck) + ` x`, "", "unexpected data"},
 		{"policy: empty body", api.KindTrafficPolicy, ``, "", "empty"},
@@ -249,7 +249,7 @@ func TestDecodingRejects(t *testing.T) {
 		{"toggle: truncated", api.KindBurstToggle, `{"name":"candidate","site":`, "", "truncated"},
 		{"toggle: malformed", api.KindBurstToggle, `{"name" "candidate"}`, "", "malformed"},
 		{"check: array", api.KindHealthCheck, `[]`, "", ""},
-		{"check: null", api.KindHealthCheck, `null`, "name", "required"},
+		{"check: null", api.KindHealthCheck, `null`, "", "send one JSON object"},
 		{"check: bad name", api.KindHealthCheck, strings.Replace(valid(api.KindHealthCheck), `"candidate"`, `"Candidate.1"`, 1), "name", `"Candidate.1"`},
 		{"toggle: missing name", api.KindBurstToggle, `{"site":"dc2"}`, "name", "required"},
 	}

@@ -66,6 +66,11 @@ func event(label string) func(uint64) []byte {
 
 func put(bucket, key, value string) KV { return KV{Bucket: bucket, Key: key, Value: []byte(value)} }
 
+// idem is an idempotency record as the server writes it: with a TTL.
+func idem(key, value string) KV {
+	return KV{Bucket: BucketIdempotency, Key: key, Value: []byte(value), TTL: 24 * time.Hour}
+}
+
 // rawCount counts keys as stored, bypassing expiry filtering, so tests can
 // see what pruning has physically removed.
 func rawCount(t testing.TB, s *Bolt, bucket string) int {
@@ -113,10 +118,10 @@ func TestOpenBoltLayout(t *testing.T) {
 	if s.db.NoSync {
 		t.Error("NoSync is set: acknowledged writes would not be on disk")
 	}
-	if s.maxEvents != DefaultMaxEvents || s.idemTTL != DefaultIdempotencyTTL {
-		t.Errorf("defaults = (%d, %v)", s.maxEvents, s.idemTTL)
+	if o := s.opts; o.MaxEvents != DefaultMaxEvents || o.AuditRetention != DefaultAuditRetention || o.AuditKeep != DefaultAuditKeep || o.CheckAtOpenBytes != DefaultCheckAtOpenBytes {
+		t.Errorf("defaults = %+v", o)
 	}
-	want := []string{BucketIdempotency, bucketIdempotencyIndex, BucketState, BucketEvents}
+	want := append([]string{}, requiredBuckets...)
 	for _, k := range api.Kinds {
 		want = append(want, string(k))
 	}
@@ -167,8 +172,8 @@ func TestBoltPutGetDelete(t *testing.T) {
 		{name: "delete", batches: []Batch{{Puts: []KV{put(hc, "web", "1")}}, {Deletes: []KV{{Bucket: hc, Key: "web"}}}}, bucket: hc, key: "web", wantErr: ErrNotFound},
 		{name: "delete missing key and bucket is a no-op", batches: []Batch{{Deletes: []KV{{Bucket: hc, Key: "x"}, {Bucket: "nope", Key: "x"}}}}, bucket: hc, key: "x", wantErr: ErrNotFound},
 		{name: "deletes run after puts", batches: []Batch{{Puts: []KV{put(hc, "web", "1")}, Deletes: []KV{{Bucket: hc, Key: "web"}}}}, bucket: hc, key: "web", wantErr: ErrNotFound},
-		{name: "idempotency returns exact bytes", batches: []Batch{{Puts: []KV{put(BucketIdempotency, "req-1", "\x01\x00raw")}}}, bucket: BucketIdempotency, key: "req-1", want: []byte("\x01\x00raw")},
-		{name: "idempotency delete", batches: []Batch{{Puts: []KV{put(BucketIdempotency, "req-1", "r")}}, {Deletes: []KV{{Bucket: BucketIdempotency, Key: "req-1"}}}}, bucket: BucketIdempotency, key: "req-1", wantErr: ErrNotFound},
+		{name: "idempotency returns exact bytes", batches: []Batch{{Puts: []KV{idem("req-1", "\x01\x00raw")}}}, bucket: BucketIdempotency, key: "req-1", want: []byte("\x01\x00raw")},
+		{name: "idempotency delete", batches: []Batch{{Puts: []KV{idem("req-1", "r")}}, {Deletes: []KV{{Bucket: BucketIdempotency, Key: "req-1"}}}}, bucket: BucketIdempotency, key: "req-1", wantErr: ErrNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,13 +201,13 @@ func TestBoltPutGetDelete(t *testing.T) {
 func TestBoltList(t *testing.T) {
 	s, _ := openTest(t, BoltOptions{})
 	commit(t, s, Batch{Puts: []KV{put(hc, "c", "3"), put(hc, "a", "1"), put(hc, "b", "2"), put(BucketState, "a", "other bucket")}})
-	commit(t, s, Batch{Puts: []KV{put(BucketIdempotency, "k2", "r2"), put(BucketIdempotency, "k1", "r1")}})
+	commit(t, s, Batch{Puts: []KV{idem("k2", "r2"), idem("k1", "r1")}})
 	tests := []struct {
 		bucket string
 		want   []KV
 	}{
 		{bucket: hc, want: []KV{put(hc, "a", "1"), put(hc, "b", "2"), put(hc, "c", "3")}},
-		{bucket: BucketIdempotency, want: []KV{put(BucketIdempotency, "k1", "r1"), put(BucketIdempotency, "k2", "r2")}},
+		{bucket: BucketIdempotency, want: []KV{idem("k1", "r1"), idem("k2", "r2")}},
 		{bucket: string(api.KindReplicaSet), want: nil},
 		{bucket: "never-written", want: nil},
 	}
@@ -242,10 +247,10 @@ func TestBoltCommitConditions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := openTest(t, BoltOptions{})
 			ctx := context.Background()
-			commit(t, s, Batch{Puts: []KV{put(hc, "web", "v1"), put(BucketState, "web", "s"), {Bucket: BucketState, Key: "empty"}, put(BucketIdempotency, "req", "resp")}})
+			commit(t, s, Batch{Puts: []KV{put(hc, "web", "v1"), put(BucketState, "web", "s"), {Bucket: BucketState, Key: "empty"}, idem("req", "resp")}})
 			seqs, err := s.Commit(ctx, Batch{
 				Conditions: tc.conds,
-				Puts:       []KV{put(hc, "web", "v2"), put(hc, "new", "n"), put(BucketIdempotency, "req2", "r2")},
+				Puts:       []KV{put(hc, "web", "v2"), put(hc, "new", "n"), idem("req2", "r2")},
 				Deletes:    []KV{{Bucket: BucketState, Key: "web"}},
 				Events:     []func(uint64) []byte{event("changed")},
 			})
@@ -276,7 +281,7 @@ func TestBoltCommitConditions(t *testing.T) {
 			if seq, _ := s.LastSeq(ctx); seq != 0 {
 				t.Errorf("LastSeq = %d, event appended despite conflict", seq)
 			}
-			if n := rawCount(t, s, bucketIdempotencyIndex); n != 1 {
+			if n := rawCount(t, s, bucketExpiry); n != 1 {
 				t.Errorf("index has %d entries, want 1", n)
 			}
 		})
@@ -295,7 +300,11 @@ func TestBoltCommitRejects(t *testing.T) {
 		{name: "canceled context", ctx: canceled, batch: Batch{Puts: []KV{put(hc, "a", "1")}, Events: []func(uint64) []byte{event("e")}}, wantErr: context.Canceled},
 		{name: "put to events", ctx: context.Background(), batch: Batch{Puts: []KV{put(hc, "a", "1"), put(BucketEvents, "x", "1")}}},
 		{name: "delete from events", ctx: context.Background(), batch: Batch{Puts: []KV{put(hc, "a", "1")}, Deletes: []KV{{Bucket: BucketEvents, Key: "x"}}}},
-		{name: "put to expiry index", ctx: context.Background(), batch: Batch{Puts: []KV{put(hc, "a", "1"), put(bucketIdempotencyIndex, "x", "1")}}},
+		{name: "put to expiry index", ctx: context.Background(), batch: Batch{Puts: []KV{put(hc, "a", "1"), put(bucketExpiry, "x", "1")}}},
+		{name: "put to audit log", ctx: context.Background(), batch: Batch{Puts: []KV{put(hc, "a", "1"), put(bucketAudit, "x", "1")}}},
+		{name: "delete format marker", ctx: context.Background(), batch: Batch{Puts: []KV{put(hc, "a", "1")}, Deletes: []KV{{Bucket: bucketMeta, Key: markerKey}}}},
+		{name: "negative TTL", ctx: context.Background(), batch: Batch{Puts: []KV{put(hc, "a", "1"), {Bucket: hc, Key: "b", Value: []byte("1"), TTL: -time.Second}}}},
+		{name: "empty bucket name", ctx: context.Background(), batch: Batch{Puts: []KV{put(hc, "a", "1"), put("", "b", "1")}}},
 		{name: "empty key", ctx: context.Background(), batch: Batch{Puts: []KV{put(hc, "a", "1"), put(hc, "", "1")}}},
 	}
 	for _, tc := range tests {
@@ -412,11 +421,11 @@ func TestBoltReopenKeepsEverything(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTest(t, BoltOptions{})
 	commit(t, s, Batch{
-		Puts:   []KV{put(hc, "web", "w"), put(string(api.KindBurstToggle), "b", "t"), put(BucketState, "health/web", "up"), put(BucketIdempotency, "req", "resp"), put("custom", "k", "v")},
+		Puts:   []KV{put(hc, "web", "w"), put(string(api.KindBurstToggle), "b", "t"), put(BucketState, "health/web", "up"), idem("req", "resp"), put("custom", "k", "v")},
 		Events: []func(uint64) []byte{event("a"), event("b")},
 	})
 	s = reopen(t, s, path, BoltOptions{})
-	for _, kv := range []KV{put(hc, "web", "w"), put(string(api.KindBurstToggle), "b", "t"), put(BucketState, "health/web", "up"), put(BucketIdempotency, "req", "resp"), put("custom", "k", "v")} {
+	for _, kv := range []KV{put(hc, "web", "w"), put(string(api.KindBurstToggle), "b", "t"), put(BucketState, "health/web", "up"), idem("req", "resp"), put("custom", "k", "v")} {
 		got, err := s.Get(ctx, kv.Bucket, kv.Key)
 		if err != nil || !bytes.Equal(got, kv.Value) {
 			t.Errorf("%s/%s = (%q, %v), want %q", kv.Bucket, kv.Key, got, err, kv.Value)
@@ -435,7 +444,7 @@ func TestBoltCopiesDoNotAlias(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t, BoltOptions{})
 	in := []byte("original")
-	commit(t, s, Batch{Puts: []KV{{Bucket: hc, Key: "web", Value: in}, {Bucket: BucketIdempotency, Key: "req", Value: in}}, Events: []func(uint64) []byte{func(uint64) []byte { return in }}})
+	commit(t, s, Batch{Puts: []KV{{Bucket: hc, Key: "web", Value: in}, {Bucket: BucketIdempotency, Key: "req", Value: in, TTL: time.Hour}}, Events: []func(uint64) []byte{func(uint64) []byte { return in }}})
 	copy(in, "MUTATED!")
 
 	got, err := s.Get(ctx, hc, "web")
@@ -473,73 +482,117 @@ func TestBoltCopiesDoNotAlias(t *testing.T) {
 	}
 }
 
-func TestBoltIdempotencyTTL(t *testing.T) {
+// ttlKV is a record that expires an hour after its commit.
+func ttlKV(bucket, key, value string) KV {
+	return KV{Bucket: bucket, Key: key, Value: []byte(value), TTL: time.Hour}
+}
+
+func TestBoltTTL(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
-	s, _ := openTest(t, BoltOptions{IdempotencyTTL: time.Hour})
+	s, _ := openTest(t, BoltOptions{})
 	s.now = clock.Now
+	const b = BucketIdempotency
 
-	commit(t, s, Batch{Puts: []KV{put(BucketIdempotency, "old", "r-old")}})
+	commit(t, s, Batch{Puts: []KV{ttlKV(b, "old", "r-old")}})
 	clock.Advance(30 * time.Minute)
-	commit(t, s, Batch{Puts: []KV{put(BucketIdempotency, "young", "r-young"), put(BucketIdempotency, "rewritten", "v1")}})
+	commit(t, s, Batch{Puts: []KV{ttlKV(b, "young", "r-young"), ttlKV(b, "rewritten", "v1")}})
 	clock.Advance(20 * time.Minute)
 	// Rewriting moves the record's index entry: the old one must go.
-	commit(t, s, Batch{Puts: []KV{put(BucketIdempotency, "rewritten", "v2")}})
-	if n := rawCount(t, s, bucketIdempotencyIndex); n != 3 {
+	commit(t, s, Batch{Puts: []KV{ttlKV(b, "rewritten", "v2")}})
+	if n := rawCount(t, s, bucketExpiry); n != 3 {
 		t.Fatalf("index has %d entries, want 3 (one per record)", n)
 	}
 
 	// t0+60m: "old" is exactly TTL old — still valid.
 	clock.Advance(10 * time.Minute)
-	if got, err := s.Get(ctx, BucketIdempotency, "old"); err != nil || string(got) != "r-old" {
+	if got, err := s.Get(ctx, b, "old"); err != nil || string(got) != "r-old" {
 		t.Fatalf("old at TTL = (%q, %v), want still present", got, err)
 	}
 	// Past TTL it is invisible at once, before any commit prunes it...
 	clock.Advance(time.Nanosecond)
-	if _, err := s.Get(ctx, BucketIdempotency, "old"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Get(ctx, b, "old"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("expired record visible: %v", err)
 	}
-	if kvs, _ := s.List(ctx, BucketIdempotency); len(kvs) != 2 {
+	if kvs, _ := s.List(ctx, b); len(kvs) != 2 {
 		t.Fatalf("List shows %d records, want 2 unexpired", len(kvs))
 	}
 	// ...and counts as absent for conditions, so a retried key can reclaim it.
-	commit(t, s, Batch{Conditions: []Condition{{Bucket: BucketIdempotency, Key: "gone-soon", Absent: true}}})
-	if _, err := s.Commit(ctx, Batch{Conditions: []Condition{{Bucket: BucketIdempotency, Key: "old", Value: []byte("r-old")}}}); !errors.Is(err, ErrConflict) {
+	commit(t, s, Batch{Conditions: []Condition{{Bucket: b, Key: "gone-soon", Absent: true}}})
+	if _, err := s.Commit(ctx, Batch{Conditions: []Condition{{Bucket: b, Key: "old", Value: []byte("r-old")}}}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("condition matched an expired record: %v", err)
 	}
 	// The commit above pruned it physically, with its index entry.
-	if n, m := rawCount(t, s, BucketIdempotency), rawCount(t, s, bucketIdempotencyIndex); n != 2 || m != 2 {
+	if n, m := rawCount(t, s, b), rawCount(t, s, bucketExpiry); n != 2 || m != 2 {
 		t.Fatalf("after prune: %d records, %d index entries; want 2, 2", n, m)
 	}
 
 	// "young" expires at t0+90m; "rewritten" was refreshed at t0+50m.
 	clock.Advance(30 * time.Minute)
 	commit(t, s, Batch{})
-	if _, err := s.Get(ctx, BucketIdempotency, "young"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Get(ctx, b, "young"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("young after TTL: %v", err)
 	}
-	if got, err := s.Get(ctx, BucketIdempotency, "rewritten"); err != nil || string(got) != "v2" {
-		t.Fatalf("rewritten = (%q, %v); rewriting must refresh the timestamp", got, err)
+	if got, err := s.Get(ctx, b, "rewritten"); err != nil || string(got) != "v2" {
+		t.Fatalf("rewritten = (%q, %v); rewriting must refresh the expiry", got, err)
 	}
-	if n := rawCount(t, s, BucketIdempotency); n != 1 {
+	if n := rawCount(t, s, b); n != 1 {
 		t.Fatalf("%d records remain, want 1", n)
 	}
 }
 
-func TestBoltIdempotencyPruneIsIncremental(t *testing.T) {
+// TestBoltTTLIsPerRecord: TTL is a property of each record, in any bucket
+// — not of a bucket — as the Store contract says: records with and
+// without TTL share a bucket, and rewriting a record without TTL makes it
+// permanent.
+func TestBoltTTLIsPerRecord(t *testing.T) {
+	ctx := context.Background()
 	clock := &fakeClock{now: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
-	s, _ := openTest(t, BoltOptions{IdempotencyTTL: time.Minute})
+	s, path := openTest(t, BoltOptions{})
+	s.now = clock.Now
+
+	commit(t, s, Batch{Puts: []KV{put(hc, "plain-before", "p1"), {Bucket: hc, Key: "empty"}}})
+	commit(t, s, Batch{Puts: []KV{ttlKV(hc, "short", "s"), ttlKV(hc, "made-permanent", "m1")}})
+	commit(t, s, Batch{Puts: []KV{put(hc, "plain-after", "p2"), put(hc, "made-permanent", "m2")}})
+	if n := rawCount(t, s, bucketExpiry); n != 1 {
+		t.Fatalf("expiry index has %d entries, want 1 (only %q expires)", n, "short")
+	}
+	clock.Advance(2 * time.Hour)
+	commit(t, s, Batch{})
+	s = reopen(t, s, path, BoltOptions{})
+	s.now = clock.Now
+	got, err := s.List(ctx, hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []KV{{Bucket: hc, Key: "empty", Value: []byte{}}, put(hc, "made-permanent", "m2"), put(hc, "plain-after", "p2"), put(hc, "plain-before", "p1")}
+	if !slices.EqualFunc(got, want, func(a, b KV) bool { return a.Bucket == b.Bucket && a.Key == b.Key && bytes.Equal(a.Value, b.Value) }) {
+		t.Fatalf("List = %q, want %q", got, want)
+	}
+	if _, err := s.Get(ctx, hc, "short"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("expired record: %v", err)
+	}
+	if n := rawCount(t, s, hc); n != 4 {
+		t.Fatalf("%d records stored, want 4 (the expired one pruned)", n)
+	}
+	// Conditions compare the logical value, not the wrapper.
+	commit(t, s, Batch{Conditions: []Condition{{Bucket: hc, Key: "plain-before", Value: []byte("p1")}, {Bucket: hc, Key: "empty"}}})
+}
+
+func TestBoltTTLPruneIsIncremental(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
+	s, _ := openTest(t, BoltOptions{})
 	s.now = clock.Now
 	s.pruneBudget = 10
 	var puts []KV
 	for i := 0; i < 35; i++ {
-		puts = append(puts, put(BucketIdempotency, fmt.Sprintf("req-%02d", i), "r"))
+		puts = append(puts, ttlKV(BucketIdempotency, fmt.Sprintf("req-%02d", i), "r"))
 	}
 	commit(t, s, Batch{Puts: puts})
-	clock.Advance(time.Hour)
+	clock.Advance(2 * time.Hour)
 	for _, want := range []int{25, 15, 5, 0, 0} {
 		commit(t, s, Batch{})
-		if n, m := rawCount(t, s, BucketIdempotency), rawCount(t, s, bucketIdempotencyIndex); n != want || m != want {
+		if n, m := rawCount(t, s, BucketIdempotency), rawCount(t, s, bucketExpiry); n != want || m != want {
 			t.Fatalf("after a commit: %d records, %d index entries; want %d", n, m, want)
 		}
 	}
@@ -577,7 +630,7 @@ func TestBoltConcurrent(t *testing.T) {
 				key := fmt.Sprintf("w%d-%d", w, i)
 				seqs, err := s.Commit(ctx, Batch{
 					Conditions: []Condition{{Bucket: hc, Key: key, Absent: true}},
-					Puts:       []KV{put(hc, key, key), put(BucketIdempotency, key, key)},
+					Puts:       []KV{put(hc, key, key), idem(key, key)},
 					Events:     []func(uint64) []byte{event(key)},
 				})
 				if err != nil {
@@ -658,7 +711,7 @@ func TestHelperProcess(t *testing.T) {
 		key := crashKey(i)
 		seqs, err := s.Commit(context.Background(), Batch{
 			Conditions: []Condition{{Bucket: hc, Key: key, Absent: true}},
-			Puts:       []KV{{Bucket: hc, Key: key, Value: crashValue(i)}, {Bucket: BucketIdempotency, Key: key, Value: crashIdem(i)}},
+			Puts:       []KV{{Bucket: hc, Key: key, Value: crashValue(i)}, {Bucket: BucketIdempotency, Key: key, Value: crashIdem(i), TTL: time.Hour}},
 			Events:     []func(uint64) []byte{func(uint64) []byte { return []byte(key) }},
 		})
 		if err != nil {

@@ -38,6 +38,7 @@ func main() {
 	p1Fall := flag.Int("p1-fall", 3, "P1: fall of the measured check (interval 1s; DESIGN §9 uses 3)")
 	p2Counts := flag.String("p2-checks", "1000,3000,5000", "P2: check counts to sustain")
 	p2Window := flag.Duration("p2-window", 10*time.Second, "P2: measurement window per count")
+	p2Blackbox := flag.String("p2-blackbox", "1000,3000", "P2: target counts for the prometheus-blackbox-exporter side-by-side (empty: none)")
 	tfBin := flag.String("terraform", ".tools/bin/terraform", "P4: the Terraform CLI")
 	p4Count := flag.Int("p4-checks", 1000, "P4: resources per apply")
 	p3Policies := flag.Int("p3-policies", 10, "P3: policy names in the dnsperf query file")
@@ -63,8 +64,14 @@ func main() {
 		rows = append(rows, benchFailover(ctx, e, *p1Runs, *p1Fall)...)
 	}
 	if want("P2") {
+		perProbe := map[int]float64{}
 		for _, n := range parseInts(*p2Counts) {
-			rows = append(rows, benchProbes(ctx, e, n, *p2Window)...)
+			r, us := benchProbes(ctx, e, n, *p2Window)
+			rows = append(rows, r...)
+			perProbe[n] = us
+		}
+		for _, n := range parseInts(*p2Blackbox) {
+			rows = append(rows, benchBlackbox(ctx, e, n, *p2Window, perProbe)...)
 		}
 	}
 	if want("P3") {
