@@ -103,3 +103,19 @@ func addClientError(diags *diag.Diagnostics, action, kind, name string, err erro
 		diags.AddError(fmt.Sprintf("Cannot %s %s", action, kind), fmt.Sprintf("Could not %s the %s %q.\n\n%s", action, kind, name, err))
 	}
 }
+
+// addNotFound reports that the object a data source names does not exist.
+// The common cause is a name known at plan time for an object this same
+// configuration creates: Terraform reads a data source during plan as soon
+// as its arguments are known, and waits for a create only when the data
+// source references the resource directly (or through depends_on) — never
+// through a module output. The detail says so, and what to write instead.
+func addNotFound(diags *diag.Diagnostics, resourceType, noun, name string, err error) {
+	diags.AddAttributeError(path.Root("name"), noun+" Not Found",
+		fmt.Sprintf("failoverd has no %s named %q. If this configuration creates it, make the read wait for the create: "+
+			"take the name from the resource itself (%s.<label>.name) or from an output of this project's modules (they are "+
+			"known only once the object exists); when the name comes through a module output of your own, add "+
+			"depends_on = [module.<name>] to the data source. Terraform reads a data source during plan as soon as its "+
+			"arguments are known, and waits only for resources the data source refers to directly. Otherwise fix the name.\n\n%s",
+			strings.ToLower(noun), name, resourceType, err))
+}
