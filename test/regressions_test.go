@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,6 +232,156 @@ resource "failover_burst_toggle" "bf" {
 			flat := strings.Join(strings.Fields(out), " ")
 			if code != 0 || !strings.Contains(flat, "Warning") || !strings.Contains(flat, "is in the past") || !strings.Contains(flat, "never engages again") {
 				t.Fatalf("plan exited %d without the past-window warning:\n%s", code, out)
+			}
+		})
+	}
+}
+
+// moduleRoot writes a root configuration next to a copy of modules/ (so
+// `source = "../modules/…"` resolves) and returns its directory.
+func moduleRoot(t *testing.T, config string) string {
+	t.Helper()
+	dst := t.TempDir()
+	if err := copyTree(filepath.Join(repoRoot, "modules"), filepath.Join(dst, "modules")); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dst, "root")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "main.tf"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// apSites is an active-passive `sites` value whose endpoints probe addr.
+func apSites(addr, arbiterRole string) string {
+	return fmt.Sprintf(`{
+    dc1  = { kind = "onprem", region = "chicago", role = "primary", zones = { a = { endpoints = { web = { health_check_address = %[1]q, addresses = ["192.0.2.11"] } }, database_hosts = ["db-1.example.org:27017"] } } }
+    use1 = { kind = "aws", region = "us-east-1", role = "secondary", zones = { a = { endpoints = { web = { health_check_address = %[1]q, addresses = ["198.51.100.11"] } }, database_hosts = ["db-2.example.org:27017"] } } }
+    arb  = { kind = "gcp", region = "us-central1", role = %[2]q, zones = { a = { database_hosts = ["arb.example.org:27017"] } } }
+  }`, addr, arbiterRole)
+}
+
+// Item 2: data sources fed from module outputs used to fail the first plan
+// with "Not Found": the outputs were names known at plan time, so Terraform
+// read the data sources before the objects existed (it waits only for
+// resources a data source references directly). The modules' outputs are
+// now known once the objects exist, and the first apply reads them after
+// the create.
+func TestDataSourcesFromModuleOutputs(t *testing.T) {
+	for name, cli := range regressionCLIs(t) {
+		t.Run(name, func(t *testing.T) {
+			f := startFailoverd(t)
+			web := startBackend(t, "dc1")
+			dir := moduleRoot(t, `
+terraform {
+  required_providers {
+    failover = { source = "hatopo/failover" }
+  }
+}
+
+module "ap" {
+  source                 = "../modules/active-passive"
+  name                   = "dsmod"
+  sites                  = `+apSites(web.Addr, "arbiter")+`
+  database_health_checks = true
+  burst                  = {}
+}
+
+data "failover_traffic_decision" "now" {
+  name = module.ap.policy_name
+}
+
+data "failover_replica_set_status" "db" {
+  name = module.ap.replica_set_name
+}
+
+data "failover_health_check_status" "web" {
+  for_each = module.ap.health_checks["dc1"]
+  name     = each.value.id
+}
+
+output "serving" {
+  value = [for s in data.failover_traffic_decision.now.serving : s.target]
+}
+
+output "members_up" {
+  value = data.failover_replica_set_status.db.members_up
+}
+
+output "check_names" {
+  value = [for s in data.failover_health_check_status.web : s.name]
+}
+`)
+			if code, out := runCLI(t, cli, dir, f, "get", "-no-color"); code != 0 {
+				t.Fatalf("get exited %d:\n%s", code, out)
+			}
+			defer func() {
+				if code, out := runCLI(t, cli, dir, f, "destroy", "-auto-approve", "-no-color"); code != 0 {
+					t.Errorf("destroy exited %d:\n%s", code, out)
+				}
+			}()
+			code, out := runCLI(t, cli, dir, f, "apply", "-auto-approve", "-no-color")
+			if code != 0 {
+				t.Fatalf("first apply exited %d (the data sources must wait for the module's objects):\n%s", code, out)
+			}
+			for _, want := range []string{"serving = [", "members_up = ", `"dsmod-dc1-a-web"`} {
+				if !strings.Contains(out, want) {
+					t.Errorf("first apply's outputs lack %s:\n%s", want, out)
+				}
+			}
+			// The next run reads them at plan time, now that they exist.
+			if code, out := runCLI(t, cli, dir, f, "apply", "-auto-approve", "-no-color"); code != 0 {
+				t.Fatalf("second apply exited %d:\n%s", code, out)
+			}
+		})
+	}
+}
+
+// Item 7: a module's validation names the site, zone or endpoint at fault,
+// once per mistake: a misspelt role is not reported again as a missing
+// arbiter or as an arbiter with no endpoints.
+func TestModuleErrorsNameTheSite(t *testing.T) {
+	for name, cli := range regressionCLIs(t) {
+		t.Run(name, func(t *testing.T) {
+			dir := moduleRoot(t, `
+module "ap" {
+  source = "../modules/active-passive"
+  name   = "payments"
+  sites  = `+strings.Replace(apSites("127.0.0.1:18101", "arbitre"), `health_check_address = "127.0.0.1:18101", addresses = ["198.51.100.11"]`, `health_check_address = "127.0.0.1", addresses = ["198.51.100.11"]`, 1)+`
+}
+`)
+			f := &failoverd{URL: "http://127.0.0.1:9", Token: "unused"} // never reached: the plan fails first
+			if code, out := runCLI(t, cli, dir, f, "get", "-no-color"); code != 0 {
+				t.Fatalf("get exited %d:\n%s", code, out)
+			}
+			code, out := runCLI(t, cli, dir, f, "plan", "-no-color")
+			flat := strings.Join(strings.Fields(out), " ")
+			if code != 1 {
+				t.Fatalf("plan exited %d, want 1:\n%s", code, out)
+			}
+			role := `sites["arb"].role is "arbitre": set "primary", "secondary" or "arbiter".`
+			addr := `sites["use1"].zones["a"].endpoints["web"].health_check_address is "127.0.0.1": write host:port`
+			// Terraform reports every failed rule of a variable; OpenTofu
+			// stops at the first (the role, declared first).
+			wants := []string{role, addr}
+			if strings.HasPrefix(name, "tofu") {
+				wants = wants[:1]
+			}
+			for _, want := range wants {
+				if !strings.Contains(flat, want) {
+					t.Errorf("plan output lacks %q:\n%s", want, out)
+				}
+			}
+			if n := strings.Count(out, "Error: Invalid value for variable"); n != len(wants) {
+				t.Errorf("%d errors, want %d: a misspelt role must not cascade into a missing arbiter:\n%s", n, len(wants), out)
+			}
+			for _, cascade := range []string{"needs exactly one site with role", "is the arbiter site"} {
+				if strings.Contains(flat, cascade) {
+					t.Errorf("the misspelt role cascaded (%q):\n%s", cascade, out)
+				}
 			}
 		})
 	}
