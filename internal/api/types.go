@@ -341,6 +341,15 @@ type Status struct {
 	Cluster *ClusterStatus `json:"cluster,omitempty"`
 }
 
+// Whoami is the answer of GET /v1/whoami: the caller's token name and
+// scope (read, operate or admin), and the newest event's sequence number
+// (follow /v1/events?since= it to see only what happens from now).
+type Whoami struct {
+	Name         string `json:"name"`
+	Scope        string `json:"scope"`
+	LastEventSeq uint64 `json:"last_event_seq"`
+}
+
 // Cluster roles. A standalone failoverd (bolt) is a cluster of one: always
 // the leader.
 const (

@@ -18,6 +18,7 @@ import (
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
+	"github.com/hatopo/terraform-provider-failover/internal/ui"
 )
 
 // DefaultMaxBodyBytes bounds every request body.
@@ -116,6 +117,11 @@ func (s *Server) routes(g prometheus.Gatherer) {
 	m.HandleFunc("GET /v1/status", s.require(ScopeRead, s.handleStatus))
 	m.HandleFunc("GET /v1/cluster", s.require(ScopeRead, s.handleCluster))
 	m.HandleFunc("GET /v1/backup", s.require(ScopeAdmin, s.handleBackup))
+	m.HandleFunc("GET /v1/whoami", s.require(ScopeRead, s.handleWhoami))
+	// The console's assets are public (they hold no data); everything it
+	// shows comes from the API above, with the operator's token.
+	m.Handle("GET "+ui.Prefix, ui.Handler())
+	m.Handle("GET /ui", http.RedirectHandler(ui.Prefix, http.StatusMovedPermanently))
 	m.HandleFunc("GET /burst/{name}", s.handleBurst)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, "text/plain; charset=utf-8", []byte("ok"))
