@@ -36,6 +36,7 @@ func main() {
 	tf := flag.String("terraform", ".tools/bin/terraform", "Terraform or OpenTofu CLI (make tools builds one)")
 	example := flag.String("example", "examples/quickstart", "the configuration to apply")
 	failback := flag.Int("failback-delay", 5, "failback delay of the demo policy, seconds")
+	flag.BoolVar(&hold, "hold", false, "after the failback, keep everything running (console included) until Ctrl-C, then destroy")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -43,7 +44,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
+	// The last word: where the console was, and how to keep it up.
+	fmt.Printf("\nconsole: %s (the token rides in the URL fragment, which the browser never sends)\n", consoleURL)
+	if !hold {
+		fmt.Println("         it lived while the demo ran; `make demo DEMO_HOLD=1` keeps the demo and its console up until Ctrl-C")
+	}
 }
+
+// hold and consoleURL are set by flags and by run.
+var (
+	hold       bool
+	consoleURL string
+)
 
 func run(ctx context.Context, bin, tfBin, example string, failbackDelay int) (err error) {
 	bin, err = filepath.Abs(bin)
@@ -80,6 +92,8 @@ func run(ctx context.Context, bin, tfBin, example string, failbackDelay int) (er
 		say("failoverd stopped")
 	}()
 	say("failoverd --dev is up at %s (pid %d)", fd.URL, fd.Pid())
+	consoleURL = fd.URL + "/ui/#token=" + token
+	say("console: %s", consoleURL)
 
 	standin := filepath.Join(bin, "standin")
 	dc1, err := launch.StartBackend(standin, "dc1", "127.0.0.1:0")
@@ -179,6 +193,10 @@ func run(ctx context.Context, bin, tfBin, example string, failbackDelay int) (er
 	}
 	time.Sleep(200 * time.Millisecond) // let the last events print
 	fmt.Println()
+	if hold {
+		say("holding: open the console at %s — Ctrl-C ends the demo (destroy, stop, clean up)", consoleURL)
+		<-ctx.Done()
+	}
 	return nil
 }
 
