@@ -84,3 +84,20 @@ version_of .tools/bin/terraform
 version_of .tools/bin/tofu
 [ -z "$OPENTOFU_NEWEST_VERSION" ] || version_of .tools/bin/tofu-newest
 .tools/bin/etcd --version | sed -n 1p
+
+# The console's browser tests (internal/ui, cmd/failoverd TestConsole*)
+# drive Debian's Chromium through chromedriver. Installed only when
+# missing; without root or sudo the tests skip, saying so (and fail under
+# CI=true, where a skipped browser test would hide a broken console).
+browser_missing=""
+command -v chromium >/dev/null 2>&1 || browser_missing="$browser_missing chromium"
+command -v chromedriver >/dev/null 2>&1 || browser_missing="$browser_missing chromium-driver"
+if [ -n "$browser_missing" ]; then
+  sudo=""; if [ "$(id -u)" != 0 ]; then sudo="sudo -n"; fi
+  echo "tools: installing$browser_missing (Debian) for the console's browser tests"
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $browser_missing; }; then
+    echo "tools: could not install$browser_missing; the console's browser tests will skip" >&2
+  fi
+else
+  echo "tools: chromium and chromedriver present"
+fi

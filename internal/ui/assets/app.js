@@ -481,8 +481,11 @@
 
   // act runs a mutation and shows the event that records it.
   async function act(object, action, call, describe) {
+    // Listen first: the event can arrive on the stream before the
+    // response does.
+    const seen = waitEvent((e) => e.type === 'audit' && e.object === object && e.action === action, 5000);
     const res = await call();
-    const ev = await waitEvent((e) => e.type === 'audit' && e.object === object && e.action === action, 5000);
+    const ev = await seen;
     showResult(describe(res) + (ev ? ' — event #' + ev.seq + ': ' + ev.message : ''), true);
     refreshSoon();
     return res;
