@@ -225,7 +225,9 @@ func (s *Session) call(ctx context.Context, method, path string, in, out any) er
 }
 
 // Close ends the session and its browser.
-func (s *Session) Close(ctx context.Context) error { return s.d.call(ctx, http.MethodDelete, "/session/"+s.id, nil, nil) }
+func (s *Session) Close(ctx context.Context) error {
+	return s.d.call(ctx, http.MethodDelete, "/session/"+s.id, nil, nil)
+}
 
 // Navigate opens url and waits for the page to load.
 func (s *Session) Navigate(ctx context.Context, url string) error {
