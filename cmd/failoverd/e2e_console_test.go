@@ -129,7 +129,30 @@ func (b *browser) waitText(css, want string, within time.Duration) {
 	})
 }
 
+// click clicks the first element matching css; when a live refresh
+// replaced it between the find and the click, it finds it again.
 func (b *browser) click(css string) {
+	b.t.Helper()
+	ctx, cancel := b.ctx()
+	defer cancel()
+	for try := 0; ; try++ {
+		e, err := b.s.Find(ctx, css)
+		if err != nil {
+			b.t.Fatalf("find %s: %v", css, err)
+		}
+		err = e.Click(ctx)
+		if webdriver.IsStale(err) && try < 3 {
+			continue
+		}
+		if err != nil {
+			b.t.Fatalf("click %s: %v", css, err)
+		}
+		return
+	}
+}
+
+// fill replaces an input's value by typing.
+func (b *browser) fill(css, text string) {
 	b.t.Helper()
 	ctx, cancel := b.ctx()
 	defer cancel()
@@ -137,8 +160,11 @@ func (b *browser) click(css string) {
 	if err != nil {
 		b.t.Fatalf("find %s: %v", css, err)
 	}
-	if err := e.Click(ctx); err != nil {
-		b.t.Fatalf("click %s: %v", css, err)
+	if err := e.Clear(ctx); err != nil {
+		b.t.Fatalf("clear %s: %v", css, err)
+	}
+	if err := e.Type(ctx, text); err != nil {
+		b.t.Fatalf("type into %s: %v", css, err)
 	}
 }
 
@@ -273,6 +299,23 @@ func TestConsoleOperate(t *testing.T) {
 	b.waitText(`[data-replica-set="orders-db"]`, "safe", 10*time.Second)
 	b.screenshot("01-operate-dc1-serving")
 
+	// A drill from the console: confirm, then watch it pass on the page.
+	b.click(`[data-key="drill:web"]`)
+	b.fill("#f-hold", "1s")
+	b.fill("#f-reason", "console game day")
+	b.screenshot("02-operate-confirm-drill")
+	b.click("#confirm-ok")
+	b.waitText("#result", "started", 10*time.Second)
+	b.waitText("#drills", "pass", 30*time.Second)
+	b.waitText("#drills", "web → cloud", 5*time.Second)
+	b.waitText(`[data-policy="web"] .serving`, "dc1", 10*time.Second)
+	var drills api.List[api.Drill]
+	a.must(t, http.StatusOK, http.MethodGet, "/v1/drills", nil, &drills)
+	if len(drills.Items) != 1 || drills.Items[0].State != api.DrillPassed || drills.Items[0].StartedBy != "oncall" || drills.Items[0].Reason != "console game day" {
+		t.Fatalf("the console's drill: %+v", drills.Items)
+	}
+	b.screenshot("03-operate-drill-passed")
+
 	// A marker in the page's window survives only if the page never
 	// reloads.
 	b.exec(nil, "window.__noReload = 'still here'")
@@ -288,7 +331,7 @@ func TestConsoleOperate(t *testing.T) {
 	b.waitText(`[data-check="web-dc1"]`, "unhealthy", 10*time.Second)
 	b.waitText("#events", "traffic-policies/web", 5*time.Second)
 	b.waitText(`[data-replica-set="orders-db"]`, "at risk", 10*time.Second)
-	b.screenshot("02-operate-failed-over-to-cloud")
+	b.screenshot("04-operate-failed-over-to-cloud")
 
 	// Engage the burst toggle with its button, through the confirmation.
 	burst := func() (int, string) {
@@ -309,7 +352,7 @@ func TestConsoleOperate(t *testing.T) {
 	if !open {
 		t.Fatal("engaging did not ask for confirmation")
 	}
-	b.screenshot("03-operate-confirm-burst")
+	b.screenshot("05-operate-confirm-burst")
 	if code, _ := burst(); code != http.StatusServiceUnavailable {
 		t.Fatal("the toggle changed before the confirmation")
 	}
@@ -320,7 +363,7 @@ func TestConsoleOperate(t *testing.T) {
 	})
 	b.waitText("#result", "event #", 10*time.Second)
 	b.waitText(`[data-toggle="black-friday"] .effective`, "burst", 5*time.Second)
-	b.screenshot("04-operate-burst-engaged")
+	b.screenshot("06-operate-burst-engaged")
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("browser console errors:\n%s", strings.Join(errs, "\n"))
 	}

@@ -12,7 +12,7 @@
 
   const S = {
     token: null, who: null, operate: false,
-    since: 0, gen: 0, data: null, refreshTimer: null, streamAbort: null,
+    since: 0, gen: 0, data: null, lastJSON: '', renderedAt: 0, refreshTimer: null, streamAbort: null,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -160,8 +160,17 @@
 
   async function refresh() {
     try {
-      S.data = await load();
-      render();
+      const data = await load();
+      // Re-render only what changed (or to age the "ago" times): a
+      // re-render replaces the buttons under the operator's pointer.
+      const json = JSON.stringify(data);
+      const now = Date.now();
+      if (json !== S.lastJSON || now - S.renderedAt > 30000) {
+        S.data = data;
+        S.lastJSON = json;
+        S.renderedAt = now;
+        render();
+      }
       $('banner').textContent = '';
     } catch (e) {
       if (e.status !== 401) $('banner').textContent = 'Could not refresh: ' + e.message;
