@@ -329,3 +329,46 @@ func eventLines(evs []api.Event) string {
 	}
 	return b.String()
 }
+
+// TestDrillSchedule: a policy's drill_schedule window runs a drill by
+// itself, and `failoverd status` shows its result.
+func TestDrillSchedule(t *testing.T) {
+	needBins(t)
+	f, a := drillSetup(t, t.TempDir())
+	var p api.TrafficPolicy
+	hdr := a.must(t, http.StatusOK, http.MethodGet, "/v1/traffic-policies/web", nil, &p)
+	start := time.Now().UTC().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
+	p.DrillSchedule = &api.DrillSchedule{Target: "cloud", Reason: "weekly",
+		Windows: []string{start.Format(time.RFC3339) + "/" + start.Add(2*time.Second).Format(time.RFC3339)}}
+	p.FQDN, p.WorstCaseFailoverSeconds, p.Warnings = "", 0, nil
+	resp, body, err := a.do(http.MethodPut, "/v1/traffic-policies/web", p, map[string]string{"If-Match": hdr.Get("ETag")})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT policy with drill_schedule: %v %d %s", err, resp.StatusCode, body)
+	}
+	// A bad schedule is refused with the field and the fix.
+	bad := p
+	bad.DrillSchedule = &api.DrillSchedule{Target: "cloud", Cron: "0 25 * * *"}
+	resp, body, _ = a.do(http.MethodPut, "/v1/traffic-policies/web", bad, nil)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "drill_schedule.cron") {
+		t.Errorf("bad cron: %d %s", resp.StatusCode, body)
+	}
+	var d api.Drill
+	eventually(t, 20*time.Second, "the scheduled drill passes", func() (bool, string) {
+		var list api.List[api.Drill]
+		a.must(t, http.StatusOK, http.MethodGet, "/v1/drills?policy=web", nil, &list)
+		if len(list.Items) == 0 {
+			return false, "no drill yet"
+		}
+		d = list.Items[0]
+		return d.State == api.DrillPassed, d.State + " " + d.Error
+	})
+	if d.StartedBy != "drill-schedule" || d.Reason != "scheduled game day: weekly" || d.StartedAt.Before(start) {
+		t.Errorf("scheduled drill: %+v (window starts %s)", d, start)
+	}
+	env := []string{"FAILOVER_ENDPOINT=" + f.URL, "FAILOVER_TOKEN=" + e2eToken, "FAILOVER_CA_CERT="}
+	code, out, _ := runBin(t, env, "status")
+	if code != 0 || !strings.Contains(out, d.ID) || !strings.Contains(out, "PASSED") {
+		t.Errorf("status (%d) does not show the last drill:\n%s", code, out)
+	}
+	t.Logf("failoverd status:\n%s", out)
+}

@@ -442,6 +442,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	if err := drills.Recover(ctx); err != nil {
 		return fmt.Errorf("drills: %w", err)
 	}
+	go drills.RunSchedules(ctx, drill.DefaultScheduleTick)
 
 	errc := make(chan error, 1)
 	go func() {

@@ -123,3 +123,20 @@ type DrillReport struct {
 	// that lagged its decision, a failback to another target.
 	Notes []string `json:"notes,omitempty"`
 }
+
+// DrillSchedule is a policy's recurring game day: a drill to Target at
+// every Cron time (holding HoldSeconds), or in each of the Windows
+// ("START/END", RFC 3339: the drill starts at START and fails back at END).
+// Exactly one of Cron and Windows. A time failoverd was not running for is
+// skipped, never run late.
+type DrillSchedule struct {
+	Target      string   `json:"target"`
+	Cron        string   `json:"cron,omitempty"`
+	Windows     []string `json:"windows,omitempty"`
+	HoldSeconds int      `json:"hold_seconds,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
+}
+
+// DefaultDrillHoldSeconds is a cron drill's hold when hold_seconds is
+// omitted.
+const DefaultDrillHoldSeconds = 600

@@ -120,6 +120,8 @@ type TrafficPolicy struct {
 	// ReplicaSet links the policy to the replica set whose primary should
 	// sit where traffic goes (traffic/data alignment warning).
 	ReplicaSet string `json:"replica_set,omitempty"`
+	// DrillSchedule declares recurring game days failoverd runs itself.
+	DrillSchedule *DrillSchedule `json:"drill_schedule,omitempty"`
 
 	// Computed by failoverd.
 	FQDN                     string   `json:"fqdn,omitempty"`

@@ -5,8 +5,10 @@ import (
 	"maps"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/schedule"
 )
 
 // Limits of Validate.
@@ -189,7 +191,47 @@ func Validate(p api.TrafficPolicy) api.Problems {
 	if p.ReplicaSet != "" {
 		api.CheckName(&ps, "replica_set", p.ReplicaSet)
 	}
+	if p.DrillSchedule != nil {
+		checkDrillSchedule(&ps, p)
+	}
 	return ps
+}
+
+// checkDrillSchedule validates a policy's recurring game day.
+func checkDrillSchedule(ps *api.Problems, p api.TrafficPolicy) {
+	const f = "drill_schedule"
+	s := p.DrillSchedule
+	if _, ok := p.Targets[s.Target]; !ok {
+		if s.Target == "" {
+			ps.Add(f+".target", "is required: name the target the drill fails over to, one of %v", api.SortedKeys(p.Targets)).Read("targets")
+		} else {
+			ps.Add(f+".target", "%q is not a target of this policy: use one of %v", s.Target, api.SortedKeys(p.Targets)).Read("targets")
+		}
+	}
+	switch {
+	case s.Cron == "" && len(s.Windows) == 0:
+		ps.Add(f, `needs cron = "0 3 * * 2" (a recurring time, UTC) or windows = ["2026-12-12T03:00:00Z/2026-12-12T03:30:00Z"]`)
+	case s.Cron != "" && len(s.Windows) > 0:
+		ps.Add(f, "sets both cron and windows: keep one (a window says both when the drill starts and when it fails back)").Read(f+".cron", f+".windows")
+	case s.Cron != "":
+		if _, err := schedule.ParseCron(s.Cron); err != nil {
+			ps.Add(f+".cron", "%v", err)
+		}
+	}
+	for i, w := range s.Windows {
+		if _, err := schedule.ParseWindow(w); err != nil {
+			ps.Add(api.Index(f+".windows", i), "%v", err)
+		}
+	}
+	switch {
+	case s.HoldSeconds < 0 || s.HoldSeconds > int(api.MaxDrillHold/time.Second):
+		ps.Add(f+".hold_seconds", "must be between 0 and %d, got %d: how long the drill stays failed over", int(api.MaxDrillHold/time.Second), s.HoldSeconds)
+	case s.HoldSeconds != 0 && len(s.Windows) > 0:
+		ps.Add(f+".hold_seconds", "is set by each window's end: remove hold_seconds, or use cron").Read(f + ".windows")
+	}
+	if len(s.Reason) > 1024 {
+		ps.Add(f+".reason", "is longer than 1024 characters: shorten it")
+	}
 }
 
 func checkDelay(ps *api.Problems, field string, v int, hint string) {
