@@ -25,6 +25,7 @@ type trafficPolicyResourceModel struct {
 	Fallback                 types.Object  `tfsdk:"fallback"` // of trafficPolicyFallbackModel
 	RTOSeconds               types.Int64   `tfsdk:"rto_seconds"`
 	ReplicaSet               types.String  `tfsdk:"replica_set"`
+	DrillSchedule            types.Object  `tfsdk:"drill_schedule"` // of trafficPolicyDrillScheduleModel
 	Version                  types.Int64   `tfsdk:"version"`
 	FQDN                     types.String  `tfsdk:"fqdn"`
 	WorstCaseFailoverSeconds types.Float64 `tfsdk:"worst_case_failover_seconds"`
@@ -48,7 +49,22 @@ type trafficPolicyFallbackModel struct {
 	CNAME     types.String `tfsdk:"cname"`
 }
 
+type trafficPolicyDrillScheduleModel struct {
+	Target      types.String `tfsdk:"target"`
+	Cron        types.String `tfsdk:"cron"`
+	Windows     types.List   `tfsdk:"windows"`
+	HoldSeconds types.Int64  `tfsdk:"hold_seconds"`
+	Reason      types.String `tfsdk:"reason"`
+}
+
 var (
+	trafficPolicyDrillScheduleAttrTypes = map[string]attr.Type{
+		"target":       types.StringType,
+		"cron":         types.StringType,
+		"windows":      types.ListType{ElemType: types.StringType},
+		"hold_seconds": types.Int64Type,
+		"reason":       types.StringType,
+	}
 	trafficPolicyTargetAttrTypes = map[string]attr.Type{
 		"site":          types.StringType,
 		"addresses":     types.ListType{ElemType: types.StringType},
@@ -108,6 +124,12 @@ func (m trafficPolicyResourceModel) toAPI(ctx context.Context) (api.TrafficPolic
 		var fb trafficPolicyFallbackModel
 		diags.Append(m.Fallback.As(ctx, &fb, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
 		p.Fallback = &api.Fallback{Addresses: stringsOf(fb.Addresses), CNAME: fb.CNAME.ValueString()}
+	}
+	if known(m.DrillSchedule) {
+		var ds trafficPolicyDrillScheduleModel
+		diags.Append(m.DrillSchedule.As(ctx, &ds, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+		p.DrillSchedule = &api.DrillSchedule{Target: ds.Target.ValueString(), Cron: ds.Cron.ValueString(),
+			Windows: stringsOf(ds.Windows), HoldSeconds: int(ds.HoldSeconds.ValueInt64()), Reason: ds.Reason.ValueString()}
 	}
 	return p, diags
 }
@@ -173,6 +195,22 @@ func (prior trafficPolicyResourceModel) fromAPI(ctx context.Context, p api.Traff
 		m.Fallback, d = types.ObjectValueFrom(ctx, trafficPolicyFallbackAttrTypes, trafficPolicyFallbackModel{
 			Addresses: optionalStringList(pf.Addresses, p.Fallback.Addresses),
 			CNAME:     optionalString(pf.CNAME, p.Fallback.CNAME),
+		})
+		diags.Append(d...)
+	}
+
+	m.DrillSchedule = types.ObjectNull(trafficPolicyDrillScheduleAttrTypes)
+	if s := p.DrillSchedule; s != nil {
+		var ps trafficPolicyDrillScheduleModel
+		if known(prior.DrillSchedule) {
+			diags.Append(prior.DrillSchedule.As(ctx, &ps, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+		}
+		m.DrillSchedule, d = types.ObjectValueFrom(ctx, trafficPolicyDrillScheduleAttrTypes, trafficPolicyDrillScheduleModel{
+			Target:      types.StringValue(s.Target),
+			Cron:        optionalString(ps.Cron, s.Cron),
+			Windows:     optionalStringList(ps.Windows, s.Windows),
+			HoldSeconds: optionalInt64(ps.HoldSeconds, s.HoldSeconds),
+			Reason:      optionalString(ps.Reason, s.Reason),
 		})
 		diags.Append(d...)
 	}

@@ -224,6 +224,37 @@ func (r *trafficPolicyResource) Schema(_ context.Context, _ resource.SchemaReque
 					"(also listed in `warnings`). It never blocks the apply.",
 				Optional: true,
 			},
+			"drill_schedule": schema.SingleNestedAttribute{
+				MarkdownDescription: "Recurring game days: failoverd fails the policy over to `target` on purpose (through an override), " +
+					"measures the decision and DNS switch, holds, fails back, and records a report against `rto_seconds` " +
+					"(`failoverd drill list`, `failoverd status`). Set `cron` (five fields, UTC, e.g. `\"0 3 * * 2\"`: Tuesdays at 03:00) " +
+					"with `hold_seconds`, or `windows` (RFC 3339 `START/END`: the drill starts at START and fails back at END). " +
+					"A time failoverd was down for is skipped, never run late.",
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"target": schema.StringAttribute{
+						MarkdownDescription: "The target (a key of `targets`) the drill fails over to.",
+						Required:            true,
+					},
+					"cron": schema.StringAttribute{
+						MarkdownDescription: "When drills start: `minute hour day-of-month month day-of-week`, in UTC; `*`, numbers, ranges `a-b`, steps `*/n` and lists.",
+						Optional:            true,
+					},
+					"windows": schema.ListAttribute{
+						MarkdownDescription: "Game-day windows, each `START/END` in RFC 3339, e.g. `2026-12-12T03:00:00Z/2026-12-12T03:30:00Z` (at most 24 h).",
+						ElementType:         types.StringType,
+						Optional:            true,
+					},
+					"hold_seconds": schema.Int64Attribute{
+						MarkdownDescription: "With `cron`: how long each drill stays failed over (default 600, at most 86400).",
+						Optional:            true,
+					},
+					"reason": schema.StringAttribute{
+						MarkdownDescription: "Recorded with every scheduled drill (e.g. the game-day runbook).",
+						Optional:            true,
+					},
+				},
+			},
 			"version": schema.Int64Attribute{
 				MarkdownDescription: "failoverd's version of the policy (its ETag). Every update is conditional on it, so a change made " +
 					"outside Terraform (an operator at 4 a.m.) is reported instead of being silently overwritten.",

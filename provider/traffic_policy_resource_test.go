@@ -561,6 +561,20 @@ resource "failover_traffic_policy" "test" {
 			want: tpMatchWords("Worst-case failover is 3 × 10s + 2s detection + 0s failover delay + 30s TTL = 62s, over rto_seconds = 60: lower fall, interval_seconds or ttl_seconds, or raise rto_seconds"),
 		},
 		{
+			name: "bad drill_schedule",
+			config: policyWith(`
+  mode          = "active-passive"
+  when_all_down = "fail_closed"
+  targets = {
+    dc1 = { addresses = ["192.0.2.10"], priority = 1 }
+  }
+  drill_schedule = {
+    target = "dc2"
+    cron   = "0 25 * * *"
+  }`),
+			want: regexp.MustCompile(`drill_schedule.target[\s\S]*"dc2" is not a target[\s\S]*drill_schedule.cron[\s\S]*(?i)hour: "25"`),
+		},
+		{
 			name:   "bad mode",
 			config: policyWith(`mode = "active-pasive"` + "\n" + `when_all_down = "fail_closed"` + targets),
 			want:   regexp.MustCompile(`Attribute mode value must be one of:(.|\n)*got:\s+"active-pasive"`),
@@ -694,6 +708,14 @@ func TestTrafficPolicyRoundTrip(t *testing.T) {
 				"dc2": {Site: "dc2", CNAME: "lb.example.net", Priority: 2, Enabled: tpPtr(false)},
 			},
 		}},
+		{"drill schedule", api.TrafficPolicy{
+			Name: "pay", Mode: api.ModeActivePassive, WhenAllDown: api.AllDownFailClosed, RTOSeconds: 60,
+			DrillSchedule: &api.DrillSchedule{Target: "dc2", Cron: "0 3 * * 2", HoldSeconds: 900, Reason: "game day"},
+			Targets: map[string]api.PolicyTarget{
+				"dc1": {Addresses: []string{"192.0.2.10"}, Priority: 1},
+				"dc2": {Addresses: []string{"198.51.100.10"}, Priority: 2},
+			},
+		}},
 		{"active-active with burst", api.TrafficPolicy{
 			Name: "api", Mode: api.ModeActiveActive, WhenAllDown: api.AllDownFailOpen, TTLSeconds: tpPtr(0), FailoverDelaySeconds: 5,
 			FailbackDelaySeconds: tpPtr(0), Failback: api.FailbackManual, BurstToggle: "bf",
@@ -816,5 +838,71 @@ func FuzzTrafficPolicyRoundTrip(f *testing.F) {
 		if n := len(pc.known(probs)); n > len(probs) {
 			t.Fatalf("filter returned %d problems out of %d", n, len(probs))
 		}
+	})
+}
+
+// drill_schedule: created, imported and read back without a diff; then
+// switched from cron to windows in place.
+func TestAccTrafficPolicyResource_drillSchedule(t *testing.T) {
+	const addr = "failover_traffic_policy.test"
+	config := func(schedule string) string {
+		return testAccTrafficPolicyChecks("tpd") + `
+resource "failover_traffic_policy" "test" {
+  name          = "tpd"
+  mode          = "active-passive"
+  when_all_down = "fail_closed"
+  targets = {
+    dc1 = { addresses = ["192.0.2.10"], health_checks = [failover_health_check.dc1.name], priority = 1 }
+    dc2 = { addresses = ["198.51.100.10"], health_checks = [failover_health_check.dc2.name], priority = 2 }
+  }
+  drill_schedule = {
+    target = "dc2"
+` + schedule + `
+  }
+}
+`
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckTrafficPolicyDestroyed("tpd"),
+		Steps: []resource.TestStep{
+			{
+				Config: config(`    cron = "0 3 * * 2"
+    hold_seconds = 900
+    reason = "monthly game day"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("drill_schedule"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"target":       knownvalue.StringExact("dc2"),
+						"cron":         knownvalue.StringExact("0 3 * * 2"),
+						"windows":      knownvalue.Null(),
+						"hold_seconds": knownvalue.Int64Exact(900),
+						"reason":       knownvalue.StringExact("monthly game day"),
+					})),
+				},
+				Check: func(*terraform.State) error {
+					p, err := client.Get[api.TrafficPolicy](context.Background(), testFailoverd.client, api.KindTrafficPolicy, "tpd")
+					if err != nil {
+						return err
+					}
+					if s := p.DrillSchedule; s == nil || s.Cron != "0 3 * * 2" || s.HoldSeconds != 900 {
+						return fmt.Errorf("failoverd holds drill_schedule %+v", s)
+					}
+					return nil
+				},
+			},
+			{ResourceName: addr, ImportState: true, ImportStateId: "tpd", ImportStateVerify: true},
+			{
+				Config: config(`    windows = ["2026-12-12T03:00:00Z/2026-12-12T03:30:00Z"]`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("drill_schedule").AtMapKey("windows"),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("2026-12-12T03:00:00Z/2026-12-12T03:30:00Z")})),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("drill_schedule").AtMapKey("cron"), knownvalue.Null()),
+				},
+			},
+		},
 	})
 }
