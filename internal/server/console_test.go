@@ -86,3 +86,48 @@ func TestWhoami(t *testing.T) {
 		t.Errorf("last_event_seq %d, events end at %v", w.LastEventSeq, evs.Items)
 	}
 }
+
+// The drill routes: read lists, operate starts and aborts, every refusal
+// names the fix.
+func TestDrillRoutes(t *testing.T) {
+	h := newHarness(t)
+	h.do(t, http.MethodPost, "/v1/health-checks", adminToken, checkFixture("web-dc1", "127.0.0.1:1")).want(t, http.StatusCreated)
+	h.do(t, http.MethodPost, "/v1/health-checks", adminToken, checkFixture("web-dc2", "127.0.0.1:2")).want(t, http.StatusCreated)
+	h.do(t, http.MethodPost, "/v1/traffic-policies", adminToken, policyFixture("web", "web-dc1", "web-dc2")).want(t, http.StatusCreated)
+
+	var list api.List[api.Drill]
+	h.do(t, http.MethodGet, "/v1/drills", readToken, nil).want(t, http.StatusOK).decode(t, &list)
+	if list.Items == nil || len(list.Items) != 0 {
+		t.Errorf("no drills yet: %s", mustJSON(t, list))
+	}
+	h.do(t, http.MethodGet, "/v1/drills", noToken, nil).want(t, http.StatusUnauthorized)
+	h.do(t, http.MethodPost, "/v1/traffic-policies/web/drills", readToken, api.DrillRequest{Target: "dc2"}).want(t, http.StatusForbidden)
+	h.do(t, http.MethodPost, "/v1/drills/d-x/abort", readToken, nil).want(t, http.StatusForbidden)
+	h.do(t, http.MethodGet, "/v1/drills/d-nope", readToken, nil).want(t, http.StatusNotFound)
+	h.do(t, http.MethodPost, "/v1/drills/d-nope/abort", operateToken, nil).want(t, http.StatusNotFound)
+	p := h.do(t, http.MethodPost, "/v1/traffic-policies/web/drills", operateToken, `{"target":"dc2","hold":"forever"}`).problem(t, http.StatusBadRequest)
+	wantFields(t, p, "hold")
+	p = h.do(t, http.MethodPost, "/v1/traffic-policies/web/drills", operateToken, `{"target":"dc2","extra":1}`).problem(t, http.StatusBadRequest)
+	wantFields(t, p, "extra")
+	h.do(t, http.MethodPost, "/v1/traffic-policies/nope/drills", operateToken, api.DrillRequest{Target: "dc2"}).want(t, http.StatusNotFound)
+	h.do(t, http.MethodPost, "/v1/traffic-policies/web/drills", operateToken, "x").want(t, http.StatusBadRequest)
+	// Every refused start is in the audit log, by token.
+	var audit api.List[api.Event]
+	h.do(t, http.MethodGet, "/v1/events?type=audit&limit=1000", adminToken, nil).want(t, http.StatusOK).decode(t, &audit)
+	found := false
+	for _, ev := range audit.Items {
+		if ev.Actor == operateName && ev.Action == "drill run" && strings.HasPrefix(ev.Outcome, "400") {
+			found = true
+		}
+	}
+	h.eng.Flush()
+	if !found {
+		h.do(t, http.MethodGet, "/v1/events?type=audit&limit=1000", adminToken, nil).want(t, http.StatusOK).decode(t, &audit)
+		for _, ev := range audit.Items {
+			found = found || (ev.Actor == operateName && ev.Action == "drill run")
+		}
+	}
+	if !found {
+		t.Errorf("no audit event of the refused drill run: %s", mustJSON(t, audit))
+	}
+}
