@@ -191,6 +191,9 @@ func run(ctx context.Context, bin, tfBin, example string, failbackDelay int) (er
 	if err := waitDNS(ctx, fd.DNSAddr, fqdn, "192.0.2.10", restored); err != nil {
 		return err
 	}
+	if err := gameDay(ctx, c); err != nil {
+		return err
+	}
 	time.Sleep(200 * time.Millisecond) // let the last events print
 	fmt.Println()
 	if hold {
@@ -251,4 +254,46 @@ func waitServing(ctx context.Context, c *client.Client, policy, target string, w
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// gameDay runs a drill, as `failoverd drill run web --to cloud --hold 3s`
+// would, and prints its report: the RTO proven, not assumed.
+func gameDay(ctx context.Context, c *client.Client) error {
+	fmt.Println("\n-- game day: a drill fails web over to cloud on purpose, holds 3s, fails back --")
+	d, err := c.StartDrill(ctx, "web", api.DrillRequest{Target: "cloud", Hold: "3s", Reason: "demo game day"})
+	if err != nil {
+		return err
+	}
+	say("drill %s started (failoverd drill show %s)", d.ID, d.ID)
+	deadline := time.Now().Add(60 * time.Second)
+	for d.State == api.DrillRunning {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("drill %s still %s after 60s", d.ID, d.Step)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+		if d, err = c.Drill(ctx, d.ID); err != nil {
+			return err
+		}
+	}
+	r := d.Report
+	if r == nil || r.SwitchSeconds == nil || r.FailbackSwitchSecs == nil {
+		return fmt.Errorf("drill %s ended %s without measurements: %s", d.ID, d.State, d.Error)
+	}
+	verdict := "FAIL"
+	if r.Pass {
+		verdict = "PASS"
+	}
+	say("DRILL %s: %s → %s decided in %.3fs, DNS answered in %.3fs; failback decided in %.3fs, DNS in %.3fs; declared worst case %.1fs, RTO %ds: %s",
+		d.ID, d.From, d.Target, *r.DecisionSeconds, *r.SwitchSeconds, *r.FailbackDecisionSecs, *r.FailbackSwitchSecs, r.WorstCaseSeconds, r.RTOSeconds, verdict)
+	for _, n := range r.Notes {
+		say("  note: %s", n)
+	}
+	if !r.Pass {
+		return fmt.Errorf("drill %s failed against the RTO", d.ID)
+	}
+	return nil
 }
