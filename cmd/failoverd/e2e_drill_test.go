@@ -191,6 +191,18 @@ func TestDrillMeasured(t *testing.T) {
 	t.Logf("measured: decision %.3fs, DNS switch %.3fs, failback decision %.3fs, failback DNS %.3fs (declared worst case %.1fs, RTO %ds)",
 		*r.DecisionSeconds, *r.SwitchSeconds, *r.FailbackDecisionSecs, *r.FailbackSwitchSecs, r.WorstCaseSeconds, r.RTOSeconds)
 
+	// Metrics for alerting on a failed (or missing) game day.
+	resp, metrics, err := a.do(http.MethodGet, "/metrics", nil, nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %v", err)
+	}
+	for _, w := range []string{`failover_drill_last_pass{policy="web"} 1`, `failover_drills_total{policy="web",state="passed"} 1`,
+		fmt.Sprintf(`failover_drill_last_switch_seconds{policy="web"} %g`, *r.SwitchSeconds)} {
+		if !strings.Contains(string(metrics), w) {
+			t.Errorf("/metrics lacks %s", w)
+		}
+	}
+
 	// list / show / status print it.
 	code, out, _ = runBin(t, env, "drill", "list")
 	if code != 0 || !strings.Contains(out, d.ID) || !strings.Contains(out, "PASSED") {

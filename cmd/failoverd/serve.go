@@ -412,7 +412,7 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	}
 	down.push("dns server", dnsSrv.Shutdown)
 	// Drills ask failoverd's own DNS what clients would be told.
-	drills := drill.New(drill.Options{Engine: eng, Store: st, DNSAddr: dnsSrv.Addr(), Zone: c.dnsZone, Logger: log})
+	drills := drill.New(drill.Options{Engine: eng, Store: st, DNSAddr: dnsSrv.Addr(), Zone: c.dnsZone, Logger: log, Registerer: reg})
 	srv := server.New(server.Options{Engine: eng, Store: st, Auth: auth, Logger: log, Gatherer: reg, Registerer: reg, Version: version,
 		Drills: drills})
 	// After the HTTP server, before the engine: a drill still running is

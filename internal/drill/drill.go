@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
@@ -62,6 +63,8 @@ type Options struct {
 	Poll time.Duration
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Registerer receives the drill metrics; optional.
+	Registerer prometheus.Registerer
 }
 
 // Runner starts, tracks and aborts drills on this node.
@@ -74,6 +77,10 @@ type Runner struct {
 	mu      sync.Mutex
 	running map[string]*run // by drill id
 	wg      sync.WaitGroup
+
+	ended      *prometheus.CounterVec
+	lastPass   *prometheus.GaugeVec
+	lastSwitch *prometheus.GaugeVec
 }
 
 type run struct {
@@ -94,7 +101,21 @@ func New(o Options) *Runner {
 		o.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Runner{o: o, log: o.Logger, ctx: ctx, cancel: cancel, running: map[string]*run{}}
+	r := &Runner{o: o, log: o.Logger, ctx: ctx, cancel: cancel, running: map[string]*run{},
+		ended: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "failover_drills_total", Help: "Drills ended, by policy and outcome (passed, failed, aborted).",
+		}, []string{"policy", "state"}),
+		lastPass: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failover_drill_last_pass", Help: "Whether the policy's last completed drill met its RTO: 1 passed, 0 failed (alert on 0, or on no drill for too long).",
+		}, []string{"policy"}),
+		lastSwitch: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failover_drill_last_switch_seconds", Help: "The client-visible switch time (request to DNS answer) of the policy's last completed drill.",
+		}, []string{"policy"}),
+	}
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(r.ended, r.lastPass, r.lastSwitch)
+	}
+	return r
 }
 
 // Close aborts every running drill (restoring automatic routing) and waits
@@ -608,6 +629,17 @@ func (r *Runner) finish(ctx context.Context, d *api.Drill, state, why string) {
 		r.log.Error("drill record not saved", "drill", d.ID, "err", err)
 	}
 	r.emit(now, *d, reportLine(*d))
+	r.ended.WithLabelValues(d.Policy, state).Inc()
+	if state != api.DrillAborted {
+		pass := 0.0
+		if state == api.DrillPassed {
+			pass = 1
+		}
+		r.lastPass.WithLabelValues(d.Policy).Set(pass)
+		if d.Report != nil && d.Report.SwitchSeconds != nil {
+			r.lastSwitch.WithLabelValues(d.Policy).Set(*d.Report.SwitchSeconds)
+		}
+	}
 	r.log.Info("drill ended", "drill", d.ID, "policy", d.Policy, "state", state, "why", why)
 }
 
