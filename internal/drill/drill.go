@@ -159,6 +159,11 @@ func (r *Runner) Start(ctx context.Context, who, policyName string, req api.Dril
 		return api.Drill{}, &api.Problem{Status: http.StatusNotFound, Title: "Not Found", Detail: fmt.Sprintf("no traffic policy named %q", policyName)}
 	}
 	pol := o.(api.TrafficPolicy)
+	// A drill already running explains more than its effects would (its
+	// target serving, its override set): say that first.
+	if p := r.runningOn(policyName); p != nil {
+		return api.Drill{}, p
+	}
 	dec, _ := r.o.Engine.Decision(policyName)
 	from := first(dec)
 	if req.Target != "" {
@@ -184,12 +189,9 @@ func (r *Runner) Start(ctx context.Context, who, policyName string, req api.Dril
 	d := api.Drill{ID: newID(now), Policy: policyName, Target: req.Target, From: from, HoldSeconds: hold.Seconds(),
 		Reason: req.Reason, StartedBy: who, Node: r.node(), State: api.DrillRunning, Step: api.StepFailover, StartedAt: now}
 	r.mu.Lock()
-	for _, x := range r.running {
-		if x.drill.Policy == policyName {
-			r.mu.Unlock()
-			return api.Drill{}, &api.Problem{Status: http.StatusConflict, Title: "Drill Running",
-				Detail: fmt.Sprintf("drill %s is already running on %s: wait for its report or abort it (POST /v1/drills/%s/abort)", x.drill.ID, policyName, x.drill.ID)}
-		}
+	if p := r.runningOnLocked(policyName); p != nil {
+		r.mu.Unlock()
+		return api.Drill{}, p
 	}
 	rctx, cancel := context.WithCancelCause(r.ctx)
 	x := &run{drill: d, cancel: cancel, done: make(chan struct{})}
@@ -211,6 +213,23 @@ func (r *Runner) Start(ctx context.Context, who, policyName string, req api.Dril
 		r.run(rctx, d, pol, hold)
 	}()
 	return d, nil
+}
+
+// runningOn is the conflict of a drill already running on policy, or nil.
+func (r *Runner) runningOn(policy string) *api.Problem {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.runningOnLocked(policy)
+}
+
+func (r *Runner) runningOnLocked(policy string) *api.Problem {
+	for _, x := range r.running {
+		if x.drill.Policy == policy {
+			return &api.Problem{Status: http.StatusConflict, Title: "Drill Running",
+				Detail: fmt.Sprintf("drill %s is already running on %s: wait for its report or abort it (POST /v1/drills/%s/abort)", x.drill.ID, policy, x.drill.ID)}
+		}
+	}
+	return nil
 }
 
 func (r *Runner) forget(id string) {
