@@ -35,7 +35,12 @@
     return e;
   }
 
+  // table labels every cell with its column (data-label), so a phone
+  // can show each row as a card: "Serving: cloud".
   function table(caption, heads, rows) {
+    for (const tr of rows) {
+      Array.from(tr.children).forEach((cell, i) => { if (heads[i]) cell.setAttribute('data-label', heads[i]); });
+    }
     return el('table', {},
       el('caption', { class: 'sr' }, caption),
       el('thead', {}, el('tr', {}, heads.map((h) => el('th', { scope: 'col' }, h)))),
