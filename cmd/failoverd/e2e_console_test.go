@@ -332,6 +332,10 @@ func TestConsoleOperate(t *testing.T) {
 	b.waitText("#events", "traffic-policies/web", 5*time.Second)
 	b.waitText(`[data-replica-set="orders-db"]`, "at risk", 10*time.Second)
 	b.screenshot("04-operate-failed-over-to-cloud")
+	// The same at_risk for Prometheus (monitoring/ alerts on it).
+	if _, m, err := a.do(http.MethodGet, "/metrics", nil, nil); err != nil || !strings.Contains(string(m), `failover_replica_set_at_risk{replica_set="orders-db"} 1`) {
+		t.Errorf("/metrics does not say orders-db is at risk (%v)", err)
+	}
 
 	// Engage the burst toggle with its button, through the confirmation.
 	burst := func() (int, string) {
