@@ -101,3 +101,18 @@ if [ -n "$browser_missing" ]; then
 else
   echo "tools: chromium and chromedriver present"
 fi
+
+# promtool checks and unit-tests monitoring/prometheus (make monitoring-check).
+# Debian ships it in prometheus, whose server service is stopped and
+# disabled again where systemd runs: only the tool is wanted.
+if command -v promtool >/dev/null 2>&1; then
+  echo "tools: promtool present"
+else
+  sudo=""; if [ "$(id -u)" != 0 ]; then sudo="sudo -n"; fi
+  echo "tools: installing prometheus (Debian) for promtool"
+  if { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq prometheus; }; then
+    if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+  else
+    echo "tools: could not install prometheus; make monitoring-check needs promtool" >&2
+  fi
+fi

@@ -6,11 +6,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -371,6 +373,7 @@ func TestConsoleOperate(t *testing.T) {
 	if errs := b.pageErrors(); len(errs) > 0 {
 		t.Errorf("browser console errors:\n%s", strings.Join(errs, "\n"))
 	}
+	checkAlertMetrics(t, a)
 	// The audit log names the operate token that clicked.
 	var audit api.List[api.Event]
 	a.must(t, http.StatusOK, http.MethodGet, "/v1/events?type=audit&limit=1000", nil, &audit)
@@ -438,5 +441,45 @@ func TestConsoleReadOnly(t *testing.T) {
 	}
 	if errs := b.pageErrors("401", "Unauthorized"); len(errs) > 0 {
 		t.Errorf("browser console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// checkAlertMetrics: every failoverd metric the shipped alerting rules
+// (monitoring/prometheus) use is one failoverd exports, so a renamed
+// metric cannot silently disarm an alert. Labelled metrics appear once
+// they have a series: this failoverd has checks, a policy that failed
+// over, a replica set and a drill behind it.
+func checkAlertMetrics(t *testing.T, a *rawAPI) {
+	t.Helper()
+	rules, err := os.ReadFile("../../monitoring/prometheus/failover-rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dash, err := os.ReadFile("../../monitoring/grafana/failoverd.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(dash) {
+		t.Error("monitoring/grafana/failoverd.json is not JSON")
+	}
+	rules = append(rules, dash...)
+	_, metrics, err := a.do(http.MethodGet, "/metrics", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Series that only exist once it happens (a probe that failed for a
+	// local reason), and histogram series named by their base.
+	later := map[string]bool{"failover_probe_local_failures_total": true}
+	names := regexp.MustCompile(`\bfailover_[a-z_]+\b`).FindAllString(string(rules), -1)
+	for i, n := range names {
+		names[i] = strings.TrimSuffix(n, "_bucket")
+	}
+	if len(names) < 10 {
+		t.Fatalf("only %d metric names in the rules", len(names))
+	}
+	for _, n := range names {
+		if !later[n] && !strings.Contains(string(metrics), "\n# TYPE "+n+" ") {
+			t.Errorf("alerting rules use %s, which failoverd does not export", n)
+		}
 	}
 }
