@@ -4,12 +4,11 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log"
 	"os"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/hatopo/terraform-provider-failover/provider"
 )
@@ -22,10 +21,13 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 	quietSDKLogs()
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: "registry.terraform.io/hatopo/failover",
-		Debug:   debug,
-	})
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	// provider.NewProtocol6Server is the framework's server with one
+	// workaround for Terraform 1.10/1.11 (see there).
+	err := tf6server.Serve("registry.terraform.io/hatopo/failover", provider.NewProtocol6Server(version), opts...)
 	if err != nil {
 		log.Fatal(err.Error())
 	}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -26,6 +24,7 @@ var (
 	_ resource.ResourceWithConfigure      = &burstToggleResource{}
 	_ resource.ResourceWithImportState    = &burstToggleResource{}
 	_ resource.ResourceWithValidateConfig = &burstToggleResource{}
+	_ resource.ResourceWithModifyPlan     = &burstToggleResource{}
 )
 
 // burstToggleKind names the object in diagnostics.
@@ -36,33 +35,6 @@ func NewBurstToggleResource() resource.Resource { return &burstToggleResource{} 
 
 type burstToggleResource struct {
 	data *providerData
-}
-
-type burstToggleResourceModel struct {
-	ID           types.String `tfsdk:"id"`
-	Name         types.String `tfsdk:"name"`
-	Site         types.String `tfsdk:"site"`
-	Engaged      types.Bool   `tfsdk:"engaged"`
-	Schedule     types.List   `tfsdk:"schedule"`
-	ExpiresAt    types.String `tfsdk:"expires_at"`
-	BodyEngaged  types.String `tfsdk:"body_engaged"`
-	BodyReleased types.String `tfsdk:"body_released"`
-	URL          types.String `tfsdk:"url"`
-	Effective    types.Bool   `tfsdk:"effective"`
-	Version      types.Int64  `tfsdk:"version"`
-}
-
-var burstWindowAttrTypes = map[string]attr.Type{
-	"start": types.StringType,
-	"end":   types.StringType,
-}
-
-// burstToggleDependsOn: the attributes burst.Validate reads to judge
-// another one (see dropUnknownProblems).
-var burstToggleDependsOn = map[string][]string{
-	"body_released": {"body_engaged"},
-	"body_engaged":  {"body_released"},
-	"schedule":      {"expires_at"},
 }
 
 func (r *burstToggleResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -149,6 +121,7 @@ func (r *burstToggleResource) Schema(_ context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "failoverd's version of the toggle (its ETag); an operator's flip bumps it too. Terraform updates only the version it last read, so a flip between plan and apply stops the apply instead of being overwritten.",
 				Computed:            true,
 			},
+			"timeouts": timeoutsAttribute(),
 		},
 	}
 }
@@ -164,20 +137,31 @@ func (r *burstToggleResource) ValidateConfig(ctx context.Context, req resource.V
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	unknown, ok := unknownConfigRoots(req.Config)
+	pc, ok := newPlanCheck(req.Config.Raw)
 	if !ok {
 		return
 	}
 	t, unparsed := m.toAPI()
 	// A timestamp that does not parse is reported by rfc3339Validator; the
 	// zero time it leaves must not read as "missing" too. name is checked
-	// by its schema validator with the same pattern.
-	unparsed["name"] = true
+	// by its schema validator with the same pattern. Windows that already
+	// ended are reported here (ValidateAt), not by failoverd.
 	// An explicit body_engaged = "" is refused as failoverd refuses it.
-	probs := t.NormalizeExplicit(configZeros(req.Config))
-	probs = dropUnknownProblems(append(probs, burst.Validate(t)...), unknown, burstToggleDependsOn)
-	probs = dropShadowedProblems(probs, unparsed)
-	addProblems(&resp.Diagnostics, "Invalid Burst Toggle", probs)
+	probs := append(t.NormalizeExplicit(configZeros(req.Config)), burst.ValidateAt(t, time.Now())...)
+	pc.report(&resp.Diagnostics, "Invalid Burst Toggle", withoutFields(probs, append(unparsed, "name")...))
+}
+
+// ModifyPlan records the toggle as planned in this run, so a policy that
+// names it as a plain string waits for its create instead of failing.
+func (r *burstToggleResource) ModifyPlan(_ context.Context, req resource.ModifyPlanRequest, _ *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil || r.data.plans == nil {
+		return
+	}
+	var name types.String
+	if req.Plan.GetAttribute(context.Background(), path.Root("name"), &name).HasError() || !known(name) {
+		return
+	}
+	r.data.plans.plan(api.KindBurstToggle, name.ValueString(), plannedObject{})
 }
 
 func (r *burstToggleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -189,13 +173,13 @@ func (r *burstToggleResource) Create(ctx context.Context, req resource.CreateReq
 		return
 	}
 	t, _ := plan.toAPI()
-	t.Engaged = configuredBool(engaged)
+	t.Engaged = boolPtr(engaged)
 	out, err := client.Create(ctx, r.data.client, api.KindBurstToggle, t)
 	if err != nil {
 		addClientError(&resp.Diagnostics, "create", burstToggleKind, t.Name, err)
 		return
 	}
-	state, diags := burstToggleFromAPI(plan, out)
+	state, diags := plan.fromAPI(out)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -218,7 +202,7 @@ func (r *burstToggleResource) Read(ctx context.Context, req resource.ReadRequest
 		addClientError(&resp.Diagnostics, "read", burstToggleKind, prior.Name.ValueString(), err)
 		return
 	}
-	state, diags := burstToggleFromAPI(prior, out)
+	state, diags := prior.fromAPI(out)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -238,13 +222,13 @@ func (r *burstToggleResource) Update(ctx context.Context, req resource.UpdateReq
 	t, _ := plan.toAPI()
 	// Omitted in the configuration → omitted on the wire: failoverd then
 	// keeps the operator's current state instead of Terraform's last one.
-	t.Engaged = configuredBool(engaged)
+	t.Engaged = boolPtr(engaged)
 	out, err := client.Update(ctx, r.data.client, api.KindBurstToggle, t.Name, t, uint64(prior.Version.ValueInt64()))
 	if err != nil {
 		addClientError(&resp.Diagnostics, "update", burstToggleKind, t.Name, err)
 		return
 	}
-	state, diags := burstToggleFromAPI(plan, out)
+	state, diags := plan.fromAPI(out)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -258,127 +242,11 @@ func (r *burstToggleResource) Delete(ctx context.Context, req resource.DeleteReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	err := r.data.client.Delete(ctx, api.KindBurstToggle, state.Name.ValueString(), uint64(state.Version.ValueInt64()))
-	if err != nil && !client.IsNotFound(err) {
-		addClientError(&resp.Diagnostics, "delete", burstToggleKind, state.Name.ValueString(), err)
-	}
+	deleteObject(ctx, r.data, &resp.Diagnostics, api.KindBurstToggle, burstToggleKind, state.Name.ValueString(), state.Version.ValueInt64(), state.Timeouts)
 }
 
 func (r *burstToggleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	resource.ImportStatePassthroughID(ctx, path.Root("name"), req, resp)
-}
-
-// configuredBool is nil for a null (or unknown) value: "not set".
-func configuredBool(v types.Bool) *bool {
-	if v.IsNull() || v.IsUnknown() {
-		return nil
-	}
-	b := v.ValueBool()
-	return &b
-}
-
-// toAPI maps the model to the wire type, without engaged (which comes from
-// the configuration, see Update). Timestamps that do not parse (reported
-// by rfc3339Validator) are left zero and their field paths returned.
-func (m burstToggleResourceModel) toAPI() (api.BurstToggle, map[string]bool) {
-	unparsed := map[string]bool{}
-	parse := func(field string, v types.String) time.Time {
-		if v.IsNull() || v.IsUnknown() {
-			return time.Time{}
-		}
-		t, err := parseRFC3339(v.ValueString())
-		if err != nil {
-			unparsed[field] = true
-		}
-		return t
-	}
-	t := api.BurstToggle{
-		Name:         m.Name.ValueString(),
-		Site:         m.Site.ValueString(),
-		BodyEngaged:  m.BodyEngaged.ValueString(),
-		BodyReleased: m.BodyReleased.ValueString(),
-	}
-	if !m.ExpiresAt.IsNull() && !m.ExpiresAt.IsUnknown() {
-		exp := parse("expires_at", m.ExpiresAt)
-		t.ExpiresAt = &exp
-	}
-	if !m.Schedule.IsNull() && !m.Schedule.IsUnknown() {
-		t.Schedule = make([]api.Window, 0, len(m.Schedule.Elements()))
-		for i, e := range m.Schedule.Elements() {
-			w, ok := e.(types.Object)
-			if !ok || w.IsNull() || w.IsUnknown() {
-				t.Schedule = append(t.Schedule, api.Window{})
-				continue
-			}
-			a := w.Attributes()
-			start, _ := a["start"].(types.String)
-			end, _ := a["end"].(types.String)
-			f := api.Index("schedule", i)
-			t.Schedule = append(t.Schedule, api.Window{Start: parse(f+".start", start), End: parse(f+".end", end)})
-		}
-	}
-	return t, unparsed
-}
-
-// burstToggleFromAPI maps the stored toggle to the model. Timestamps keep
-// the prior spelling when they name the same instant ("+00:00" and "Z"),
-// so how failoverd renders a time is never a diff.
-func burstToggleFromAPI(prior burstToggleResourceModel, t api.BurstToggle) (burstToggleResourceModel, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	m := burstToggleResourceModel{
-		ID:           types.StringValue(t.Name),
-		Name:         types.StringValue(t.Name),
-		Site:         types.StringValue(t.Site),
-		Engaged:      types.BoolValue(api.Bool(t.Engaged, false)),
-		ExpiresAt:    types.StringNull(),
-		BodyEngaged:  types.StringValue(t.BodyEngaged),
-		BodyReleased: types.StringValue(t.BodyReleased),
-		URL:          types.StringValue(t.URL),
-		Effective:    types.BoolValue(api.Bool(t.Effective, false)),
-		Version:      types.Int64Value(int64(t.Version)),
-	}
-	if m.BodyEngaged.ValueString() == "" {
-		m.BodyEngaged = types.StringValue(api.DefaultBodyEngaged)
-	}
-	if m.BodyReleased.ValueString() == "" {
-		m.BodyReleased = types.StringValue(api.DefaultBodyReleased)
-	}
-	if t.ExpiresAt != nil {
-		m.ExpiresAt = keepTimestamp(prior.ExpiresAt, *t.ExpiresAt)
-	}
-
-	windowType := types.ObjectType{AttrTypes: burstWindowAttrTypes}
-	switch {
-	case len(t.Schedule) > 0:
-		var priorWindows []attr.Value
-		if !prior.Schedule.IsNull() && !prior.Schedule.IsUnknown() {
-			priorWindows = prior.Schedule.Elements()
-		}
-		windows := make([]attr.Value, 0, len(t.Schedule))
-		for i, w := range t.Schedule {
-			priorStart, priorEnd := types.StringNull(), types.StringNull()
-			if i < len(priorWindows) {
-				if o, ok := priorWindows[i].(types.Object); ok && !o.IsNull() && !o.IsUnknown() {
-					priorStart, _ = o.Attributes()["start"].(types.String)
-					priorEnd, _ = o.Attributes()["end"].(types.String)
-				}
-			}
-			v, d := types.ObjectValue(burstWindowAttrTypes, map[string]attr.Value{
-				"start": keepTimestamp(priorStart, w.Start),
-				"end":   keepTimestamp(priorEnd, w.End),
-			})
-			diags.Append(d...)
-			windows = append(windows, v)
-		}
-		var d diag.Diagnostics
-		m.Schedule, d = types.ListValue(windowType, windows)
-		diags.Append(d...)
-	case priorIsEmptyCollection(prior.Schedule):
-		m.Schedule = types.ListValueMust(windowType, []attr.Value{})
-	default:
-		m.Schedule = types.ListNull(windowType)
-	}
-	return m, diags
 }
 
 // parseRFC3339 reads an RFC 3339 timestamp, fractional seconds allowed.

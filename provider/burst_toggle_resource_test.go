@@ -333,7 +333,7 @@ func TestBurstToggleFromAPI_keepsTimestampSpelling(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, diags := burstToggleFromAPI(burstToggleResourceModel{Schedule: tc.prior, ExpiresAt: types.StringNull()},
+			m, diags := burstToggleResourceModel{Schedule: tc.prior, ExpiresAt: types.StringNull()}.fromAPI(
 				api.BurstToggle{Name: "bf", Site: "dr", Schedule: []api.Window{{Start: start, End: end}}})
 			if diags.HasError() {
 				t.Fatal(diags)

@@ -42,36 +42,45 @@ func attrPath(field string) (path.Path, bool) {
 // summary: `Invalid Replica Set: members["db-3"].priority`.
 func addProblems(diags *diag.Diagnostics, summary string, probs api.Problems) {
 	for _, pr := range probs {
-		p, ok := attrPath(pr.Field)
-		summary := summary
-		if pr.Severity == api.SeverityWarning && strings.HasPrefix(summary, "Invalid ") {
-			// "Invalid Policy" is the wrong headline for advice.
-			summary = strings.TrimPrefix(summary, "Invalid ") + " Warning"
-		}
-		if strings.ContainsAny(pr.Field, ".[") {
-			summary += ": " + pr.Field
-		}
-		detail := pr.Detail
-		if !ok && pr.Field != "" {
-			detail = pr.Field + ": " + detail
-		}
-		warn := pr.Severity == api.SeverityWarning
-		switch {
-		case ok && warn:
-			diags.AddAttributeWarning(p, summary, capitalize(detail)+".")
-		case ok:
-			diags.AddAttributeError(p, summary, capitalize(detail)+".")
-		case warn:
-			diags.AddWarning(summary, capitalize(detail)+".")
-		default:
-			diags.AddError(summary, capitalize(detail)+".")
-		}
+		addProblem(diags, summary, pr, pr.Field)
+	}
+}
+
+// addProblem reports one problem on the attribute pr.Field; named is the
+// field the summary names (the problem's own, even when it is shown on
+// another attribute because its own is not set).
+func addProblem(diags *diag.Diagnostics, summary string, pr api.FieldError, named string) {
+	p, ok := attrPath(pr.Field)
+	if pr.Severity == api.SeverityWarning && strings.HasPrefix(summary, "Invalid ") {
+		// "Invalid Policy" is the wrong headline for advice.
+		summary = strings.TrimPrefix(summary, "Invalid ") + " Warning"
+	}
+	if strings.ContainsAny(named, ".[") {
+		summary += ": " + named
+	}
+	detail := pr.Detail
+	if !ok && pr.Field != "" {
+		detail = pr.Field + ": " + detail
+	}
+	warn := pr.Severity == api.SeverityWarning
+	switch {
+	case ok && warn:
+		diags.AddAttributeWarning(p, summary, capitalize(detail)+".")
+	case ok:
+		diags.AddAttributeError(p, summary, capitalize(detail)+".")
+	case warn:
+		diags.AddWarning(summary, capitalize(detail)+".")
+	default:
+		diags.AddError(summary, capitalize(detail)+".")
 	}
 }
 
 func capitalize(s string) string {
 	if s == "" || s[0] < 'a' || s[0] > 'z' {
 		return s
+	}
+	if first, _, _ := strings.Cut(s, " "); strings.ContainsAny(first, "_.[") {
+		return s // an attribute name, which keeps its spelling
 	}
 	return string(s[0]-'a'+'A') + s[1:]
 }
@@ -93,4 +102,20 @@ func addClientError(diags *diag.Diagnostics, action, kind, name string, err erro
 	default:
 		diags.AddError(fmt.Sprintf("Cannot %s %s", action, kind), fmt.Sprintf("Could not %s the %s %q.\n\n%s", action, kind, name, err))
 	}
+}
+
+// addNotFound reports that the object a data source names does not exist.
+// The common cause is a name known at plan time for an object this same
+// configuration creates: Terraform reads a data source during plan as soon
+// as its arguments are known, and waits for a create only when the data
+// source references the resource directly (or through depends_on) — never
+// through a module output. The detail says so, and what to write instead.
+func addNotFound(diags *diag.Diagnostics, resourceType, noun, name string, err error) {
+	diags.AddAttributeError(path.Root("name"), noun+" Not Found",
+		fmt.Sprintf("failoverd has no %s named %q. If this configuration creates it, make the read wait for the create: "+
+			"take the name from the resource itself (%s.<label>.name) or from an output of this project's modules (they are "+
+			"known only once the object exists); when the name comes through a module output of your own, add "+
+			"depends_on = [module.<name>] to the data source. Terraform reads a data source during plan as soon as its "+
+			"arguments are known, and waits only for resources the data source refers to directly. Otherwise fix the name.\n\n%s",
+			strings.ToLower(noun), name, resourceType, err))
 }

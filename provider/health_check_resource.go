@@ -3,23 +3,18 @@ package provider
 import (
 	"context"
 	"fmt"
-	"sort"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/float64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/client"
@@ -43,57 +38,6 @@ func NewHealthCheckResource() resource.Resource { return &healthCheckResource{} 
 
 type healthCheckResource struct {
 	data *providerData
-}
-
-type healthCheckResourceModel struct {
-	ID              types.String  `tfsdk:"id"`
-	Name            types.String  `tfsdk:"name"`
-	Site            types.String  `tfsdk:"site"`
-	Type            types.String  `tfsdk:"type"`
-	Address         types.String  `tfsdk:"address"`
-	Path            types.String  `tfsdk:"path"`
-	Method          types.String  `tfsdk:"method"`
-	HostHeader      types.String  `tfsdk:"host_header"`
-	Headers         types.Map     `tfsdk:"headers"`
-	ExpectedStatus  types.List    `tfsdk:"expected_status"`
-	BodyMatch       types.Object  `tfsdk:"body_match"`
-	TLS             types.Object  `tfsdk:"tls"`
-	IntervalSeconds types.Float64 `tfsdk:"interval_seconds"`
-	TimeoutSeconds  types.Float64 `tfsdk:"timeout_seconds"`
-	Rise            types.Int64   `tfsdk:"rise"`
-	Fall            types.Int64   `tfsdk:"fall"`
-	ProbeSites      types.Set     `tfsdk:"probe_sites"`
-	Quorum          types.String  `tfsdk:"quorum"`
-	Enabled         types.Bool    `tfsdk:"enabled"`
-	Version         types.Int64   `tfsdk:"version"`
-}
-
-// Object types of the nested attributes, shared by Schema and the model
-// conversions.
-var (
-	healthCheckBodyMatchAttrTypes = map[string]attr.Type{
-		"mode":  types.StringType,
-		"value": types.StringType,
-	}
-	healthCheckTLSAttrTypes = map[string]attr.Type{
-		"server_name":          types.StringType,
-		"ca_cert_pem":          types.StringType,
-		"insecure_skip_verify": types.BoolType,
-	}
-)
-
-// healthCheckDependsOn lists, per attribute, the other attributes that
-// health.Validate reads when judging it: with one of those unknown at plan
-// time, the judgement waits for apply.
-var healthCheckDependsOn = map[string][]string{
-	"timeout_seconds": {"interval_seconds"},
-	"body_match":      {"method", "type"},
-	"tls":             {"type"},
-	"path":            {"type"},
-	"method":          {"type"},
-	"host_header":     {"type"},
-	"headers":         {"type"},
-	"expected_status": {"type"},
 }
 
 func (r *healthCheckResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -133,16 +77,14 @@ func (r *healthCheckResource) Schema(_ context.Context, _ resource.SchemaRequest
 				Required:            true,
 			},
 			"path": schema.StringAttribute{
-				MarkdownDescription: "Request path of `http`/`https` probes, with the query string if any. Default `" + api.DefaultPath + "`.",
+				MarkdownDescription: "Request path of `http`/`https` probes, with the query string if any. Default `" + api.DefaultPath + "`; null on `tcp` checks.",
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString(api.DefaultPath),
 			},
 			"method": schema.StringAttribute{
-				MarkdownDescription: "HTTP method of `http`/`https` probes (case-sensitive). Default `" + api.DefaultMethod + "`.",
+				MarkdownDescription: "HTTP method of `http`/`https` probes (case-sensitive). Default `" + api.DefaultMethod + "`; null on `tcp` checks.",
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString(api.DefaultMethod),
 			},
 			"host_header": schema.StringAttribute{
 				MarkdownDescription: "`Host` header of `http`/`https` probes, when the endpoint serves a virtual host its address does not name, e.g. `www.example.org`. Default: the host of `address`.",
@@ -154,12 +96,10 @@ func (r *healthCheckResource) Schema(_ context.Context, _ resource.SchemaRequest
 				ElementType:         types.StringType,
 			},
 			"expected_status": schema.ListAttribute{
-				MarkdownDescription: "HTTP status codes or inclusive ranges that count as success, e.g. `[\"200\", \"204\"]` or `[\"200-299\"]`. Default `[\"" + api.DefaultExpectedStatus + "\"]`.",
+				MarkdownDescription: "HTTP status codes or inclusive ranges that count as success, e.g. `[\"200\", \"204\"]` or `[\"200-299\"]`. Default `[\"" + api.DefaultExpectedStatus + "\"]`; null on `tcp` checks.",
 				Optional:            true,
 				Computed:            true,
 				ElementType:         types.StringType,
-				Default: listdefault.StaticValue(types.ListValueMust(types.StringType,
-					[]attr.Value{types.StringValue(api.DefaultExpectedStatus)})),
 			},
 			"body_match": schema.SingleNestedAttribute{
 				MarkdownDescription: "Also require the response body (its first 64 KiB) to match. Omit to judge by status only.",
@@ -240,6 +180,7 @@ func (r *healthCheckResource) Schema(_ context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "failoverd's version of the check (its ETag). Terraform updates only the version it last read, so a change made outside Terraform is never overwritten silently.",
 				Computed:            true,
 			},
+			"timeouts": timeoutsAttribute(),
 		},
 	}
 }
@@ -253,11 +194,8 @@ func (r *healthCheckResource) Configure(_ context.Context, req resource.Configur
 func (r *healthCheckResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m healthCheckResourceModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	unknown, ok := unknownConfigRoots(req.Config)
-	if !ok {
+	pc, ok := newPlanCheck(req.Config.Raw)
+	if resp.Diagnostics.HasError() || !ok {
 		return
 	}
 	c, diags := m.toAPI(ctx)
@@ -268,41 +206,73 @@ func (r *healthCheckResource) ValidateConfig(ctx context.Context, req resource.V
 	// An explicit zero (rise = 0) is refused as failoverd refuses it, not
 	// read as omitted.
 	probs := c.NormalizeExplicit(configZeros(req.Config))
-	probs = dropUnknownProblems(append(probs, health.Validate(c)...), unknown, healthCheckDependsOn)
 	// name has its own schema validator (the same rule): report it once.
-	probs = dropShadowedProblems(probs, map[string]bool{"name": true})
-	addProblems(&resp.Diagnostics, "Invalid Health Check", probs)
+	pc.report(&resp.Diagnostics, "Invalid Health Check", withoutFields(append(probs, health.Validate(c)...), "name"))
 }
 
-// ModifyPlan records the planned detection timing so that traffic policies
+// ModifyPlan plans the http defaults only where they mean something (a tcp
+// check only connects, so its path, method and expected_status are null),
+// and records the planned detection timing so that traffic policies
 // planned in the same run compute worst_case_failover_seconds (and check
 // rto_seconds) from the values being applied, not the stored ones.
 func (r *healthCheckResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || r.data == nil || r.data.plans == nil {
-		return // destroy, or not configured yet
+	if req.Plan.Raw.IsNull() {
+		return // destroy
 	}
-	var (
-		name              types.String
-		interval, timeout types.Float64
-		fall              types.Int64
-	)
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("interval_seconds"), &interval)...)
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("timeout_seconds"), &timeout)...)
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("fall"), &fall)...)
+	var plan, config healthCheckResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	for _, v := range []attr.Value{name, interval, timeout, fall} {
-		if v.IsNull() || v.IsUnknown() {
-			return
+	http := plan.Type.ValueString() != api.CheckTCP
+	switch {
+	case plan.Type.IsUnknown():
+		plan.Path, plan.Method, plan.ExpectedStatus = unknownUnlessSet(config.Path), unknownUnlessSet(config.Method), unknownListUnlessSet(config.ExpectedStatus)
+	case http:
+		plan.Path = stringDefault(config.Path, api.DefaultPath)
+		plan.Method = stringDefault(config.Method, api.DefaultMethod)
+		if config.ExpectedStatus.IsNull() {
+			plan.ExpectedStatus = stringList([]string{api.DefaultExpectedStatus})
+		}
+	default:
+		plan.Path, plan.Method, plan.ExpectedStatus = config.Path, config.Method, config.ExpectedStatus
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	if r.data == nil || r.data.plans == nil || plan.Name.IsUnknown() {
+		return // not configured yet
+	}
+	var o plannedObject
+	if known(plan.IntervalSeconds) && known(plan.TimeoutSeconds) && known(plan.Fall) {
+		o.timing = &topology.CheckTiming{
+			IntervalSeconds: plan.IntervalSeconds.ValueFloat64(),
+			TimeoutSeconds:  plan.TimeoutSeconds.ValueFloat64(),
+			Fall:            int(plan.Fall.ValueInt64()),
 		}
 	}
-	r.data.plans.set(name.ValueString(), topology.CheckTiming{
-		IntervalSeconds: interval.ValueFloat64(),
-		TimeoutSeconds:  timeout.ValueFloat64(),
-		Fall:            int(fall.ValueInt64()),
-	})
+	r.data.plans.plan(api.KindHealthCheck, plan.Name.ValueString(), o)
+}
+
+// stringDefault is the planned value of an optional string with a default.
+func stringDefault(config types.String, def string) types.String {
+	if config.IsNull() {
+		return types.StringValue(def)
+	}
+	return config
+}
+
+func unknownUnlessSet(config types.String) types.String {
+	if config.IsNull() {
+		return types.StringUnknown()
+	}
+	return config
+}
+
+func unknownListUnlessSet(config types.List) types.List {
+	if config.IsNull() {
+		return types.ListUnknown(types.StringType)
+	}
+	return config
 }
 
 func (r *healthCheckResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -321,11 +291,8 @@ func (r *healthCheckResource) Create(ctx context.Context, req resource.CreateReq
 		addClientError(&resp.Diagnostics, "create", healthCheckKind, c.Name, err)
 		return
 	}
-	state, diags := healthCheckFromAPI(ctx, plan, out)
+	state, diags := plan.fromAPI(ctx, out)
 	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -344,11 +311,8 @@ func (r *healthCheckResource) Read(ctx context.Context, req resource.ReadRequest
 		addClientError(&resp.Diagnostics, "read", healthCheckKind, prior.Name.ValueString(), err)
 		return
 	}
-	state, diags := healthCheckFromAPI(ctx, prior, out)
+	state, diags := prior.fromAPI(ctx, out)
 	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -369,162 +333,20 @@ func (r *healthCheckResource) Update(ctx context.Context, req resource.UpdateReq
 		addClientError(&resp.Diagnostics, "update", healthCheckKind, c.Name, err)
 		return
 	}
-	state, diags := healthCheckFromAPI(ctx, plan, out)
+	state, diags := plan.fromAPI(ctx, out)
 	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 func (r *healthCheckResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state healthCheckResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	var prior healthCheckResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	err := r.data.client.Delete(ctx, api.KindHealthCheck, state.Name.ValueString(), uint64(state.Version.ValueInt64()))
-	if err != nil && !client.IsNotFound(err) {
-		addClientError(&resp.Diagnostics, "delete", healthCheckKind, state.Name.ValueString(), err)
-	}
+	deleteObject(ctx, r.data, &resp.Diagnostics, api.KindHealthCheck, healthCheckKind, prior.Name.ValueString(), prior.Version.ValueInt64(), prior.Timeouts)
 }
 
 func (r *healthCheckResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	resource.ImportStatePassthroughID(ctx, path.Root("name"), req, resp)
-}
-
-// toAPI maps the model to the wire type. Null and unknown values become
-// the zero value, which the API reads as "omitted" (the default).
-func (m healthCheckResourceModel) toAPI(ctx context.Context) (api.HealthCheck, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	c := api.HealthCheck{
-		Name:            m.Name.ValueString(),
-		Site:            m.Site.ValueString(),
-		Type:            m.Type.ValueString(),
-		Address:         m.Address.ValueString(),
-		Path:            m.Path.ValueString(),
-		Method:          m.Method.ValueString(),
-		HostHeader:      m.HostHeader.ValueString(),
-		IntervalSeconds: m.IntervalSeconds.ValueFloat64(),
-		TimeoutSeconds:  m.TimeoutSeconds.ValueFloat64(),
-		Rise:            int(m.Rise.ValueInt64()),
-		Fall:            int(m.Fall.ValueInt64()),
-		Quorum:          m.Quorum.ValueString(),
-	}
-	if !m.Headers.IsNull() && !m.Headers.IsUnknown() {
-		c.Headers = make(map[string]string, len(m.Headers.Elements()))
-		for k, v := range m.Headers.Elements() {
-			if s, ok := v.(types.String); ok && !s.IsNull() && !s.IsUnknown() {
-				c.Headers[k] = s.ValueString()
-			}
-		}
-	}
-	c.ExpectedStatus = knownStrings(m.ExpectedStatus.Elements(), !m.ExpectedStatus.IsNull() && !m.ExpectedStatus.IsUnknown())
-	// A set has no order; sorted, the same sites always produce the same
-	// object, so re-applying never bumps the version.
-	c.ProbeSites = knownStrings(m.ProbeSites.Elements(), !m.ProbeSites.IsNull() && !m.ProbeSites.IsUnknown())
-	sort.Strings(c.ProbeSites)
-	if !m.Enabled.IsNull() && !m.Enabled.IsUnknown() {
-		enabled := m.Enabled.ValueBool()
-		c.Enabled = &enabled
-	}
-	if !m.BodyMatch.IsNull() && !m.BodyMatch.IsUnknown() {
-		var bm struct {
-			Mode  types.String `tfsdk:"mode"`
-			Value types.String `tfsdk:"value"`
-		}
-		diags.Append(m.BodyMatch.As(ctx, &bm, basetypes.ObjectAsOptions{})...)
-		c.BodyMatch = &api.BodyMatch{Mode: bm.Mode.ValueString(), Value: bm.Value.ValueString()}
-	}
-	if !m.TLS.IsNull() && !m.TLS.IsUnknown() {
-		var t struct {
-			ServerName         types.String `tfsdk:"server_name"`
-			CACertPEM          types.String `tfsdk:"ca_cert_pem"`
-			InsecureSkipVerify types.Bool   `tfsdk:"insecure_skip_verify"`
-		}
-		diags.Append(m.TLS.As(ctx, &t, basetypes.ObjectAsOptions{})...)
-		c.TLS = &api.TLSConfig{ServerName: t.ServerName.ValueString(), CACertPEM: t.CACertPEM.ValueString(),
-			InsecureSkipVerify: t.InsecureSkipVerify.ValueBool()}
-	}
-	return c, diags
-}
-
-// healthCheckFromAPI maps the stored check to the model. prior (the plan
-// or the state) decides how values the API omits when empty are shown:
-// null stays null and an explicit empty value stays empty, so an apply is
-// always followed by an empty plan.
-func healthCheckFromAPI(ctx context.Context, prior healthCheckResourceModel, c api.HealthCheck) (healthCheckResourceModel, diag.Diagnostics) {
-	var diags, d diag.Diagnostics
-	m := healthCheckResourceModel{
-		ID:              types.StringValue(c.Name),
-		Name:            types.StringValue(c.Name),
-		Site:            types.StringValue(c.Site),
-		Type:            types.StringValue(c.Type),
-		Address:         types.StringValue(c.Address),
-		Path:            types.StringValue(c.Path),
-		Method:          types.StringValue(c.Method),
-		HostHeader:      keepNullString(prior.HostHeader, c.HostHeader),
-		IntervalSeconds: types.Float64Value(c.IntervalSeconds),
-		TimeoutSeconds:  types.Float64Value(c.TimeoutSeconds),
-		Rise:            types.Int64Value(int64(c.Rise)),
-		Fall:            types.Int64Value(int64(c.Fall)),
-		Quorum:          types.StringValue(c.Quorum),
-		Enabled:         types.BoolValue(api.Bool(c.Enabled, true)),
-		Version:         types.Int64Value(int64(c.Version)),
-	}
-
-	switch {
-	case len(c.Headers) > 0:
-		m.Headers, d = types.MapValueFrom(ctx, types.StringType, c.Headers)
-		diags.Append(d...)
-	case priorIsEmptyCollection(prior.Headers):
-		m.Headers = types.MapValueMust(types.StringType, map[string]attr.Value{})
-	default:
-		m.Headers = types.MapNull(types.StringType)
-	}
-
-	status := c.ExpectedStatus
-	if status == nil {
-		status = []string{api.DefaultExpectedStatus}
-	}
-	m.ExpectedStatus, d = types.ListValueFrom(ctx, types.StringType, status)
-	diags.Append(d...)
-
-	switch {
-	case len(c.ProbeSites) > 0:
-		m.ProbeSites, d = types.SetValueFrom(ctx, types.StringType, c.ProbeSites)
-		diags.Append(d...)
-	case priorIsEmptyCollection(prior.ProbeSites):
-		m.ProbeSites = types.SetValueMust(types.StringType, []attr.Value{})
-	default:
-		m.ProbeSites = types.SetNull(types.StringType)
-	}
-
-	m.BodyMatch = types.ObjectNull(healthCheckBodyMatchAttrTypes)
-	if bm := c.BodyMatch; bm != nil {
-		m.BodyMatch = types.ObjectValueMust(healthCheckBodyMatchAttrTypes, map[string]attr.Value{
-			"mode":  types.StringValue(bm.Mode),
-			"value": types.StringValue(bm.Value),
-		})
-	}
-
-	m.TLS = types.ObjectNull(healthCheckTLSAttrTypes)
-	if t := c.TLS; t != nil {
-		priorServerName, priorCA := types.StringNull(), types.StringNull()
-		if !prior.TLS.IsNull() && !prior.TLS.IsUnknown() {
-			a := prior.TLS.Attributes()
-			if v, ok := a["server_name"].(types.String); ok {
-				priorServerName = v
-			}
-			if v, ok := a["ca_cert_pem"].(types.String); ok {
-				priorCA = v
-			}
-		}
-		m.TLS = types.ObjectValueMust(healthCheckTLSAttrTypes, map[string]attr.Value{
-			"server_name":          keepNullString(priorServerName, t.ServerName),
-			"ca_cert_pem":          keepNullString(priorCA, t.CACertPEM),
-			"insecure_skip_verify": types.BoolValue(t.InsecureSkipVerify),
-		})
-	}
-	return m, diags
 }

@@ -393,9 +393,9 @@ func TestHealthCheckFromAPI_keepsPriorRepresentation(t *testing.T) {
 	c := api.HealthCheck{Name: "web", Site: "dc1", Type: "http", Address: "127.0.0.1:80"}
 	c.Normalize()
 
-	fromNull, diags := healthCheckFromAPI(ctx, healthCheckResourceModel{
+	fromNull, diags := healthCheckResourceModel{
 		HostHeader: types.StringNull(), Headers: types.MapNull(types.StringType), ProbeSites: types.SetNull(types.StringType),
-	}, c)
+	}.fromAPI(ctx, c)
 	if diags.HasError() {
 		t.Fatal(diags)
 	}
@@ -403,11 +403,11 @@ func TestHealthCheckFromAPI_keepsPriorRepresentation(t *testing.T) {
 		t.Errorf("null prior: got host_header %v, headers %v, probe_sites %v; want nulls", fromNull.HostHeader, fromNull.Headers, fromNull.ProbeSites)
 	}
 
-	fromEmpty, diags := healthCheckFromAPI(ctx, healthCheckResourceModel{
+	fromEmpty, diags := healthCheckResourceModel{
 		HostHeader: types.StringValue(""),
 		Headers:    types.MapValueMust(types.StringType, nil),
 		ProbeSites: types.SetValueMust(types.StringType, nil),
-	}, c)
+	}.fromAPI(ctx, c)
 	if diags.HasError() {
 		t.Fatal(diags)
 	}
@@ -450,22 +450,26 @@ func TestHealthCheckResource_modifyPlanRecordsTiming(t *testing.T) {
 				IntervalSeconds: tc.interval, TimeoutSeconds: types.Float64Value(0.5),
 				Rise: types.Int64Value(2), Fall: types.Int64Value(4), ProbeSites: types.SetNull(types.StringType),
 				Quorum: types.StringValue("majority"), Enabled: types.BoolValue(true), Version: types.Int64Unknown(),
+				Timeouts: types.ObjectNull(timeoutsAttrTypes),
 			}
 			plan := tfsdk.Plan{Schema: sresp.Schema}
 			if diags := plan.Set(ctx, &m); diags.HasError() {
 				t.Fatal(diags)
 			}
 			resp := &fwresource.ModifyPlanResponse{Plan: plan}
-			r.ModifyPlan(ctx, fwresource.ModifyPlanRequest{Plan: plan}, resp)
+			r.ModifyPlan(ctx, fwresource.ModifyPlanRequest{Plan: plan, Config: tfsdk.Config{Schema: sresp.Schema, Raw: plan.Raw}}, resp)
 			if resp.Diagnostics.HasError() {
 				t.Fatal(resp.Diagnostics)
 			}
-			got, ok := r.data.plans.get("web")
-			switch {
-			case tc.want == nil && ok:
-				t.Errorf("recorded %+v for an unknown interval", got)
-			case tc.want != nil && (!ok || got != *tc.want):
-				t.Errorf("recorded %+v (%v), want %+v", got, ok, *tc.want)
+			o, planned := r.data.plans.lookup(api.KindHealthCheck, "web")
+			if !planned {
+				t.Fatal("the check is not recorded as planned")
+			}
+			switch got := o.timing; {
+			case tc.want == nil && got != nil:
+				t.Errorf("recorded %+v for an unknown interval", *got)
+			case tc.want != nil && (got == nil || *got != *tc.want):
+				t.Errorf("recorded %+v, want %+v", got, *tc.want)
 			}
 		})
 	}

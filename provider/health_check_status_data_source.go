@@ -2,14 +2,12 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -107,10 +105,7 @@ func (d *healthCheckStatusDataSource) Read(ctx context.Context, req datasource.R
 	name := m.Name.ValueString()
 	st, err := d.data.client.HealthStatus(ctx, name)
 	if client.IsNotFound(err) {
-		resp.Diagnostics.AddAttributeError(path.Root("name"), "Health Check Not Found",
-			fmt.Sprintf("failoverd at %s has no health check named %q. Check the spelling, or declare it with a failover_health_check resource "+
-				"and pass its name attribute (failover_health_check.<label>.name) so Terraform creates the check before reading its status.\n\n%s",
-				d.data.client.Endpoint(), name, err))
+		addNotFound(&resp.Diagnostics, "failover_health_check", "Health Check", name, err)
 		return
 	}
 	if err != nil {

@@ -83,7 +83,7 @@ data "failover_health_check_status" "test" {
   name = "acc-hcs-no-such-check"
 }
 `,
-			ExpectError: testAccPhraseRE(`Health Check Not Found`),
+			ExpectError: regexp.MustCompile(`Health Check Not Found[\s\S]*"acc-hcs-no-such-check"[\s\S]*depends_on`),
 		}},
 	})
 }

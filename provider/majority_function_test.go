@@ -55,6 +55,12 @@ output "max_members" {
 				ExpectError: regexp.MustCompile(`voters\s+is\s+51,\s+but\s+it\s+must\s+be\s+from\s+1\s+to\s+50`),
 			},
 			{
+				// A fraction is the caller's mistake, reported on the
+				// argument, not an internal conversion error.
+				Config:      `output "fraction" { value = provider::failover::majority(2.5) }`,
+				ExpectError: regexp.MustCompile(`voters\s+must\s+be\s+a\s+whole\s+number,\s+got\s+2\.5`),
+			},
+			{
 				Config:      `output "null" { value = provider::failover::majority(null) }`,
 				ExpectError: regexp.MustCompile(`argument\s+must\s+not\s+be\s+null`),
 			},

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 
 	"github.com/hatopo/terraform-provider-failover/internal/client"
@@ -21,7 +20,7 @@ import (
 // testAccProtoV6ProviderFactories runs the provider in-process for
 // terraform-plugin-testing; the CLI comes from TF_ACC_TERRAFORM_PATH.
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"failover": providerserver.NewProtocol6WithError(New("test")()),
+	"failover": func() (tfprotov6.ProviderServer, error) { return NewProtocol6Server("test")(), nil },
 }
 
 // testFailoverd is the real failoverd (engine, bolt store, HTTP API) that

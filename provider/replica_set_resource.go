@@ -2,12 +2,9 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -19,7 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/client"
@@ -49,63 +45,6 @@ func NewReplicaSetResource() resource.Resource { return &replicaSetResource{} }
 
 type replicaSetResource struct {
 	data *providerData
-}
-
-type replicaSetResourceModel struct {
-	ID                        types.String `tfsdk:"id"`
-	Name                      types.String `tfsdk:"name"`
-	Engine                    types.String `tfsdk:"engine"`
-	Members                   types.Map    `tfsdk:"members"`
-	RequireSiteFaultTolerance types.Bool   `tfsdk:"require_site_fault_tolerance"`
-	Version                   types.Int64  `tfsdk:"version"`
-	MemberIDs                 types.Map    `tfsdk:"member_ids"`
-	VotingMembers             types.Int64  `tfsdk:"voting_members"`
-	Majority                  types.Int64  `tfsdk:"majority"`
-	FaultTolerance            types.Int64  `tfsdk:"fault_tolerance"`
-	PreferredPrimarySite      types.String `tfsdk:"preferred_primary_site"`
-	SiteLoss                  types.Map    `tfsdk:"site_loss"`
-	Warnings                  types.List   `tfsdk:"warnings"`
-	ConfigJSON                types.String `tfsdk:"config_json"`
-}
-
-type replicaSetMemberModel struct {
-	Host                  types.String  `tfsdk:"host"`
-	Site                  types.String  `tfsdk:"site"`
-	Zone                  types.String  `tfsdk:"zone"`
-	Priority              types.Float64 `tfsdk:"priority"`
-	Votes                 types.Int64   `tfsdk:"votes"`
-	Arbiter               types.Bool    `tfsdk:"arbiter"`
-	Hidden                types.Bool    `tfsdk:"hidden"`
-	SecondaryDelaySeconds types.Int64   `tfsdk:"secondary_delay_seconds"`
-	Tags                  types.Map     `tfsdk:"tags"`
-	HealthCheck           types.String  `tfsdk:"health_check"`
-}
-
-type replicaSetSiteLossModel struct {
-	Survives   types.Bool   `tfsdk:"survives"`
-	NewPrimary types.String `tfsdk:"new_primary"`
-	VotesLost  types.Int64  `tfsdk:"votes_lost"`
-	VotesLeft  types.Int64  `tfsdk:"votes_left"`
-}
-
-var replicaSetMemberAttrTypes = map[string]attr.Type{
-	"host":                    types.StringType,
-	"site":                    types.StringType,
-	"zone":                    types.StringType,
-	"priority":                types.Float64Type,
-	"votes":                   types.Int64Type,
-	"arbiter":                 types.BoolType,
-	"hidden":                  types.BoolType,
-	"secondary_delay_seconds": types.Int64Type,
-	"tags":                    types.MapType{ElemType: types.StringType},
-	"health_check":            types.StringType,
-}
-
-var replicaSetSiteLossAttrTypes = map[string]attr.Type{
-	"survives":    types.BoolType,
-	"new_primary": types.StringType,
-	"votes_lost":  types.Int64Type,
-	"votes_left":  types.Int64Type,
 }
 
 func (r *replicaSetResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -274,6 +213,7 @@ func (r *replicaSetResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					"(when you call `replSetReconfig` directly, set it yourself). MongoDB accepts at most one voting-member change per reconfiguration, so add or remove voters one apply at a time.",
 				Computed: true,
 			},
+			"timeouts": timeoutsAttribute(),
 		},
 	}
 }
@@ -293,16 +233,28 @@ func (r *replicaSetResource) ValidateConfig(ctx context.Context, req resource.Va
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	d, diags := m.toAPI(ctx)
+	pc, ok := newPlanCheck(req.Config.Raw)
+	if !ok {
+		return
+	}
+	rs, diags := m.toAPI(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	rs := d.rs
 	// An explicit engine = "" is refused as failoverd refuses it.
-	probs := rs.NormalizeExplicit(configZeros(req.Config))
-	replicaSetAddProblems(&resp.Diagnostics, d.known(append(probs, topology.ValidateReplicaSet(rs)...)))
+	probs := append(rs.NormalizeExplicit(configZeros(req.Config)), topology.ValidateReplicaSet(rs)...)
+	pc.report(&resp.Diagnostics, "Invalid "+replicaSetKind, probs.Errors())
+	pc.report(&resp.Diagnostics, replicaSetKind+" Topology Warning", probs.Warnings())
 }
+
+// replicaSetAnalysisInputs are the inputs of topology.Analyze;
+// replicaSetDocInputs those of the configuration document.
+var (
+	replicaSetAnalysisInputs = []string{"members[*].site", "members[*].priority", "members[*].votes", "members[*].arbiter",
+		"members[*].hidden", "members[*].secondary_delay_seconds"}
+	replicaSetDocInputs = append([]string{"name", "members[*].host", "members[*].zone", "members[*].tags"}, replicaSetAnalysisInputs...)
+)
 
 // replicaSetAddProblems reports problems through addProblems, each on its
 // attribute. Warnings get a summary of their own: they are not invalid.
@@ -349,17 +301,22 @@ func (r *replicaSetResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	d, diags := plan.toAPI(ctx)
+	// What is still unknown once the default priorities are planned.
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	pc, _ := newPlanCheck(resp.Plan.Raw)
+	rs, diags := plan.toAPI(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	rs := d.rs
 	rs.Normalize()
+	if r.data != nil && r.data.plans != nil && known(plan.Name) {
+		r.data.plans.plan(api.KindReplicaSet, plan.Name.ValueString(), plannedObject{})
+	}
 
 	var ids map[string]int
 	plan.MemberIDs = types.MapUnknown(types.Int64Type)
-	if d.membersKnown {
+	if known(plan.Members) {
 		var prev map[string]int
 		if prior != nil {
 			prev, diags = replicaSetMemberIDsFromState(ctx, prior.MemberIDs)
@@ -370,7 +327,7 @@ func (r *replicaSetResource) ModifyPlan(ctx context.Context, req resource.Modify
 		resp.Diagnostics.Append(diags...)
 	}
 
-	if d.analysisKnown {
+	if !pc.anyUnknown(replicaSetAnalysisInputs...) {
 		resp.Diagnostics.Append(plan.setAnalysis(topology.Analyze(rs))...)
 	} else {
 		plan.VotingMembers = types.Int64Unknown()
@@ -382,7 +339,7 @@ func (r *replicaSetResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 
 	plan.ConfigJSON = types.StringUnknown()
-	if d.configKnown && ids != nil {
+	if !pc.anyUnknown(replicaSetDocInputs...) && ids != nil {
 		s, err := replicaSetConfigJSON(topology.RenderConfig(rs, ids, replicaSetConfigDocVersion))
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot Render Replica Set Configuration", err.Error())
@@ -410,12 +367,14 @@ func (r *replicaSetResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	rs, diags := plan.toAPIKnown(ctx)
+	rs, diags := plan.toAPI(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	out, err := client.Create(ctx, r.data.client, api.KindReplicaSet, rs)
+	out, err := writeWaitingForReferences(ctx, r.data, timeout(ctx, plan.Timeouts, true, defaultCreateTimeout), func() (api.ReplicaSet, error) {
+		return client.Create(ctx, r.data.client, api.KindReplicaSet, rs)
+	})
 	if err != nil {
 		replicaSetClientError(&resp.Diagnostics, "create", replicaSetKind, rs.Name, err)
 		return
@@ -453,12 +412,14 @@ func (r *replicaSetResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	rs, diags := plan.toAPIKnown(ctx)
+	rs, diags := plan.toAPI(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	out, err := client.Update(ctx, r.data.client, api.KindReplicaSet, rs.Name, rs, uint64(state.Version.ValueInt64()))
+	out, err := writeWaitingForReferences(ctx, r.data, timeout(ctx, plan.Timeouts, true, defaultCreateTimeout), func() (api.ReplicaSet, error) {
+		return client.Update(ctx, r.data.client, api.KindReplicaSet, rs.Name, rs, uint64(state.Version.ValueInt64()))
+	})
 	if err != nil {
 		replicaSetClientError(&resp.Diagnostics, "update", replicaSetKind, rs.Name, err)
 		// Nothing was written: keep the prior state, so the next plan
@@ -477,11 +438,7 @@ func (r *replicaSetResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	name := state.Name.ValueString()
-	err := r.data.client.Delete(ctx, api.KindReplicaSet, name, uint64(state.Version.ValueInt64()))
-	if err != nil && !client.IsNotFound(err) {
-		addClientError(&resp.Diagnostics, "delete", replicaSetKind, name, err)
-	}
+	deleteObject(ctx, r.data, &resp.Diagnostics, api.KindReplicaSet, replicaSetKind, state.Name.ValueString(), state.Version.ValueInt64(), state.Timeouts)
 }
 
 func (r *replicaSetResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
@@ -504,7 +461,7 @@ func (r *replicaSetResource) readBack(ctx context.Context, out api.ReplicaSet, p
 		addClientError(diags, "read the configuration document of", replicaSetKind, out.Name, err)
 		doc = nil
 	}
-	m, d := replicaSetFromAPI(ctx, out, doc, prior)
+	m, d := prior.fromAPI(ctx, out, doc)
 	diags.Append(d...)
 	diags.Append(st.Set(ctx, &m)...)
 	return false
@@ -513,430 +470,4 @@ func (r *replicaSetResource) readBack(ctx context.Context, out api.ReplicaSet, p
 func replicaSetVanished(diags *diag.Diagnostics, name string) {
 	diags.AddError(replicaSetKind+" Deleted Outside Terraform",
 		fmt.Sprintf("The replica set %q was deleted by someone else right after this apply wrote it. Run terraform apply again to recreate it.", name))
-}
-
-// replicaSetDraft is the api object built from a configuration or plan
-// that may still hold unknown values ("known after apply"), with the
-// field paths (api notation) that are not known yet.
-type replicaSetDraft struct {
-	rs      api.ReplicaSet
-	unknown []string
-	// membersKnown: the member map itself (its keys) is known.
-	membersKnown bool
-	// analysisKnown: every input of topology.Analyze and of the set-wide
-	// rules (site, priority, votes, arbiter, hidden, delay of every
-	// member, require_site_fault_tolerance) is known.
-	analysisKnown bool
-	// configKnown: every input of topology.RenderConfig is known.
-	configKnown bool
-	// rulesUnknown: require_site_fault_tolerance is unknown, so the
-	// set-wide rules cannot be judged yet.
-	rulesUnknown bool
-}
-
-func (d *replicaSetDraft) markUnknown(field string, analysis bool) {
-	d.unknown = append(d.unknown, field)
-	d.configKnown = false
-	if analysis {
-		d.analysisKnown = false
-	}
-}
-
-// known drops the problems that depend on values not known yet: those on
-// (or below) an unknown attribute, and the set-wide ones on "members" while
-// an input of the set-wide rules is unknown.
-func (d replicaSetDraft) known(probs api.Problems) api.Problems {
-	var out api.Problems
-next:
-	for _, p := range probs {
-		if p.Field == "members" && (!d.analysisKnown || d.rulesUnknown) {
-			continue
-		}
-		for _, u := range d.unknown {
-			if p.Field == u || strings.HasPrefix(p.Field, u+".") || strings.HasPrefix(p.Field, u+"[") {
-				continue next
-			}
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// toAPI maps the model to the wire type, tolerating unknown values.
-func (m replicaSetResourceModel) toAPI(ctx context.Context) (replicaSetDraft, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	d := replicaSetDraft{membersKnown: true, analysisKnown: true, configKnown: true}
-	d.rs.Name = m.Name.ValueString()
-	if m.Name.IsUnknown() {
-		d.markUnknown("name", false)
-	}
-	d.rs.Engine = m.Engine.ValueString()
-	if m.Engine.IsUnknown() {
-		d.unknown = append(d.unknown, "engine") // not part of the analysis nor of the document
-	}
-	switch {
-	case m.RequireSiteFaultTolerance.IsUnknown():
-		// Decides only whether the site-loss rule applies.
-		d.unknown = append(d.unknown, "require_site_fault_tolerance")
-		d.rulesUnknown = true
-	case !m.RequireSiteFaultTolerance.IsNull():
-		v := m.RequireSiteFaultTolerance.ValueBool()
-		d.rs.RequireSiteFaultTolerance = &v
-	}
-	if m.Members.IsUnknown() {
-		d.membersKnown = false
-		d.markUnknown("members", true)
-		return d, diags
-	}
-	d.rs.Members = make(map[string]api.Member, len(m.Members.Elements()))
-	for name, v := range m.Members.Elements() {
-		base := api.MapKey("members", name)
-		obj, ok := v.(basetypes.ObjectValue)
-		if !ok {
-			diags.AddError("Unexpected Member Value", fmt.Sprintf("Member %q has type %T. This is a bug in the provider; please report it.", name, v))
-			continue
-		}
-		if obj.IsUnknown() || obj.IsNull() {
-			d.rs.Members[name] = api.Member{}
-			d.markUnknown(base, true)
-			continue
-		}
-		var mm replicaSetMemberModel
-		diags.Append(obj.As(ctx, &mm, basetypes.ObjectAsOptions{})...)
-		if diags.HasError() {
-			return d, diags
-		}
-		d.rs.Members[name] = mm.toAPI(ctx, base, &d, &diags)
-	}
-	return d, diags
-}
-
-// toAPI maps one member; unknown values are left at their zero value and
-// recorded in d.
-func (mm replicaSetMemberModel) toAPI(ctx context.Context, base string, d *replicaSetDraft, diags *diag.Diagnostics) api.Member {
-	var am api.Member
-	str := func(v types.String, field string, analysis bool) string {
-		if v.IsUnknown() {
-			d.markUnknown(base+"."+field, analysis)
-		}
-		return v.ValueString()
-	}
-	am.Host = str(mm.Host, "host", false)
-	am.Site = str(mm.Site, "site", true)
-	am.Zone = str(mm.Zone, "zone", false)
-	am.HealthCheck = mm.HealthCheck.ValueString()
-	if mm.HealthCheck.IsUnknown() {
-		// Not part of the analysis nor of the document.
-		d.unknown = append(d.unknown, base+".health_check")
-	}
-	switch {
-	case mm.Priority.IsUnknown():
-		d.markUnknown(base+".priority", true)
-	case !mm.Priority.IsNull():
-		v := mm.Priority.ValueFloat64()
-		am.Priority = &v
-	}
-	switch {
-	case mm.Votes.IsUnknown():
-		d.markUnknown(base+".votes", true)
-	case !mm.Votes.IsNull():
-		v := int(mm.Votes.ValueInt64())
-		am.Votes = &v
-	}
-	if mm.Arbiter.IsUnknown() {
-		d.markUnknown(base+".arbiter", true)
-	}
-	am.Arbiter = mm.Arbiter.ValueBool()
-	if mm.Hidden.IsUnknown() {
-		d.markUnknown(base+".hidden", true)
-	}
-	am.Hidden = mm.Hidden.ValueBool()
-	if mm.SecondaryDelaySeconds.IsUnknown() {
-		d.markUnknown(base+".secondary_delay_seconds", true)
-	}
-	am.SecondaryDelaySeconds = int(mm.SecondaryDelaySeconds.ValueInt64())
-	switch {
-	case mm.Tags.IsUnknown():
-		d.markUnknown(base+".tags", false)
-	case !mm.Tags.IsNull():
-		am.Tags = make(map[string]string, len(mm.Tags.Elements()))
-		for k, tv := range mm.Tags.Elements() {
-			s, ok := tv.(types.String)
-			if !ok {
-				diags.AddError("Unexpected Tag Value", fmt.Sprintf("Tag %q of member %s has type %T. This is a bug in the provider; please report it.", k, base, tv))
-				continue
-			}
-			if s.IsUnknown() {
-				d.markUnknown(api.MapKey(base+".tags", k), false)
-			}
-			am.Tags[k] = s.ValueString()
-		}
-	}
-	return am
-}
-
-// toAPIKnown maps a plan that must be wholly known (Create, Update).
-func (m replicaSetResourceModel) toAPIKnown(ctx context.Context) (api.ReplicaSet, diag.Diagnostics) {
-	d, diags := m.toAPI(ctx)
-	if !diags.HasError() && len(d.unknown) > 0 {
-		diags.AddError("Unknown Replica Set Values at Apply",
-			fmt.Sprintf("Values of %s are still unknown at apply time. This is a bug in the provider or in Terraform; please report it.", strings.Join(d.unknown, ", ")))
-	}
-	return d.rs, diags
-}
-
-// planDefaultPriorities sets the planned priority of every member whose
-// configuration omits it to api.Member.DefaultPriority — 0 for arbiters,
-// hidden, delayed and non-voting members, 1 otherwise — exactly what
-// failoverd fills in. Without it, an omitted priority would keep its prior
-// value when a member becomes an arbiter, and a priority changed outside
-// Terraform would never show up as drift.
-func (m *replicaSetResourceModel) planDefaultPriorities(ctx context.Context, config replicaSetResourceModel) diag.Diagnostics {
-	var diags diag.Diagnostics
-	if m.Members.IsUnknown() || m.Members.IsNull() || config.Members.IsUnknown() || config.Members.IsNull() {
-		return diags
-	}
-	cfgMembers := config.Members.Elements()
-	elems := make(map[string]attr.Value, len(m.Members.Elements()))
-	for name, v := range m.Members.Elements() {
-		elems[name] = v
-		obj, ok := v.(basetypes.ObjectValue)
-		cfgObj, cok := cfgMembers[name].(basetypes.ObjectValue)
-		if !ok || !cok || obj.IsUnknown() || obj.IsNull() || cfgObj.IsUnknown() || cfgObj.IsNull() {
-			continue
-		}
-		var mm, cm replicaSetMemberModel
-		diags.Append(obj.As(ctx, &mm, basetypes.ObjectAsOptions{})...)
-		diags.Append(cfgObj.As(ctx, &cm, basetypes.ObjectAsOptions{})...)
-		if diags.HasError() {
-			return diags
-		}
-		if !cm.Priority.IsNull() {
-			continue // set in the configuration
-		}
-		if mm.Arbiter.IsUnknown() || mm.Hidden.IsUnknown() || mm.SecondaryDelaySeconds.IsUnknown() || mm.Votes.IsUnknown() {
-			mm.Priority = types.Float64Unknown()
-		} else {
-			am := api.Member{
-				Arbiter:               mm.Arbiter.ValueBool(),
-				Hidden:                mm.Hidden.ValueBool(),
-				SecondaryDelaySeconds: int(mm.SecondaryDelaySeconds.ValueInt64()),
-			}
-			if !mm.Votes.IsNull() {
-				v := int(mm.Votes.ValueInt64())
-				am.Votes = &v
-			}
-			mm.Priority = types.Float64Value(am.DefaultPriority())
-		}
-		nv, d := types.ObjectValueFrom(ctx, replicaSetMemberAttrTypes, mm)
-		diags.Append(d...)
-		elems[name] = nv
-	}
-	if diags.HasError() {
-		return diags
-	}
-	nm, d := types.MapValue(types.ObjectType{AttrTypes: replicaSetMemberAttrTypes}, elems)
-	diags.Append(d...)
-	if !diags.HasError() {
-		m.Members = nm
-	}
-	return diags
-}
-
-// setAnalysis stores a quorum analysis in the computed attributes; plan
-// (ModifyPlan) and state (after apply and on read) go through here, so
-// both use one representation.
-func (m *replicaSetResourceModel) setAnalysis(a api.ReplicaAnalysis) diag.Diagnostics {
-	var diags diag.Diagnostics
-	m.VotingMembers = types.Int64Value(int64(a.VotingMembers))
-	m.Majority = types.Int64Value(int64(a.Majority))
-	m.FaultTolerance = types.Int64Value(int64(a.FaultTolerance))
-	m.PreferredPrimarySite = rsNullIfEmpty(a.PreferredPrimarySite)
-
-	objType := types.ObjectType{AttrTypes: replicaSetSiteLossAttrTypes}
-	losses := make(map[string]attr.Value, len(a.SiteLoss))
-	for _, site := range api.SortedKeys(a.SiteLoss) {
-		l := a.SiteLoss[site]
-		v, d := types.ObjectValue(replicaSetSiteLossAttrTypes, map[string]attr.Value{
-			"survives":    types.BoolValue(l.Survives),
-			"new_primary": rsNullIfEmpty(l.NewPrimary),
-			"votes_lost":  types.Int64Value(int64(l.VotesLost)),
-			"votes_left":  types.Int64Value(int64(l.VotesLeft)),
-		})
-		diags.Append(d...)
-		losses[site] = v
-	}
-	var d diag.Diagnostics
-	m.SiteLoss, d = types.MapValue(objType, losses)
-	diags.Append(d...)
-
-	warnings := make([]attr.Value, 0, len(a.Warnings))
-	for _, w := range a.Warnings {
-		warnings = append(warnings, types.StringValue(w))
-	}
-	m.Warnings, d = types.ListValue(types.StringType, warnings)
-	diags.Append(d...)
-	return diags
-}
-
-// replicaSetFromAPI maps what failoverd returned (the object and its
-// configuration document) to the model. prior (plan or state, may be
-// empty) decides the null-versus-empty form of optional values that
-// failoverd does not distinguish, and the exact form of equal priorities,
-// so an apply followed by a plan is always empty.
-func replicaSetFromAPI(ctx context.Context, rs api.ReplicaSet, doc json.RawMessage, prior *replicaSetResourceModel) (replicaSetResourceModel, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	if prior == nil {
-		prior = &replicaSetResourceModel{}
-	}
-	priorMembers := map[string]replicaSetMemberModel{}
-	if !prior.Members.IsNull() && !prior.Members.IsUnknown() {
-		for name, v := range prior.Members.Elements() {
-			if obj, ok := v.(basetypes.ObjectValue); ok && !obj.IsNull() && !obj.IsUnknown() {
-				var mm replicaSetMemberModel
-				if d := obj.As(ctx, &mm, basetypes.ObjectAsOptions{}); !d.HasError() {
-					priorMembers[name] = mm
-				}
-			}
-		}
-	}
-
-	engine := rs.Engine
-	if engine == "" {
-		engine = api.DefaultEngine
-	}
-	m := replicaSetResourceModel{
-		ID:                        types.StringValue(rs.Name),
-		Name:                      types.StringValue(rs.Name),
-		Engine:                    types.StringValue(engine),
-		RequireSiteFaultTolerance: types.BoolValue(api.Bool(rs.RequireSiteFaultTolerance, true)),
-		Version:                   types.Int64Value(int64(rs.Version)),
-	}
-
-	objType := types.ObjectType{AttrTypes: replicaSetMemberAttrTypes}
-	members := make(map[string]attr.Value, len(rs.Members))
-	for _, name := range api.SortedKeys(rs.Members) {
-		am := rs.Members[name]
-		pm := priorMembers[name]
-		prio := am.DefaultPriority()
-		if am.Priority != nil {
-			prio = *am.Priority
-		}
-		priority := types.Float64Value(prio)
-		if !pm.Priority.IsNull() && !pm.Priority.IsUnknown() && pm.Priority.ValueFloat64() == prio {
-			priority = pm.Priority // same number; keep the configuration's exact form
-		}
-		mm := replicaSetMemberModel{
-			Host:                  types.StringValue(am.Host),
-			Site:                  types.StringValue(am.Site),
-			Zone:                  rsOptionalString(am.Zone, pm.Zone),
-			Priority:              priority,
-			Votes:                 types.Int64Value(int64(api.Int(am.Votes, api.DefaultVotes))),
-			Arbiter:               types.BoolValue(am.Arbiter),
-			Hidden:                types.BoolValue(am.Hidden),
-			SecondaryDelaySeconds: types.Int64Value(int64(am.SecondaryDelaySeconds)),
-			Tags:                  rsOptionalStringMap(am.Tags, pm.Tags),
-			HealthCheck:           rsOptionalString(am.HealthCheck, pm.HealthCheck),
-		}
-		v, d := types.ObjectValueFrom(ctx, replicaSetMemberAttrTypes, mm)
-		diags.Append(d...)
-		members[name] = v
-	}
-	var d diag.Diagnostics
-	m.Members, d = types.MapValue(objType, members)
-	diags.Append(d...)
-
-	// failoverd's ids; AssignMemberIDs only completes them should a
-	// member lack one, exactly as RenderConfig does for the document.
-	m.MemberIDs, d = replicaSetMemberIDsValue(topology.AssignMemberIDs(rs.MemberIDs, rs.Members))
-	diags.Append(d...)
-
-	a := topology.Analyze(rs)
-	if rs.Analysis != nil {
-		a = *rs.Analysis
-	}
-	diags.Append(m.setAnalysis(a)...)
-
-	m.ConfigJSON = types.StringNull()
-	if doc == nil {
-		return m, diags
-	}
-	var cfg topology.ReplSetConfig
-	if err := json.Unmarshal(doc, &cfg); err != nil {
-		diags.AddError("Invalid Replica Set Configuration Document",
-			fmt.Sprintf("failoverd returned a configuration document for replica set %q that is not a replSetReconfig document: %s", rs.Name, err))
-		return m, diags
-	}
-	s, err := replicaSetConfigJSON(cfg)
-	if err != nil {
-		diags.AddError("Cannot Render Replica Set Configuration", err.Error())
-		return m, diags
-	}
-	m.ConfigJSON = types.StringValue(s)
-	return m, diags
-}
-
-// replicaSetConfigJSON renders the configuration document as config_json,
-// with version replicaSetConfigDocVersion.
-func replicaSetConfigJSON(cfg topology.ReplSetConfig) (string, error) {
-	cfg.Version = replicaSetConfigDocVersion
-	if cfg.Members == nil {
-		cfg.Members = []topology.ReplSetMember{}
-	}
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		return "", fmt.Errorf("encoding the configuration document of replica set %q: %w", cfg.ID, err)
-	}
-	return string(b), nil
-}
-
-func replicaSetMemberIDsValue(ids map[string]int) (types.Map, diag.Diagnostics) {
-	elems := make(map[string]attr.Value, len(ids))
-	for name, id := range ids {
-		elems[name] = types.Int64Value(int64(id))
-	}
-	return types.MapValue(types.Int64Type, elems)
-}
-
-func replicaSetMemberIDsFromState(ctx context.Context, v types.Map) (map[string]int, diag.Diagnostics) {
-	if v.IsNull() || v.IsUnknown() {
-		return nil, nil
-	}
-	var raw map[string]int64
-	diags := v.ElementsAs(ctx, &raw, false)
-	ids := make(map[string]int, len(raw))
-	for k, id := range raw {
-		ids[k] = int(id)
-	}
-	return ids, diags
-}
-
-// rsNullIfEmpty maps "" (failoverd's "none") to null.
-func rsNullIfEmpty(s string) types.String {
-	if s == "" {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
-}
-
-// rsOptionalString maps an optional string failoverd omits when empty:
-// "" stays "" only when the prior value was "" (set explicitly).
-func rsOptionalString(s string, prior types.String) types.String {
-	if s == "" && (prior.IsNull() || prior.IsUnknown() || prior.ValueString() != "") {
-		return types.StringNull()
-	}
-	return types.StringValue(s)
-}
-
-// rsOptionalStringMap maps an optional map failoverd omits when empty:
-// empty stays {} only when the prior value was {}.
-func rsOptionalStringMap(m map[string]string, prior types.Map) types.Map {
-	if len(m) == 0 && (prior.IsNull() || prior.IsUnknown() || len(prior.Elements()) != 0) {
-		return types.MapNull(types.StringType)
-	}
-	elems := make(map[string]attr.Value, len(m))
-	for k, v := range m {
-		elems[k] = types.StringValue(v)
-	}
-	return types.MapValueMust(types.StringType, elems)
 }

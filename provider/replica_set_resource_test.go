@@ -609,6 +609,7 @@ func testRSModel(t *testing.T, name string, members map[string]attr.Value) repli
 		VotingMembers: types.Int64Unknown(), Majority: types.Int64Unknown(), FaultTolerance: types.Int64Unknown(),
 		PreferredPrimarySite: types.StringUnknown(), SiteLoss: types.MapUnknown(types.ObjectType{AttrTypes: replicaSetSiteLossAttrTypes}),
 		Warnings: types.ListUnknown(types.StringType), ConfigJSON: types.StringUnknown(),
+		Timeouts: types.ObjectNull(timeoutsAttrTypes),
 	}
 }
 
@@ -843,7 +844,7 @@ func TestReplicaSetFromAPI(t *testing.T) {
 	pv, _ := types.ObjectValueFrom(ctx, replicaSetMemberAttrTypes, priorA)
 	prior := replicaSetResourceModel{Members: types.MapValueMust(types.ObjectType{AttrTypes: replicaSetMemberAttrTypes}, map[string]attr.Value{"a": pv})}
 
-	m, d := replicaSetFromAPI(ctx, rs, doc, &prior)
+	m, d := prior.fromAPI(ctx, rs, doc)
 	if d.HasError() {
 		t.Fatal(d)
 	}
@@ -872,29 +873,14 @@ func TestReplicaSetFromAPI(t *testing.T) {
 		t.Errorf("member_ids = %v, want %v", ids, rs.MemberIDs)
 	}
 	// No document (failoverd did not answer): config_json is null, the rest is there.
-	m, d = replicaSetFromAPI(ctx, rs, nil, nil)
+	m, d = replicaSetResourceModel{}.fromAPI(ctx, rs, nil)
 	if d.HasError() || !m.ConfigJSON.IsNull() || m.Majority.ValueInt64() != 2 {
 		t.Errorf("without document: %v config_json %v majority %v", d, m.ConfigJSON, m.Majority)
 	}
 	// A document that is not one.
-	if _, d = replicaSetFromAPI(ctx, rs, []byte(`[1]`), nil); !d.HasError() {
+	if _, d = (replicaSetResourceModel{}).fromAPI(ctx, rs, []byte(`[1]`)); !d.HasError() {
 		t.Error("a non-document answer was accepted")
 	}
-}
-
-// FuzzReplicaSetDraftKnown checks that filtering problems by unknown paths
-// never panics and never keeps a problem below an unknown attribute.
-func FuzzReplicaSetDraftKnown(f *testing.F) {
-	f.Add(`members["a"].host`, `members["a"]`, true)
-	f.Add(`members`, `members["b"].site`, false)
-	f.Add(`members["a"].tags["x"]`, `members["a"].tags`, true)
-	f.Fuzz(func(t *testing.T, field, unknown string, analysisKnown bool) {
-		d := replicaSetDraft{unknown: []string{unknown}, analysisKnown: analysisKnown}
-		out := d.known(api.Problems{{Field: field, Detail: "x"}})
-		if len(out) == 1 && (field == unknown || strings.HasPrefix(field, unknown+".") || strings.HasPrefix(field, unknown+"[")) {
-			t.Errorf("problem on %q kept although %q is unknown", field, unknown)
-		}
-	})
 }
 
 // FuzzReplicaSetFromAPIDocument feeds arbitrary answers to GET
@@ -908,7 +894,7 @@ func FuzzReplicaSetFromAPIDocument(f *testing.F) {
 	rs := api.ReplicaSet{Name: "rs", Members: map[string]api.Member{"a": {Host: "a.example.org:27017", Site: "east"}}}
 	rs.Normalize()
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		m, d := replicaSetFromAPI(context.Background(), rs, doc, nil)
+		m, d := replicaSetResourceModel{}.fromAPI(context.Background(), rs, doc)
 		if d.HasError() {
 			return
 		}

@@ -2,13 +2,12 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
@@ -16,8 +15,8 @@ import (
 )
 
 var (
-	_ datasource.DataSourceWithConfigure      = &replicaSetStatusDataSource{}
-	_ datasource.DataSourceWithValidateConfig = &replicaSetStatusDataSource{}
+	_ datasource.DataSource              = &replicaSetStatusDataSource{}
+	_ datasource.DataSourceWithConfigure = &replicaSetStatusDataSource{}
 )
 
 // NewReplicaSetStatusDataSource is the failover_replica_set_status data source.
@@ -51,8 +50,9 @@ func (d *replicaSetStatusDataSource) Schema(_ context.Context, _ datasource.Sche
 			"`unhealthy` takes a member down. Use it in `check` blocks or preconditions, e.g. to refuse a maintenance apply while `at_risk` is true.",
 		Attributes: map[string]schema.Attribute{
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Name of the replica set.",
+				MarkdownDescription: "Name of the replica set, e.g. `failover_replica_set.orders.name` or a module's `replica_set_name`.",
 				Required:            true,
+				Validators:          []validator.String{apiNameValidator{}},
 			},
 			"members_up": schema.Int64Attribute{
 				MarkdownDescription: "Number of members that are up (health check not unhealthy, or no health check).",
@@ -92,18 +92,6 @@ func (d *replicaSetStatusDataSource) Configure(_ context.Context, req datasource
 	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// ValidateConfig checks the name with failoverd's own rule.
-func (d *replicaSetStatusDataSource) ValidateConfig(ctx context.Context, req datasource.ValidateConfigRequest, resp *datasource.ValidateConfigResponse) {
-	var name types.String
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("name"), &name)...)
-	if resp.Diagnostics.HasError() || name.IsUnknown() || name.IsNull() {
-		return
-	}
-	var probs api.Problems
-	api.CheckName(&probs, "name", name.ValueString())
-	addProblems(&resp.Diagnostics, "Invalid Replica Set Name", probs)
-}
-
 func (d *replicaSetStatusDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m replicaSetStatusDataSourceModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -114,8 +102,7 @@ func (d *replicaSetStatusDataSource) Read(ctx context.Context, req datasource.Re
 	st, err := d.data.client.ReplicaSetStatus(ctx, name)
 	if err != nil {
 		if client.IsNotFound(err) {
-			resp.Diagnostics.AddAttributeError(path.Root("name"), "Replica Set Not Found",
-				fmt.Sprintf("failoverd has no replica set named %q. Create it with a failover_replica_set resource (reference failover_replica_set.<name>.name so Terraform creates it first) or fix the name.\n\n%s", name, err))
+			addNotFound(&resp.Diagnostics, "failover_replica_set", "Replica Set", name, err)
 			return
 		}
 		addClientError(&resp.Diagnostics, "read the status of", replicaSetKind, name, err)
@@ -133,7 +120,7 @@ func (m *replicaSetStatusDataSourceModel) fromAPI(ctx context.Context, st api.Re
 	m.MembersUp = types.Int64Value(int64(st.MembersUp))
 	m.VotesUp = types.Int64Value(int64(st.VotesUp))
 	m.HasMajority = types.BoolValue(st.HasMajority)
-	m.ExpectedPrimary = rsNullIfEmpty(st.ExpectedPrimary)
+	m.ExpectedPrimary = stringOrNull(st.ExpectedPrimary)
 	m.AtRisk = types.BoolValue(st.AtRisk)
 	members := st.Members
 	if members == nil {

@@ -159,7 +159,7 @@ data "failover_replica_set_status" "test" {
   name = "acc-rss-missing"
 }
 `,
-			ExpectError: regexp.MustCompile(`Replica Set Not Found[\s\S]*"acc-rss-missing"`),
+			ExpectError: regexp.MustCompile(`Replica Set Not Found[\s\S]*"acc-rss-missing"[\s\S]*depends_on`),
 		}, {
 			Config: `
 data "failover_replica_set_status" "test" {
@@ -167,7 +167,7 @@ data "failover_replica_set_status" "test" {
 }
 `,
 			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`Invalid Replica Set Name[\s\S]*"Not\s+A\s+Name"\s+is\s+not\s+a\s+valid\s+name`),
+			ExpectError: regexp.MustCompile(`Invalid Name[\s\S]*"Not\s+A\s+Name"\s+is\s+not\s+a\s+valid\s+name`),
 		}},
 	})
 }

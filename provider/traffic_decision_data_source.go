@@ -2,14 +2,10 @@ package provider
 
 import (
 	"context"
-	"fmt"
-	"regexp"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -30,7 +26,7 @@ type trafficDecisionDataSource struct {
 }
 
 type trafficDecisionDataSourceModel struct {
-	Policy     types.String                  `tfsdk:"policy"`
+	Name       types.String                  `tfsdk:"name"`
 	Serving    []trafficDecisionServingModel `tfsdk:"serving"`
 	Reason     types.String                  `tfsdk:"reason"`
 	Since      types.String                  `tfsdk:"since"`
@@ -64,13 +60,10 @@ func (d *trafficDecisionDataSource) Schema(_ context.Context, _ datasource.Schem
 			"targets in answer order, why, and since when. Read at plan time (or at apply when the policy is being changed), so " +
 			"it is a snapshot: use it in outputs, `check` blocks and tests, not to drive other resources.",
 		Attributes: map[string]schema.Attribute{
-			"policy": schema.StringAttribute{
-				MarkdownDescription: "Name of the traffic policy, e.g. `failover_traffic_policy.web.name`.",
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Name of the traffic policy, e.g. `failover_traffic_policy.web.name` or an active-passive / active-active module's `policy_name`.",
 				Required:            true,
-				Validators: []validator.String{
-					stringvalidator.RegexMatches(regexp.MustCompile(api.NamePattern),
-						"must be 1–63 lower-case letters, digits and '-', starting and ending with a letter or digit"),
-				},
+				Validators:          []validator.String{apiNameValidator{}},
 			},
 			"serving": schema.ListNestedAttribute{
 				MarkdownDescription: "The targets DNS answers with, in serving order: in an `active-passive` policy the active target " +
@@ -161,13 +154,11 @@ func (d *trafficDecisionDataSource) Read(ctx context.Context, req datasource.Rea
 			"The failover provider has no failoverd client, so the decision cannot be read. Check the provider block's endpoint and token (or FAILOVER_ENDPOINT and FAILOVER_TOKEN).")
 		return
 	}
-	name := m.Policy.ValueString()
+	name := m.Name.ValueString()
 	dec, err := d.data.client.Decision(ctx, name)
 	if err != nil {
 		if client.IsNotFound(err) {
-			resp.Diagnostics.AddAttributeError(path.Root("policy"), "Traffic Policy Not Found",
-				fmt.Sprintf("failoverd has no traffic policy named %q. Create it (failover_traffic_policy) or fix the name; reference "+
-					"the resource (failover_traffic_policy.<name>.name) so the decision is read after the policy exists.\n\n%s", name, err))
+			addNotFound(&resp.Diagnostics, "failover_traffic_policy", "Traffic Policy", name, err)
 			return
 		}
 		addClientError(&resp.Diagnostics, "read", "Traffic Decision", name, err)
@@ -179,7 +170,7 @@ func (d *trafficDecisionDataSource) Read(ctx context.Context, req datasource.Rea
 // trafficDecisionFromAPI maps a decision onto the model.
 func trafficDecisionFromAPI(name string, dec api.Decision) trafficDecisionDataSourceModel {
 	m := trafficDecisionDataSourceModel{
-		Policy:     types.StringValue(name),
+		Name:       types.StringValue(name),
 		Serving:    make([]trafficDecisionServingModel, 0, len(dec.Serving)),
 		Reason:     types.StringValue(dec.Reason),
 		Since:      decisionTime(dec.Since),

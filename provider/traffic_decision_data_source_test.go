@@ -88,7 +88,7 @@ resource "failover_traffic_policy" "test" {
 }
 
 data "failover_traffic_decision" "test" {
-  policy = failover_traffic_policy.test.name
+  name = failover_traffic_policy.test.name
 }
 `, primary.addr(), secondary.addr())
 
@@ -176,4 +176,28 @@ func TestTrafficDecisionFromAPI(t *testing.T) {
 	if empty.Serving == nil || len(empty.Serving) != 0 || empty.Override != nil || !empty.Since.IsNull() {
 		t.Errorf("empty decision = %+v", empty)
 	}
+}
+
+// A policy that does not exist (yet) names itself and the way to make the
+// read wait for its create.
+func TestAccTrafficDecisionDataSource_notFound(t *testing.T) {
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `
+data "failover_traffic_decision" "test" {
+  name = "acc-tdd-missing"
+}
+`,
+			ExpectError: regexp.MustCompile(`Traffic Policy Not Found[\s\S]*"acc-tdd-missing"[\s\S]*depends_on`),
+		}, {
+			Config: `
+data "failover_traffic_decision" "test" {
+  name = "Web_1"
+}
+`,
+			ExpectError: testAccPhraseRE(`"Web_1" is not a valid name`),
+		}},
+	})
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"slices"
-	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -21,7 +19,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
@@ -47,59 +44,6 @@ func NewTrafficPolicyResource() resource.Resource { return &trafficPolicyResourc
 type trafficPolicyResource struct {
 	data *providerData
 }
-
-type trafficPolicyResourceModel struct {
-	ID                       types.String  `tfsdk:"id"`
-	Name                     types.String  `tfsdk:"name"`
-	Mode                     types.String  `tfsdk:"mode"`
-	TTLSeconds               types.Int64   `tfsdk:"ttl_seconds"`
-	FailoverDelaySeconds     types.Int64   `tfsdk:"failover_delay_seconds"`
-	FailbackDelaySeconds     types.Int64   `tfsdk:"failback_delay_seconds"`
-	Failback                 types.String  `tfsdk:"failback"`
-	Targets                  types.Map     `tfsdk:"targets"` // of trafficPolicyTargetModel
-	BurstToggle              types.String  `tfsdk:"burst_toggle"`
-	WhenAllDown              types.String  `tfsdk:"when_all_down"`
-	Fallback                 types.Object  `tfsdk:"fallback"` // of trafficPolicyFallbackModel
-	RTOSeconds               types.Int64   `tfsdk:"rto_seconds"`
-	ReplicaSet               types.String  `tfsdk:"replica_set"`
-	Version                  types.Int64   `tfsdk:"version"`
-	FQDN                     types.String  `tfsdk:"fqdn"`
-	WorstCaseFailoverSeconds types.Float64 `tfsdk:"worst_case_failover_seconds"`
-	Warnings                 types.List    `tfsdk:"warnings"`
-}
-
-type trafficPolicyTargetModel struct {
-	Site         types.String `tfsdk:"site"`
-	Addresses    types.List   `tfsdk:"addresses"`
-	CNAME        types.String `tfsdk:"cname"`
-	HealthChecks types.List   `tfsdk:"health_checks"`
-	Priority     types.Int64  `tfsdk:"priority"`
-	Weight       types.Int64  `tfsdk:"weight"`
-	Enabled      types.Bool   `tfsdk:"enabled"`
-	BurstOnly    types.Bool   `tfsdk:"burst_only"`
-}
-
-type trafficPolicyFallbackModel struct {
-	Addresses types.List   `tfsdk:"addresses"`
-	CNAME     types.String `tfsdk:"cname"`
-}
-
-var (
-	trafficPolicyTargetAttrTypes = map[string]attr.Type{
-		"site":          types.StringType,
-		"addresses":     types.ListType{ElemType: types.StringType},
-		"cname":         types.StringType,
-		"health_checks": types.ListType{ElemType: types.StringType},
-		"priority":      types.Int64Type,
-		"weight":        types.Int64Type,
-		"enabled":       types.BoolType,
-		"burst_only":    types.BoolType,
-	}
-	trafficPolicyFallbackAttrTypes = map[string]attr.Type{
-		"addresses": types.ListType{ElemType: types.StringType},
-		"cname":     types.StringType,
-	}
-)
 
 func (r *trafficPolicyResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_traffic_policy"
@@ -280,6 +224,37 @@ func (r *trafficPolicyResource) Schema(_ context.Context, _ resource.SchemaReque
 					"(also listed in `warnings`). It never blocks the apply.",
 				Optional: true,
 			},
+			"drill_schedule": schema.SingleNestedAttribute{
+				MarkdownDescription: "Recurring game days: failoverd fails the policy over to `target` on purpose (through an override), " +
+					"measures the decision and DNS switch, holds, fails back, and records a report against `rto_seconds` " +
+					"(`failoverd drill list`, `failoverd status`). Set `cron` (five fields, UTC, e.g. `\"0 3 * * 2\"`: Tuesdays at 03:00) " +
+					"with `hold_seconds`, or `windows` (RFC 3339 `START/END`: the drill starts at START and fails back at END). " +
+					"A time failoverd was down for is skipped, never run late.",
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"target": schema.StringAttribute{
+						MarkdownDescription: "The target (a key of `targets`) the drill fails over to.",
+						Required:            true,
+					},
+					"cron": schema.StringAttribute{
+						MarkdownDescription: "When drills start: `minute hour day-of-month month day-of-week`, in UTC; `*`, numbers, ranges `a-b`, steps `*/n` and lists.",
+						Optional:            true,
+					},
+					"windows": schema.ListAttribute{
+						MarkdownDescription: "Game-day windows, each `START/END` in RFC 3339, e.g. `2026-12-12T03:00:00Z/2026-12-12T03:30:00Z` (at most 24 h).",
+						ElementType:         types.StringType,
+						Optional:            true,
+					},
+					"hold_seconds": schema.Int64Attribute{
+						MarkdownDescription: "With `cron`: how long each drill stays failed over (default 600, at most 86400).",
+						Optional:            true,
+					},
+					"reason": schema.StringAttribute{
+						MarkdownDescription: "Recorded with every scheduled drill (e.g. the game-day runbook).",
+						Optional:            true,
+					},
+				},
+			},
 			"version": schema.Int64Attribute{
 				MarkdownDescription: "failoverd's version of the policy (its ETag). Every update is conditional on it, so a change made " +
 					"outside Terraform (an operator at 4 a.m.) is reported instead of being silently overwritten.",
@@ -303,6 +278,7 @@ func (r *trafficPolicyResource) Schema(_ context.Context, _ resource.SchemaReque
 				ElementType: types.StringType,
 				Computed:    true,
 			},
+			"timeouts": timeoutsAttribute(),
 		},
 	}
 }
@@ -311,21 +287,26 @@ func (r *trafficPolicyResource) Configure(_ context.Context, req resource.Config
 	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// ValidateConfig runs failoverd's own policy validator on the configuration.
-// Values not known yet are left out, and only problems that cannot depend on
-// them are reported; failoverd judges the rest at apply.
+// trafficPolicySchemaChecked are the fields whose every policy.Validate
+// problem a schema validator reports too: reported once, by the schema.
+var trafficPolicySchemaChecked = []string{"name", "mode", "failback", "when_all_down", "ttl_seconds",
+	"failover_delay_seconds", "failback_delay_seconds", "rto_seconds", "targets[*].weight"}
+
+// ValidateConfig runs failoverd's own policy validator on the configuration;
+// verdicts that read a value not known yet wait for apply.
 func (r *trafficPolicyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m trafficPolicyResourceModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
+	pc, ok := newPlanCheck(req.Config.Raw)
+	if resp.Diagnostics.HasError() || !ok {
 		return
 	}
-	p, unknown, diags := m.toAPI(ctx)
+	p, diags := m.toAPI(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	addProblems(&resp.Diagnostics, "Invalid Traffic Policy", policyPlanProblems(policy.Validate(p), unknown))
+	pc.report(&resp.Diagnostics, "Invalid Traffic Policy", withoutFields(policy.Validate(p), trafficPolicySchemaChecked...))
 }
 
 // ModifyPlan computes worst_case_failover_seconds at plan time from the
@@ -333,7 +314,15 @@ func (r *trafficPolicyResource) ValidateConfig(ctx context.Context, req resource
 // provider's plan registry) or already in failoverd — and fails the plan
 // when it exceeds rto_seconds. When a timing is not known yet the value
 // stays unknown and failoverd checks the RTO at apply.
+//
+// A policy whose own configuration did not change is not updated: failoverd
+// recomputes its worst case and warnings whenever a check or the replica
+// set changes, and the next refresh reads them, so a check edited here or
+// outside Terraform never shows as a computed-only diff of the policy.
 func (r *trafficPolicyResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if r.data != nil && r.data.plans != nil {
+		r.data.plans.touch()
+	}
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
@@ -342,33 +331,64 @@ func (r *trafficPolicyResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timings, known := r.plannedTimings(ctx, plan, &resp.Diagnostics)
-	if !known || plan.FailoverDelaySeconds.IsUnknown() || plan.TTLSeconds.IsUnknown() {
-		// Keep what the framework planned: unknown when anything changed,
-		// the prior value in an otherwise empty plan.
-		return
+	unchanged := !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw)
+	if !unchanged && r.data != nil && r.data.plans != nil && known(plan.Name) {
+		r.data.plans.plan(api.KindTrafficPolicy, plan.Name.ValueString(), plannedObject{})
 	}
-	delay, ttl := int(plan.FailoverDelaySeconds.ValueInt64()), int(plan.TTLSeconds.ValueInt64())
-	worst := types.Float64Value(topology.WorstCaseFailoverSeconds(timings, delay, ttl))
-	if !plan.WorstCaseFailoverSeconds.Equal(worst) {
-		if !plan.WorstCaseFailoverSeconds.IsUnknown() {
-			// Only a health check's timing changed: the policy is updated
-			// (a no-op write) to pick the new value up; anything else
-			// failoverd computes may move with it.
-			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("warnings"), types.ListUnknown(types.StringType))...)
-		}
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("worst_case_failover_seconds"), worst)...)
-	}
-	if !plan.RTOSeconds.IsUnknown() {
+	timings, timingsKnown := r.plannedTimings(ctx, plan, unchanged, &resp.Diagnostics)
+	delayKnown := !plan.FailoverDelaySeconds.IsUnknown() && !plan.TTLSeconds.IsUnknown()
+	if timingsKnown && delayKnown && !plan.RTOSeconds.IsUnknown() {
 		addProblems(&resp.Diagnostics, "Recovery Time Objective Exceeded",
-			topology.CheckRTO(timings, delay, ttl, int(plan.RTOSeconds.ValueInt64())))
+			topology.CheckRTO(timings, int(plan.FailoverDelaySeconds.ValueInt64()), int(plan.TTLSeconds.ValueInt64()), int(plan.RTOSeconds.ValueInt64())))
 	}
+	if unchanged {
+		return // nothing to write: the state's figures stand until the next refresh
+	}
+	if timingsKnown && delayKnown {
+		plan.WorstCaseFailoverSeconds = types.Float64Value(topology.WorstCaseFailoverSeconds(timings,
+			int(plan.FailoverDelaySeconds.ValueInt64()), int(plan.TTLSeconds.ValueInt64())))
+	} else {
+		plan.WorstCaseFailoverSeconds = types.Float64Unknown()
+	}
+	plan.Warnings = r.plannedWarnings(req, plan)
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
+
+// plannedWarnings: without replica_set there is nothing to warn about;
+// otherwise the warnings stay what they were while nothing they depend on
+// (the policy's name, mode, targets and replica_set) changes, and are
+// known after apply when something does.
+func (r *trafficPolicyResource) plannedWarnings(req resource.ModifyPlanRequest, plan trafficPolicyResourceModel) types.List {
+	switch {
+	case plan.ReplicaSet.IsNull() || (known(plan.ReplicaSet) && plan.ReplicaSet.ValueString() == ""):
+		return stringList(nil)
+	case req.State.Raw.IsNull():
+		return types.ListUnknown(types.StringType)
+	}
+	var prior trafficPolicyResourceModel
+	if d := req.State.Get(context.Background(), &prior); d.HasError() {
+		return types.ListUnknown(types.StringType)
+	}
+	same := prior.Name.Equal(plan.Name) && prior.Mode.Equal(plan.Mode) && prior.ReplicaSet.Equal(plan.ReplicaSet) && prior.Targets.Equal(plan.Targets)
+	if same && known(prior.Warnings) {
+		if r.data != nil && r.data.plans != nil {
+			if _, changing := r.data.plans.lookup(api.KindReplicaSet, plan.ReplicaSet.ValueString()); changing {
+				return types.ListUnknown(types.StringType)
+			}
+		}
+		return prior.Warnings
+	}
+	return types.ListUnknown(types.StringType)
+}
+
+// planWait bounds how long a policy's plan waits for a health check it
+// names to be planned in the same run (see planRegistry).
+const planWait = 30 * time.Second
 
 // plannedTimings returns the detection timing of every health check the
 // planned policy references, and whether all of them are known.
-func (r *trafficPolicyResource) plannedTimings(ctx context.Context, plan trafficPolicyResourceModel, diags *diag.Diagnostics) ([]topology.CheckTiming, bool) {
-	if r.data == nil || plan.Targets.IsUnknown() || plan.Targets.IsNull() {
+func (r *trafficPolicyResource) plannedTimings(ctx context.Context, plan trafficPolicyResourceModel, unchanged bool, diags *diag.Diagnostics) ([]topology.CheckTiming, bool) {
+	if r.data == nil || !known(plan.Targets) {
 		return nil, false
 	}
 	type ref struct {
@@ -378,7 +398,7 @@ func (r *trafficPolicyResource) plannedTimings(ctx context.Context, plan traffic
 	var refs []ref
 	for _, key := range api.SortedKeys(plan.Targets.Elements()) {
 		obj, ok := plan.Targets.Elements()[key].(types.Object)
-		if !ok || obj.IsUnknown() || obj.IsNull() {
+		if !ok || !known(obj) {
 			return nil, false
 		}
 		hc, ok := obj.Attributes()["health_checks"].(types.List)
@@ -387,48 +407,76 @@ func (r *trafficPolicyResource) plannedTimings(ctx context.Context, plan traffic
 		}
 		for i, e := range hc.Elements() {
 			s, ok := e.(types.String)
-			if !ok || s.IsUnknown() || s.IsNull() {
+			if !ok || !known(s) {
 				return nil, false
 			}
 			refs = append(refs, ref{s.ValueString(), path.Root("targets").AtMapKey(key).AtName("health_checks").AtListIndex(i)})
 		}
 	}
 	var (
-		timings []topology.CheckTiming
-		seen    = map[string]bool{}
-		known   = true
+		timings  []topology.CheckTiming
+		seen     = map[string]bool{}
+		allKnown = true
 	)
 	for _, c := range refs {
 		if seen[c.name] {
 			continue
 		}
 		seen[c.name] = true
-		if t, ok := r.data.plans.get(c.name); ok {
-			timings = append(timings, t)
+		t, ok := r.checkTiming(ctx, c.name, c.at, unchanged, diags)
+		if !ok {
+			allKnown = false
 			continue
 		}
-		if !api.ValidName(c.name) || r.data.client == nil {
-			known = false // ValidateConfig reported a bad name
-			continue
-		}
-		hc, err := client.Get[api.HealthCheck](ctx, r.data.client, api.KindHealthCheck, c.name)
-		switch {
-		case err == nil:
-			timings = append(timings, topology.CheckTiming{IntervalSeconds: hc.IntervalSeconds, TimeoutSeconds: hc.TimeoutSeconds, Fall: hc.Fall})
-		case client.IsNotFound(err):
-			known = false
-			diags.AddAttributeWarning(c.at, "Health Check Not Found At Plan Time",
-				fmt.Sprintf("No health check named %q exists in failoverd or was planned before this policy, so worst_case_failover_seconds "+
-					"is known only after apply, and the apply fails unless the check exists by then. Reference the resource "+
-					"(failover_health_check.<name>.name) instead of writing its name, so Terraform creates the check first.", c.name))
-		default:
-			known = false
-			diags.AddAttributeWarning(c.at, "Cannot Compute Worst-Case Failover At Plan Time",
-				fmt.Sprintf("Reading the health check %q from failoverd failed, so worst_case_failover_seconds is known only after apply "+
-					"and rto_seconds is checked by failoverd at apply.\n\n%s", c.name, err))
-		}
+		timings = append(timings, t)
 	}
-	return timings, known
+	return timings, allKnown
+}
+
+// checkTiming finds one named check's timing: planned in this run, stored
+// in failoverd, or — for a name planned later in this run, which happens
+// only when the policy names the check as a plain string — after waiting
+// for its plan, so the result does not depend on which resource Terraform
+// happened to plan first.
+func (r *trafficPolicyResource) checkTiming(ctx context.Context, name string, at path.Path, unchanged bool, diags *diag.Diagnostics) (topology.CheckTiming, bool) {
+	if o, ok := r.data.plans.lookup(api.KindHealthCheck, name); ok {
+		return timingOf(o)
+	}
+	if !api.ValidName(name) || r.data.client == nil {
+		return topology.CheckTiming{}, false // ValidateConfig reported a bad name
+	}
+	hc, err := client.Get[api.HealthCheck](ctx, r.data.client, api.KindHealthCheck, name)
+	switch {
+	case err == nil:
+		return topology.CheckTiming{IntervalSeconds: hc.IntervalSeconds, TimeoutSeconds: hc.TimeoutSeconds, Fall: hc.Fall}, true
+	case !client.IsNotFound(err):
+		diags.AddAttributeWarning(at, "Cannot Compute Worst-Case Failover At Plan Time",
+			fmt.Sprintf("Reading the health check %q from failoverd failed, so worst_case_failover_seconds is known only after apply "+
+				"and rto_seconds is checked by failoverd at apply.\n\n%s", name, err))
+		return topology.CheckTiming{}, false
+	case unchanged:
+		return topology.CheckTiming{}, false
+	}
+	if o, ok := r.data.plans.awaitPlanned(ctx, api.KindHealthCheck, name, planWait); ok {
+		diags.AddAttributeWarning(at, "Health Check Named But Not Referenced",
+			fmt.Sprintf("The health check %q is declared in this configuration, but this policy names it as a plain string, which orders "+
+				"nothing: Terraform may create the policy before the check and destroy the check before the policy, and the apply "+
+				"then waits for the other (see timeouts). Reference the resource instead, e.g. failover_health_check.<name>.name, "+
+				"so Terraform orders them.", name))
+		return timingOf(o)
+	}
+	diags.AddAttributeWarning(at, "Health Check Not Found At Plan Time",
+		fmt.Sprintf("No health check named %q exists in failoverd or is planned in this run, so worst_case_failover_seconds "+
+			"is known only after apply, and the apply fails unless the check exists by then. Declare it (failover_health_check) "+
+			"and reference it (failover_health_check.<name>.name), or fix the name.", name))
+	return topology.CheckTiming{}, false
+}
+
+func timingOf(o plannedObject) (topology.CheckTiming, bool) {
+	if o.timing == nil {
+		return topology.CheckTiming{}, false
+	}
+	return *o.timing, true
 }
 
 func (r *trafficPolicyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -437,19 +485,21 @@ func (r *trafficPolicyResource) Create(ctx context.Context, req resource.CreateR
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
-	p, _, diags := plan.toAPI(ctx)
+	p, diags := plan.toAPI(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	out, err := client.Create(ctx, r.data.client, api.KindTrafficPolicy, p)
+	out, err := writeWaitingForReferences(ctx, r.data, timeout(ctx, plan.Timeouts, true, defaultCreateTimeout), func() (api.TrafficPolicy, error) {
+		return client.Create(ctx, r.data.client, api.KindTrafficPolicy, p)
+	})
 	if err != nil {
 		addClientError(&resp.Diagnostics, "create", trafficPolicyKind, p.Name, err)
 		return
 	}
 	state, diags := plan.fromAPI(ctx, out)
 	resp.Diagnostics.Append(diags...)
-	keepPlannedWorstCase(ctx, plan, &state)
+	keepPlannedComputed(ctx, plan, &state)
 	addPolicyWarnings(&resp.Diagnostics, out)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
@@ -481,19 +531,21 @@ func (r *trafficPolicyResource) Update(ctx context.Context, req resource.UpdateR
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
-	p, _, diags := plan.toAPI(ctx)
+	p, diags := plan.toAPI(ctx)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	out, err := client.Update(ctx, r.data.client, api.KindTrafficPolicy, p.Name, p, uint64(prior.Version.ValueInt64()))
+	out, err := writeWaitingForReferences(ctx, r.data, timeout(ctx, plan.Timeouts, true, defaultCreateTimeout), func() (api.TrafficPolicy, error) {
+		return client.Update(ctx, r.data.client, api.KindTrafficPolicy, p.Name, p, uint64(prior.Version.ValueInt64()))
+	})
 	if err != nil {
 		addClientError(&resp.Diagnostics, "update", trafficPolicyKind, p.Name, err)
 		return
 	}
 	state, diags := plan.fromAPI(ctx, out)
 	resp.Diagnostics.Append(diags...)
-	keepPlannedWorstCase(ctx, plan, &state)
+	keepPlannedComputed(ctx, plan, &state)
 	addPolicyWarnings(&resp.Diagnostics, out)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
@@ -504,11 +556,7 @@ func (r *trafficPolicyResource) Delete(ctx context.Context, req resource.DeleteR
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
-	name := prior.Name.ValueString()
-	err := r.data.client.Delete(ctx, api.KindTrafficPolicy, name, uint64(prior.Version.ValueInt64()))
-	if err != nil && !client.IsNotFound(err) {
-		addClientError(&resp.Diagnostics, "delete", trafficPolicyKind, name, err)
-	}
+	deleteObject(ctx, r.data, &resp.Diagnostics, api.KindTrafficPolicy, trafficPolicyKind, prior.Name.ValueString(), prior.Version.ValueInt64(), prior.Timeouts)
 }
 
 func (r *trafficPolicyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
@@ -519,6 +567,9 @@ func (r *trafficPolicyResource) ImportState(ctx context.Context, req resource.Im
 // cannot run without it.
 func (r *trafficPolicyResource) configured(diags *diag.Diagnostics) bool {
 	if r.data != nil && r.data.client != nil {
+		if r.data.plans != nil {
+			r.data.plans.touch()
+		}
 		return true
 	}
 	diags.AddError("Provider Not Configured",
@@ -526,21 +577,24 @@ func (r *trafficPolicyResource) configured(diags *diag.Diagnostics) bool {
 	return false
 }
 
-// keepPlannedWorstCase keeps a worst_case_failover_seconds that was known
-// at plan time. It comes from the timings the health checks have once this
-// apply is done; failoverd's answer differs only while a check that the
-// configuration names without referencing the resource is still to be
-// updated later in the same apply, and the next refresh reads the settled
-// value. Returning the planned value avoids Terraform's "inconsistent result
-// after apply" error in that case.
-func keepPlannedWorstCase(ctx context.Context, plan trafficPolicyResourceModel, state *trafficPolicyResourceModel) {
-	if plan.WorstCaseFailoverSeconds.IsUnknown() || plan.WorstCaseFailoverSeconds.Equal(state.WorstCaseFailoverSeconds) {
-		return
+// keepPlannedComputed keeps a worst_case_failover_seconds and warnings that
+// were known at plan time. They come from the objects as they are once this
+// apply is done; failoverd's answer differs only while an object the
+// configuration names without referencing it is still to be changed later
+// in the same apply, and the next refresh reads the settled value.
+// Returning the planned value avoids Terraform's "inconsistent result after
+// apply" error in that case.
+func keepPlannedComputed(ctx context.Context, plan trafficPolicyResourceModel, state *trafficPolicyResourceModel) {
+	if known(plan.WorstCaseFailoverSeconds) && !plan.WorstCaseFailoverSeconds.Equal(state.WorstCaseFailoverSeconds) {
+		tflog.Warn(ctx, "failoverd's worst_case_failover_seconds differs from the planned value; keeping the planned value until the next refresh", map[string]any{
+			"planned": plan.WorstCaseFailoverSeconds.ValueFloat64(), "failoverd": state.WorstCaseFailoverSeconds.ValueFloat64(),
+		})
+		state.WorstCaseFailoverSeconds = plan.WorstCaseFailoverSeconds
 	}
-	tflog.Warn(ctx, "failoverd's worst_case_failover_seconds differs from the planned value; keeping the planned value until the next refresh", map[string]any{
-		"planned": plan.WorstCaseFailoverSeconds.ValueFloat64(), "failoverd": state.WorstCaseFailoverSeconds.ValueFloat64(),
-	})
-	state.WorstCaseFailoverSeconds = plan.WorstCaseFailoverSeconds
+	if known(plan.Warnings) && !plan.Warnings.Equal(state.Warnings) {
+		tflog.Warn(ctx, "failoverd's warnings differ from the planned ones; keeping the planned ones until the next refresh")
+		state.Warnings = plan.Warnings
+	}
 }
 
 // addPolicyWarnings surfaces failoverd's non-blocking findings, e.g. the
@@ -553,347 +607,4 @@ func addPolicyWarnings(diags *diag.Diagnostics, p api.TrafficPolicy) {
 		}
 		diags.AddAttributeWarning(at, "Traffic Policy Warning", capitalize(w)+".")
 	}
-}
-
-// toAPI converts the model to failoverd's wire type. Values not known yet
-// are left out and listed, as api field paths, in unknown; at apply every
-// value is known and unknown is empty.
-func (m trafficPolicyResourceModel) toAPI(ctx context.Context) (api.TrafficPolicy, []string, diag.Diagnostics) {
-	c := &policyConv{}
-	p := api.TrafficPolicy{
-		Name:                 c.str(m.Name, "name"),
-		Mode:                 c.str(m.Mode, "mode"),
-		TTLSeconds:           c.numPtr(m.TTLSeconds, "ttl_seconds"),
-		FailoverDelaySeconds: c.num(m.FailoverDelaySeconds, "failover_delay_seconds"),
-		FailbackDelaySeconds: c.numPtr(m.FailbackDelaySeconds, "failback_delay_seconds"),
-		Failback:             c.str(m.Failback, "failback"),
-		BurstToggle:          c.str(m.BurstToggle, "burst_toggle"),
-		WhenAllDown:          c.str(m.WhenAllDown, "when_all_down"),
-		RTOSeconds:           c.num(m.RTOSeconds, "rto_seconds"),
-		ReplicaSet:           c.str(m.ReplicaSet, "replica_set"),
-		Targets:              map[string]api.PolicyTarget{},
-	}
-	switch {
-	case m.Targets.IsUnknown(), m.Targets.IsNull():
-		c.unknown = append(c.unknown, "targets") // a missing targets is Terraform's "required" error
-	default:
-		for key, v := range m.Targets.Elements() {
-			f := api.MapKey("targets", key)
-			obj, ok := v.(types.Object)
-			if !ok || obj.IsUnknown() || obj.IsNull() {
-				c.unknown = append(c.unknown, f)
-				continue
-			}
-			var t trafficPolicyTargetModel
-			c.diags.Append(obj.As(ctx, &t, basetypes.ObjectAsOptions{})...)
-			p.Targets[key] = api.PolicyTarget{
-				Site:         c.str(t.Site, f+".site"),
-				Addresses:    c.list(t.Addresses, f+".addresses"),
-				CNAME:        c.str(t.CNAME, f+".cname"),
-				HealthChecks: c.list(t.HealthChecks, f+".health_checks"),
-				Priority:     c.num(t.Priority, f+".priority"),
-				Weight:       c.numPtr(t.Weight, f+".weight"),
-				Enabled:      c.flagPtr(t.Enabled, f+".enabled"),
-				BurstOnly:    c.flag(t.BurstOnly, f+".burst_only"),
-			}
-		}
-	}
-	switch {
-	case m.Fallback.IsUnknown():
-		c.unknown = append(c.unknown, "fallback")
-	case m.Fallback.IsNull():
-	default:
-		var fb trafficPolicyFallbackModel
-		c.diags.Append(m.Fallback.As(ctx, &fb, basetypes.ObjectAsOptions{})...)
-		p.Fallback = &api.Fallback{Addresses: c.list(fb.Addresses, "fallback.addresses"), CNAME: c.str(fb.CNAME, "fallback.cname")}
-	}
-	return p, c.unknown, c.diags
-}
-
-// policyConv reads framework values into Go values, recording the api field
-// path of every value that is not known yet.
-type policyConv struct {
-	unknown []string
-	diags   diag.Diagnostics
-}
-
-func (c *policyConv) str(v types.String, field string) string {
-	if v.IsUnknown() {
-		c.unknown = append(c.unknown, field)
-	}
-	return v.ValueString()
-}
-
-func (c *policyConv) num(v types.Int64, field string) int {
-	if v.IsUnknown() {
-		c.unknown = append(c.unknown, field)
-	}
-	return int(v.ValueInt64())
-}
-
-func (c *policyConv) numPtr(v types.Int64, field string) *int {
-	if v.IsUnknown() {
-		c.unknown = append(c.unknown, field)
-	}
-	if v.IsNull() || v.IsUnknown() {
-		return nil
-	}
-	i := int(v.ValueInt64())
-	return &i
-}
-
-func (c *policyConv) flag(v types.Bool, field string) bool {
-	if v.IsUnknown() {
-		c.unknown = append(c.unknown, field)
-	}
-	return v.ValueBool()
-}
-
-func (c *policyConv) flagPtr(v types.Bool, field string) *bool {
-	if v.IsUnknown() {
-		c.unknown = append(c.unknown, field)
-	}
-	if v.IsNull() || v.IsUnknown() {
-		return nil
-	}
-	b := v.ValueBool()
-	return &b
-}
-
-// list reads a list of strings; a list with any unknown element counts as
-// unknown as a whole, so problem indexes never shift.
-func (c *policyConv) list(v types.List, field string) []string {
-	if v.IsNull() {
-		return nil
-	}
-	if v.IsUnknown() {
-		c.unknown = append(c.unknown, field)
-		return nil
-	}
-	out := make([]string, 0, len(v.Elements()))
-	for _, e := range v.Elements() {
-		s, ok := e.(types.String)
-		if !ok || s.IsUnknown() {
-			c.unknown = append(c.unknown, field)
-			return nil
-		}
-		out = append(out, s.ValueString())
-	}
-	return out
-}
-
-// policyPlanProblems drops what must not be reported at plan time:
-//
-//   - problems an attribute validator of the schema already reports (enums,
-//     ranges, the name pattern), so each mistake is reported once;
-//   - problems that may depend on a value not known yet: those on an unknown
-//     value, inside it or above it, and — while a value the cross-attribute
-//     rules read is unknown — those of the cross-attribute rules (priorities
-//     against mode, burst targets against burst_toggle, fallback against
-//     when_all_down, the target set as a whole).
-//
-// An unknown address list or health check list (typical during terraform
-// validate, and with addresses from another resource) therefore never hides
-// a wrong priority or a missing fallback.
-func policyPlanProblems(probs api.Problems, unknown []string) api.Problems {
-	crossUnknown := slices.ContainsFunc(unknown, policyFieldFeedsCrossRules)
-	var out api.Problems
-	for _, pr := range probs {
-		steps, err := api.ParsePath(pr.Field)
-		if err != nil || len(steps) == 0 {
-			out = append(out, pr)
-			continue
-		}
-		if policyFieldHasSchemaValidator(steps) || policyFieldTouchesUnknown(pr.Field, unknown) || (crossUnknown && !policyFieldSelfContained(steps)) {
-			continue
-		}
-		out = append(out, pr)
-	}
-	return out
-}
-
-// policyFieldFeedsCrossRules reports whether a value is read by a rule that
-// reports on another attribute: mode, burst_toggle, when_all_down, the
-// fallback as a whole, the targets and their priority, weight, enabled and
-// burst_only.
-func policyFieldFeedsCrossRules(field string) bool {
-	steps, err := api.ParsePath(field)
-	if err != nil || len(steps) == 0 {
-		return true
-	}
-	switch steps[0].Name {
-	case "mode", "burst_toggle", "when_all_down":
-		return true
-	case "fallback":
-		return len(steps) == 1
-	case "targets":
-		if len(steps) <= 2 {
-			return true
-		}
-		switch steps[2].Name {
-		case "priority", "weight", "enabled", "burst_only":
-			return true
-		}
-	}
-	return false
-}
-
-// policyFieldHasSchemaValidator reports the fields whose every policy.Validate
-// problem a schema validator reports too.
-func policyFieldHasSchemaValidator(steps []api.PathStep) bool {
-	switch {
-	case len(steps) == 1:
-		switch steps[0].Name {
-		case "name", "mode", "failback", "when_all_down", "ttl_seconds", "failover_delay_seconds", "failback_delay_seconds", "rto_seconds":
-			return true
-		}
-	case len(steps) == 3:
-		return steps[0].Name == "targets" && steps[1].Key != nil && steps[2].Name == "weight"
-	}
-	return false
-}
-
-// policyFieldTouchesUnknown reports whether field is an unknown value, lies inside
-// one, or contains one.
-func policyFieldTouchesUnknown(field string, unknown []string) bool {
-	for _, u := range unknown {
-		if policyFieldWithin(field, u) || policyFieldWithin(u, field) {
-			return true
-		}
-	}
-	return false
-}
-
-// policyFieldWithin reports whether field is base or a step below it.
-func policyFieldWithin(field, base string) bool {
-	if !strings.HasPrefix(field, base) {
-		return false
-	}
-	rest := field[len(base):]
-	return rest == "" || rest[0] == '.' || rest[0] == '['
-}
-
-// policyFieldSelfContained reports whether a problem on this field depends only on
-// the values at or below it (which policyFieldTouchesUnknown already checks).
-func policyFieldSelfContained(steps []api.PathStep) bool {
-	last := steps[len(steps)-1]
-	switch {
-	case len(steps) == 1:
-		switch last.Name {
-		case "name", "ttl_seconds", "failover_delay_seconds", "failback_delay_seconds", "failback", "rto_seconds", "replica_set", "mode", "when_all_down":
-			return true
-		}
-		return false
-	case last.Index >= 0 && last.Name == "" && last.Key == nil:
-		return true // an element of addresses or health_checks
-	case steps[0].Name == "targets" && len(steps) == 2:
-		return true // the target's answer (addresses/cname) and its key
-	case steps[0].Name == "targets" && len(steps) == 3:
-		switch last.Name {
-		case "site", "cname", "weight", "health_checks":
-			return true
-		}
-	case steps[0].Name == "fallback" && len(steps) == 2:
-		return last.Name == "cname"
-	}
-	return false
-}
-
-// fromAPI maps failoverd's policy onto the model. The receiver, the plan
-// or the last state, decides between null and empty where both mean the same to
-// failoverd, so an apply followed by a plan is always empty.
-func (prior trafficPolicyResourceModel) fromAPI(ctx context.Context, p api.TrafficPolicy) (trafficPolicyResourceModel, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	m := trafficPolicyResourceModel{
-		ID:                       types.StringValue(p.Name),
-		Name:                     types.StringValue(p.Name),
-		Mode:                     types.StringValue(p.Mode),
-		TTLSeconds:               types.Int64Value(int64(api.Int(p.TTLSeconds, api.DefaultTTLSeconds))),
-		FailoverDelaySeconds:     types.Int64Value(int64(p.FailoverDelaySeconds)),
-		FailbackDelaySeconds:     types.Int64Value(int64(api.Int(p.FailbackDelaySeconds, api.DefaultFailbackDelaySeconds))),
-		Failback:                 types.StringValue(p.Failback),
-		BurstToggle:              keepNullString(prior.BurstToggle, p.BurstToggle),
-		WhenAllDown:              types.StringValue(p.WhenAllDown),
-		RTOSeconds:               policyNullInt64(prior.RTOSeconds, p.RTOSeconds),
-		ReplicaSet:               keepNullString(prior.ReplicaSet, p.ReplicaSet),
-		Version:                  types.Int64Value(int64(p.Version)),
-		FQDN:                     types.StringValue(p.FQDN),
-		WorstCaseFailoverSeconds: types.Float64Value(p.WorstCaseFailoverSeconds),
-	}
-	if p.Failback == "" {
-		m.Failback = types.StringValue(api.DefaultFailback)
-	}
-
-	priorTargets := map[string]attr.Value{}
-	if !prior.Targets.IsNull() && !prior.Targets.IsUnknown() {
-		priorTargets = prior.Targets.Elements()
-	}
-	targets := make(map[string]attr.Value, len(p.Targets))
-	for key, t := range p.Targets {
-		var pt trafficPolicyTargetModel
-		if o, ok := priorTargets[key].(types.Object); ok && !o.IsNull() && !o.IsUnknown() {
-			diags.Append(o.As(ctx, &pt, basetypes.ObjectAsOptions{})...)
-		}
-		obj, d := types.ObjectValue(trafficPolicyTargetAttrTypes, map[string]attr.Value{
-			"site":          keepNullString(pt.Site, t.Site),
-			"addresses":     policyNullList(pt.Addresses, t.Addresses),
-			"cname":         keepNullString(pt.CNAME, t.CNAME),
-			"health_checks": policyNullList(pt.HealthChecks, t.HealthChecks),
-			"priority":      policyNullInt64(pt.Priority, t.Priority),
-			"weight":        types.Int64Value(int64(api.Int(t.Weight, api.DefaultWeight))),
-			"enabled":       types.BoolValue(api.Bool(t.Enabled, true)),
-			"burst_only":    types.BoolValue(t.BurstOnly),
-		})
-		diags.Append(d...)
-		targets[key] = obj
-	}
-	var d diag.Diagnostics
-	m.Targets, d = types.MapValue(types.ObjectType{AttrTypes: trafficPolicyTargetAttrTypes}, targets)
-	diags.Append(d...)
-
-	m.Fallback = types.ObjectNull(trafficPolicyFallbackAttrTypes)
-	if p.Fallback != nil {
-		var pf trafficPolicyFallbackModel
-		if !prior.Fallback.IsNull() && !prior.Fallback.IsUnknown() {
-			diags.Append(prior.Fallback.As(ctx, &pf, basetypes.ObjectAsOptions{})...)
-		}
-		m.Fallback, d = types.ObjectValue(trafficPolicyFallbackAttrTypes, map[string]attr.Value{
-			"addresses": policyNullList(pf.Addresses, p.Fallback.Addresses),
-			"cname":     keepNullString(pf.CNAME, p.Fallback.CNAME),
-		})
-		diags.Append(d...)
-	}
-
-	warnings := make([]attr.Value, 0, len(p.Warnings))
-	for _, w := range p.Warnings {
-		warnings = append(warnings, types.StringValue(w))
-	}
-	m.Warnings, d = types.ListValue(types.StringType, warnings)
-	diags.Append(d...)
-	return m, diags
-}
-
-// policyNullInt64 maps an optional number failoverd omits when 0: 0 is null
-// unless prior said 0.
-func policyNullInt64(prior types.Int64, v int) types.Int64 {
-	if v == 0 && (prior.IsNull() || prior.IsUnknown() || prior.ValueInt64() != 0) {
-		return types.Int64Null()
-	}
-	return types.Int64Value(int64(v))
-}
-
-// policyNullList maps an optional list failoverd omits when empty: empty is null
-// unless prior was an empty list.
-func policyNullList(prior types.List, v []string) types.List {
-	if len(v) == 0 {
-		if !prior.IsNull() && !prior.IsUnknown() && len(prior.Elements()) == 0 {
-			return types.ListValueMust(types.StringType, []attr.Value{})
-		}
-		return types.ListNull(types.StringType)
-	}
-	elems := make([]attr.Value, len(v))
-	for i, s := range v {
-		elems[i] = types.StringValue(s)
-	}
-	return types.ListValueMust(types.StringType, elems)
 }

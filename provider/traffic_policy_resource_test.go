@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -214,23 +213,26 @@ func TestAccTrafficPolicyResource_checkTimingChange(t *testing.T) {
 			},
 			{
 				// dc2 becomes the slowest: 3 × 20 s + 1 s + 30 s = 91 s.
+				// Only the check is written: failoverd recomputes the
+				// policy's worst case itself, so the policy shows no
+				// computed-only diff.
 				Config: slower,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction("failover_health_check.dc2", plancheck.ResourceActionUpdate),
-						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
-						plancheck.ExpectKnownValue(addr, tfjsonpath.New("worst_case_failover_seconds"), knownvalue.Float64Exact(91)),
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop),
 					},
-				},
-				ConfigStateChecks: []statecheck.StateCheck{
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("worst_case_failover_seconds"), knownvalue.Float64Exact(91)),
 				},
 				Check: testAccCheckTrafficPolicyWorstCase("tpt", 91),
 			},
 			{
+				// The next refresh reads failoverd's new figure; still no diff.
 				Config: slower,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("worst_case_failover_seconds"), knownvalue.Float64Exact(91)),
 				},
 			},
 		},
@@ -559,6 +561,20 @@ resource "failover_traffic_policy" "test" {
 			want: tpMatchWords("Worst-case failover is 3 × 10s + 2s detection + 0s failover delay + 30s TTL = 62s, over rto_seconds = 60: lower fall, interval_seconds or ttl_seconds, or raise rto_seconds"),
 		},
 		{
+			name: "bad drill_schedule",
+			config: policyWith(`
+  mode          = "active-passive"
+  when_all_down = "fail_closed"
+  targets = {
+    dc1 = { addresses = ["192.0.2.10"], priority = 1 }
+  }
+  drill_schedule = {
+    target = "dc2"
+    cron   = "0 25 * * *"
+  }`),
+			want: regexp.MustCompile(`drill_schedule.target[\s\S]*"dc2" is not a target[\s\S]*drill_schedule.cron[\s\S]*(?i)hour: "25"`),
+		},
+		{
 			name:   "bad mode",
 			config: policyWith(`mode = "active-pasive"` + "\n" + `when_all_down = "fail_closed"` + targets),
 			want:   regexp.MustCompile(`Attribute mode value must be one of:(.|\n)*got:\s+"active-pasive"`),
@@ -566,7 +582,8 @@ resource "failover_traffic_policy" "test" {
 		{
 			name:   "fallback missing",
 			config: policyWith(`mode = "active-passive"` + "\n" + `when_all_down = "fallback"` + targets),
-			want:   tpMatchWords(`Is required because when_all_down = "fallback"`),
+			// Shown on when_all_down, the attribute that asks for it.
+			want: regexp.MustCompile(`Missing fallback[\s\S]*when_all_down = "fallback"[\s\S]*Fallback\s+is\s+required\s+because\s+when_all_down\s+=\s+"fallback"`),
 		},
 		{
 			name: "burst_only without burst_toggle",
@@ -577,7 +594,7 @@ resource "failover_traffic_policy" "test" {
     dc1 = { addresses = ["192.0.2.10"], priority = 1 }
     dr  = { addresses = ["198.51.100.10"], burst_only = true }
   }`),
-			want: tpMatchWords(`Is required because target(s) "dr" are burst_only: name the failover_burst_toggle that engages them`),
+			want: tpMatchDiag(`Missing burst_toggle`, `burst_toggle is required because target(s) "dr" are burst_only: name the failover_burst_toggle that engages them`),
 		},
 		{
 			name: "priority missing in active-passive",
@@ -587,7 +604,7 @@ resource "failover_traffic_policy" "test" {
   targets = {
     dc1 = { addresses = ["192.0.2.10"] }
   }`),
-			want: tpMatchDiag(`Invalid Traffic Policy: targets["dc1"].priority`, `Must be 1 or more in an active-passive policy, got 0`),
+			want: tpMatchDiag(`Missing priority: targets["dc1"].priority`, `targets["dc1"].priority is required in an active-passive policy: set priority = 1`),
 		},
 		{
 			name: "bad IP",
@@ -691,6 +708,14 @@ func TestTrafficPolicyRoundTrip(t *testing.T) {
 				"dc2": {Site: "dc2", CNAME: "lb.example.net", Priority: 2, Enabled: tpPtr(false)},
 			},
 		}},
+		{"drill schedule", api.TrafficPolicy{
+			Name: "pay", Mode: api.ModeActivePassive, WhenAllDown: api.AllDownFailClosed, RTOSeconds: 60,
+			DrillSchedule: &api.DrillSchedule{Target: "dc2", Cron: "0 3 * * 2", HoldSeconds: 900, Reason: "game day"},
+			Targets: map[string]api.PolicyTarget{
+				"dc1": {Addresses: []string{"192.0.2.10"}, Priority: 1},
+				"dc2": {Addresses: []string{"198.51.100.10"}, Priority: 2},
+			},
+		}},
 		{"active-active with burst", api.TrafficPolicy{
 			Name: "api", Mode: api.ModeActiveActive, WhenAllDown: api.AllDownFailOpen, TTLSeconds: tpPtr(0), FailoverDelaySeconds: 5,
 			FailbackDelaySeconds: tpPtr(0), Failback: api.FailbackManual, BurstToggle: "bf",
@@ -708,9 +733,9 @@ func TestTrafficPolicyRoundTrip(t *testing.T) {
 			if diags.HasError() {
 				t.Fatalf("fromAPI: %v", diags)
 			}
-			got, unknown, diags := m.toAPI(ctx)
-			if diags.HasError() || len(unknown) > 0 {
-				t.Fatalf("toAPI: %v, unknown %v", diags, unknown)
+			got, diags := m.toAPI(ctx)
+			if diags.HasError() {
+				t.Fatalf("toAPI: %v", diags)
 			}
 			if !reflect.DeepEqual(tpNormalized(got), want) {
 				t.Errorf("round trip changed the policy:\n got %+v\nwant %+v", tpNormalized(got), want)
@@ -767,81 +792,6 @@ func TestTrafficPolicyFromAPIKeepsEmpty(t *testing.T) {
 	}
 }
 
-func TestTrafficPolicyPlanProblems(t *testing.T) {
-	p := func(field string) api.FieldError {
-		return api.FieldError{Field: field, Detail: "x", Severity: api.SeverityError}
-	}
-	tests := []struct {
-		name    string
-		probs   api.Problems
-		unknown []string
-		want    []string
-	}{
-		{
-			name:  "schema validators report these",
-			probs: api.Problems{p("mode"), p("ttl_seconds"), p(`targets["a"].weight`), p(`targets["a"].priority`)},
-			want:  []string{`targets["a"].priority`},
-		},
-		{
-			name:  "everything known: cross-attribute rules reported",
-			probs: api.Problems{p("targets"), p("burst_toggle"), p("fallback"), p(`targets["a"]`)},
-			want:  []string{"targets", "burst_toggle", "fallback", `targets["a"]`},
-		},
-		{
-			name:    "unknown address: only its target's answer waits",
-			probs:   api.Problems{p(`targets["a"]`), p(`targets["b"].addresses[0]`), p("burst_toggle"), p(`targets["b"].priority`), p("replica_set")},
-			unknown: []string{`targets["a"].addresses`, `targets["b"].health_checks`},
-			want:    []string{`targets["b"].addresses[0]`, "burst_toggle", `targets["b"].priority`, "replica_set"},
-		},
-		{
-			name:    "unknown burst_only: the cross rules wait",
-			probs:   api.Problems{p("targets"), p(`targets["b"].addresses[0]`), p("burst_toggle"), p(`targets["b"].priority`), p("fallback"), p("replica_set")},
-			unknown: []string{`targets["a"].burst_only`},
-			want:    []string{`targets["b"].addresses[0]`, "replica_set"},
-		},
-		{
-			name:    "unknown mode",
-			probs:   api.Problems{p(`targets["a"].priority`), p(`targets["a"].cname`), p("targets")},
-			unknown: []string{"mode"},
-			want:    []string{`targets["a"].cname`},
-		},
-		{
-			name:    "unknown targets",
-			probs:   api.Problems{p("targets"), p(`targets["a"].cname`), p("rto_seconds"), p("replica_set")},
-			unknown: []string{"targets"},
-			want:    []string{"replica_set"},
-		},
-		{
-			name:    "unknown target object",
-			probs:   api.Problems{p(`targets["a"]`), p(`targets["b"]`), p(`targets["ab"].site`)},
-			unknown: []string{`targets["a"]`},
-			want:    []string{`targets["b"]`, `targets["ab"].site`},
-		},
-		{
-			name:    "unknown fallback cname",
-			probs:   api.Problems{p("fallback"), p("fallback.cname"), p("fallback.addresses[1]")},
-			unknown: []string{"fallback.cname"},
-			want:    []string{"fallback.addresses[1]"},
-		},
-		{
-			name:  "unparsable and empty fields pass through",
-			probs: api.Problems{p(""), p("Bad Field")},
-			want:  []string{"", "Bad Field"},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var got []string
-			for _, pr := range policyPlanProblems(tt.probs, tt.unknown) {
-				got = append(got, pr.Field)
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("reported %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 // Every problem policy.Validate reports on a fully known configuration
 // reaches the user, except those a schema validator already reports.
 func TestTrafficPolicyValidateConfigReportsAll(t *testing.T) {
@@ -853,7 +803,7 @@ func TestTrafficPolicyValidateConfigReportsAll(t *testing.T) {
 		},
 	}
 	probs := policy.Validate(bad)
-	if got := policyPlanProblems(probs, nil); len(got) != len(probs) {
+	if got := withoutFields(probs, trafficPolicySchemaChecked...); len(got) != len(probs) {
 		t.Errorf("reported %d of %d problems: %v", len(got), len(probs), got)
 	}
 }
@@ -875,17 +825,84 @@ func FuzzTrafficPolicyRoundTrip(f *testing.F) {
 		if diags.HasError() {
 			t.Fatalf("fromAPI: %v", diags)
 		}
-		got, unknown, diags := m.toAPI(ctx)
-		if diags.HasError() || len(unknown) > 0 {
-			t.Fatalf("toAPI: %v, unknown %v", diags, unknown)
+		got, diags := m.toAPI(ctx)
+		if diags.HasError() {
+			t.Fatalf("toAPI: %v", diags)
 		}
 		if g := tpNormalized(got); !reflect.DeepEqual(g, want) {
 			t.Fatalf("round trip changed the policy:\n got %+v\nwant %+v", g, want)
 		}
 		// The plan-time filter never panics and never invents problems.
 		probs := policy.Validate(want)
-		if n := len(policyPlanProblems(probs, []string{"targets", "fallback.cname"})); n > len(probs) {
+		pc := planCheck{unknown: []string{"targets", "fallback.cname"}}
+		if n := len(pc.known(probs)); n > len(probs) {
 			t.Fatalf("filter returned %d problems out of %d", n, len(probs))
 		}
+	})
+}
+
+// drill_schedule: created, imported and read back without a diff; then
+// switched from cron to windows in place.
+func TestAccTrafficPolicyResource_drillSchedule(t *testing.T) {
+	const addr = "failover_traffic_policy.test"
+	config := func(schedule string) string {
+		return testAccTrafficPolicyChecks("tpd") + `
+resource "failover_traffic_policy" "test" {
+  name          = "tpd"
+  mode          = "active-passive"
+  when_all_down = "fail_closed"
+  targets = {
+    dc1 = { addresses = ["192.0.2.10"], health_checks = [failover_health_check.dc1.name], priority = 1 }
+    dc2 = { addresses = ["198.51.100.10"], health_checks = [failover_health_check.dc2.name], priority = 2 }
+  }
+  drill_schedule = {
+    target = "dc2"
+` + schedule + `
+  }
+}
+`
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckTrafficPolicyDestroyed("tpd"),
+		Steps: []resource.TestStep{
+			{
+				Config: config(`    cron = "0 3 * * 2"
+    hold_seconds = 900
+    reason = "monthly game day"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("drill_schedule"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"target":       knownvalue.StringExact("dc2"),
+						"cron":         knownvalue.StringExact("0 3 * * 2"),
+						"windows":      knownvalue.Null(),
+						"hold_seconds": knownvalue.Int64Exact(900),
+						"reason":       knownvalue.StringExact("monthly game day"),
+					})),
+				},
+				Check: func(*terraform.State) error {
+					p, err := client.Get[api.TrafficPolicy](context.Background(), testFailoverd.client, api.KindTrafficPolicy, "tpd")
+					if err != nil {
+						return err
+					}
+					if s := p.DrillSchedule; s == nil || s.Cron != "0 3 * * 2" || s.HoldSeconds != 900 {
+						return fmt.Errorf("failoverd holds drill_schedule %+v", s)
+					}
+					return nil
+				},
+			},
+			{ResourceName: addr, ImportState: true, ImportStateId: "tpd", ImportStateVerify: true},
+			{
+				Config: config(`    windows = ["2026-12-12T03:00:00Z/2026-12-12T03:30:00Z"]`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("drill_schedule").AtMapKey("windows"),
+						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("2026-12-12T03:00:00Z/2026-12-12T03:30:00Z")})),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("drill_schedule").AtMapKey("cron"), knownvalue.Null()),
+				},
+			},
+		},
 	})
 }

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"math/big"
 
 	"github.com/hashicorp/terraform-plugin-framework/function"
 
@@ -36,7 +37,7 @@ func (f *worstCaseFailoverSecondsFunction) Definition(_ context.Context, _ funct
 			"`provider::failover::worst_case_failover_seconds(3, 10, 2, 0, 30)` is `62`.\n\n" +
 			"Requires Terraform 1.8 or later, or OpenTofu 1.7 or later.",
 		Parameters: []function.Parameter{
-			function.Int64Parameter{
+			function.NumberParameter{
 				Name:                "fall",
 				MarkdownDescription: "Consecutive failed probes before the check declares the target down (the health check's `fall`, at least 1).",
 			},
@@ -48,11 +49,11 @@ func (f *worstCaseFailoverSecondsFunction) Definition(_ context.Context, _ funct
 				Name:                "timeout_seconds",
 				MarkdownDescription: "Seconds one probe may take before it counts as failed (the health check's `timeout_seconds`, fractions allowed, not negative).",
 			},
-			function.Int64Parameter{
+			function.NumberParameter{
 				Name:                "failover_delay_seconds",
 				MarkdownDescription: "Seconds a target must stay down before traffic leaves it (the policy's `failover_delay_seconds`, not negative).",
 			},
-			function.Int64Parameter{
+			function.NumberParameter{
 				Name:                "ttl_seconds",
 				MarkdownDescription: "TTL of the DNS answers in seconds (the policy's `ttl_seconds`, not negative).",
 			},
@@ -63,14 +64,26 @@ func (f *worstCaseFailoverSecondsFunction) Definition(_ context.Context, _ funct
 
 func (f *worstCaseFailoverSecondsFunction) Run(ctx context.Context, req function.RunRequest, resp *function.RunResponse) {
 	var (
-		fall, delay, ttl  int64
-		interval, timeout float64
+		fallArg, delayArg, ttlArg *big.Float
+		interval, timeout         float64
 	)
-	resp.Error = req.Arguments.Get(ctx, &fall, &interval, &timeout, &delay, &ttl)
+	resp.Error = req.Arguments.Get(ctx, &fallArg, &interval, &timeout, &delayArg, &ttlArg)
 	if resp.Error != nil {
 		return
 	}
 	var errs []*function.FuncError
+	fall, ferr := wholeArgument(0, "fall", fallArg)
+	delay, derr := wholeArgument(3, "failover_delay_seconds", delayArg)
+	ttl, terr := wholeArgument(4, "ttl_seconds", ttlArg)
+	for _, e := range []*function.FuncError{ferr, derr, terr} {
+		if e != nil {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		resp.Error = function.ConcatFuncErrors(errs...)
+		return
+	}
 	if fall < 1 {
 		errs = append(errs, function.NewArgumentFuncError(0, fmt.Sprintf("fall must be at least 1, got %d: it is the number of consecutive failed probes that declare a target down", fall)))
 	}

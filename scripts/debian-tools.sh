@@ -5,14 +5,15 @@
 # nothing. Without root or sudo it says what is missing and exits 0: the tests
 # that need a command skip with a message (and fail under CI=true).
 #
-# Installing a package that ships a daemon (knot, the blackbox exporter)
+# Installing a package that ships a daemon (knot, prometheus, the blackbox
+# exporter)
 # starts its system service where systemd runs: it is stopped and disabled
 # again, because the tests and benchmarks run their own, on free ports.
 #
 #   scripts/debian-tools.sh knotd:knot kdig:knot-dnsutils chromium:chromium
 set -euo pipefail
 
-services="knot prometheus-blackbox-exporter"
+services="knot prometheus prometheus-blackbox-exporter"
 missing=""
 for pair in "$@"; do
 	cmd=${pair%%:*} pkg=${pair##*:}

@@ -3,7 +3,8 @@
 # Go module proxy so nothing is downloaded from anywhere else (DESIGN §3).
 # Pinned versions make every machine test the same thing: Terraform 1.5.7
 # (the oldest we support) and OpenTofu 1.8.8 (provider functions), and the
-# etcd server and etcdctl that tools/etcd/go.mod pins (the multi-node store).
+# etcd server and etcdctl that tools/etcd/go.mod pins (the multi-node store);
+# besides them the newest OpenTofu that builds (tofu-newest, see below).
 # Built once per machine into a per-user cache (clones and CI runs share
 # it) and linked into .tools/bin.
 set -euo pipefail
@@ -57,8 +58,32 @@ fi
 
 ln -sf "$bin/terraform" "$PWD/.tools/bin/terraform"
 ln -sf "$bin/tofu" "$PWD/.tools/bin/tofu"
+
+# The newest OpenTofu the Go module proxy serves that builds with this Go
+# (1.11.7 on 2026-12-05; 1.12.x is refused by the proxy), so the suites
+# also run on what teams install today. Cached separately: bumping it does
+# not rebuild the pinned pair. OPENTOFU_NEWEST_VERSION= (empty) skips it.
+OPENTOFU_NEWEST_VERSION=${OPENTOFU_NEWEST_VERSION-1.11.7}
+if [ -n "$OPENTOFU_NEWEST_VERSION" ]; then
+  newest=$cache_root/tofu-$OPENTOFU_NEWEST_VERSION/bin
+  mkdir -p "$newest"
+  if [ -x "$newest/tofu" ] && [ "$(version_of "$newest/tofu")" = "OpenTofu v$OPENTOFU_NEWEST_VERSION" ]; then
+    echo "tools: tofu $OPENTOFU_NEWEST_VERSION present"
+  else
+    echo "tools: building OpenTofu $OPENTOFU_NEWEST_VERSION from the Go module proxy (about 8 minutes on 2 cores, once)"
+    dir=$(go mod download -json "github.com/opentofu/opentofu@v$OPENTOFU_NEWEST_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [ -n "$dir" ] || { echo "tools: go mod download did not report a directory for opentofu $OPENTOFU_NEWEST_VERSION" >&2; exit 1; }
+    (cd "$dir" && GOFLAGS="-buildvcs=false" CGO_ENABLED=0 go build \
+      -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$newest/tofu" ./cmd/tofu)
+  fi
+  ln -sf "$newest/tofu" "$PWD/.tools/bin/tofu-newest"
+fi
 ln -sf "$etcd_bin/etcd" "$PWD/.tools/bin/etcd"
 ln -sf "$etcd_bin/etcdctl" "$PWD/.tools/bin/etcdctl"
 version_of .tools/bin/terraform
 version_of .tools/bin/tofu
+[ -z "$OPENTOFU_NEWEST_VERSION" ] || version_of .tools/bin/tofu-newest
 .tools/bin/etcd --version | sed -n 1p
+
+# The Debian packages the tests drive (knot, chromium, promtool, …) are
+# installed by scripts/debian-tools.sh, which `make tools` runs first.

@@ -25,6 +25,9 @@ Usage:
   failoverd override clear POLICY         end an override (also: manual failback)
   failoverd events [--since N] [--follow] [--audit]
                                           the event log, or the audit log
+  failoverd drill run POLICY --to TARGET [--hold 10m] [--reason TEXT]
+                                          a game day: fail over, measure, hold, fail back
+  failoverd drill list | show ID | abort ID
   failoverd store check|backup|restore    verify, back up (online) and restore the store
   failoverd token create NAME SCOPE       make an API token (scope: read, operate, admin)
   failoverd version
@@ -48,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
-	case "status", "burst", "override", "events":
+	case "status", "burst", "override", "events", "drill":
 		return runOperator(ctx, args[0], args[1:], stdout, stderr)
 	case "token":
 		return runToken(args[1:], stdout, stderr)

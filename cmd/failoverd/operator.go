@@ -29,6 +29,8 @@ const operatorUsage = `usage:
   failoverd override set POLICY TARGET (--for DURATION | --until RFC3339) [--reason TEXT]
   failoverd override clear POLICY
   failoverd events [--since N] [--follow] [--audit] [--json]
+  failoverd drill run POLICY --to TARGET [--hold 10m] [--reason TEXT] [--detach]
+  failoverd drill list [--policy POLICY] | show ID | abort ID
 
 Every subcommand also takes --endpoint URL[,URL...] (env FAILOVER_ENDPOINT,
 default http://127.0.0.1:8080), --token TOKEN (env FAILOVER_TOKEN) and
@@ -74,6 +76,8 @@ func runOperator(ctx context.Context, cmd string, args []string, stdout, stderr 
 		return opOverride(ctx, args, stdout, stderr)
 	case "events":
 		return opEvents(ctx, args, stdout, stderr)
+	case "drill":
+		return opDrill(ctx, args, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "failoverd: unknown operator command %q\n\n%s", cmd, operatorUsage)
 	return 2
@@ -240,6 +244,7 @@ func opStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return o.printJSON(st)
 	}
 	writeStatus(stdout, c.Endpoint(), st, opNow())
+	writeLastDrills(ctx, stdout, c, opNow())
 	return 0
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/cluster"
 	"github.com/hatopo/terraform-provider-failover/internal/dnsserver"
+	"github.com/hatopo/terraform-provider-failover/internal/drill"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
 	"github.com/hatopo/terraform-provider-failover/internal/server"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
@@ -410,7 +411,13 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		return err
 	}
 	down.push("dns server", dnsSrv.Shutdown)
-	srv := server.New(server.Options{Engine: eng, Store: st, Auth: auth, Logger: log, Gatherer: reg, Registerer: reg, Version: version})
+	// Drills ask failoverd's own DNS what clients would be told.
+	drills := drill.New(drill.Options{Engine: eng, Store: st, DNSAddr: dnsSrv.Addr(), Zone: c.dnsZone, Logger: log, Registerer: reg})
+	srv := server.New(server.Options{Engine: eng, Store: st, Auth: auth, Logger: log, Gatherer: reg, Registerer: reg, Version: version,
+		Drills: drills})
+	// After the HTTP server, before the engine: a drill still running is
+	// aborted, which restores automatic routing through the engine.
+	down.push("drills", drills.Close)
 	// After the HTTP server: it stores the audit summaries still counting.
 	down.push("api", func(context.Context) error { srv.Close(); return nil })
 	// Shutdown waits for in-flight requests, but an event stream
@@ -430,6 +437,12 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	}
 	down.push("http server", hs.Shutdown)
 	eng.Start(ctx)
+	// A drill this node was running when it stopped is aborted now: its
+	// override cleared, its report saying so.
+	if err := drills.Recover(ctx); err != nil {
+		return fmt.Errorf("drills: %w", err)
+	}
+	go drills.RunSchedules(ctx, drill.DefaultScheduleTick)
 
 	errc := make(chan error, 1)
 	go func() {

@@ -51,6 +51,7 @@ module "api" {
   failback_delay_seconds = var.failback_delay_seconds
   rto_seconds            = var.rto_seconds
   when_all_down          = var.when_all_down
+  fallback               = var.fallback
 }
 
 check "health_check_address_overrides" {

@@ -54,6 +54,7 @@ module "shop" {
   failback_delay_seconds = var.failback_delay_seconds
   rto_seconds            = var.rto_seconds
   when_all_down          = var.when_all_down
+  fallback               = var.fallback
 
   burst = {
     schedule = var.burst_schedule

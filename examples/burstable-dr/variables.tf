@@ -71,14 +71,19 @@ variable "rto_seconds" {
 }
 
 variable "when_all_down" {
-  description = "What DNS answers when no site is up (see the active-passive module)."
+  description = "What DNS answers when no site is up: \"fail_open\", \"fail_closed\" or \"fallback\" (see the active-passive module)."
+  type        = string
+  default     = "fail_open"
+  nullable    = false
+}
+
+variable "fallback" {
+  description = "The answer while no site is up, with when_all_down = \"fallback\": addresses or cname (see the active-passive module)."
   type = object({
-    answer    = string
-    addresses = optional(list(string), [])
+    addresses = optional(list(string))
     cname     = optional(string)
   })
-  default  = { answer = "fail_open" }
-  nullable = false
+  default = null
 }
 
 variable "burst_schedule" {

@@ -50,6 +50,7 @@ module "payments" {
   failback_delay_seconds = var.failback_delay_seconds
   rto_seconds            = var.rto_seconds
   when_all_down          = var.when_all_down
+  fallback               = var.fallback
 }
 
 check "health_check_address_overrides" {

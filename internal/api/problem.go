@@ -48,6 +48,19 @@ type FieldError struct {
 	Field    string `json:"field"`
 	Detail   string `json:"detail"`
 	Severity string `json:"severity,omitempty"`
+	// Reads lists the other fields the rule read to reach this verdict
+	// (Field itself is always read). Paths may use [*] for "every element":
+	// `targets[*].burst_only`. The provider drops a problem at plan time
+	// while Field or one of Reads is not known yet; failoverd judges it
+	// again at apply. Not part of the wire format.
+	Reads []string `json:"-"`
+}
+
+// Read declares fields the rule read besides Field, and returns e so a
+// call can follow Add: `ps.Add("fallback", ...).Read("when_all_down")`.
+func (e *FieldError) Read(fields ...string) *FieldError {
+	e.Reads = append(e.Reads, fields...)
+	return e
 }
 
 func (e FieldError) String() string {
@@ -60,14 +73,25 @@ func (e FieldError) String() string {
 // Problems collects field errors in the order they were found.
 type Problems []FieldError
 
-// Add records an error on field.
-func (p *Problems) Add(field, format string, args ...any) {
+// Add records an error on field. The result declares what else the rule
+// read (see FieldError.Read); it is valid until the next Add or Warn.
+func (p *Problems) Add(field, format string, args ...any) *FieldError {
 	*p = append(*p, FieldError{Field: field, Detail: fmt.Sprintf(format, args...), Severity: SeverityError})
+	return &(*p)[len(*p)-1]
 }
 
-// Warn records a warning on field.
-func (p *Problems) Warn(field, format string, args ...any) {
+// Warn records a warning on field, like Add.
+func (p *Problems) Warn(field, format string, args ...any) *FieldError {
 	*p = append(*p, FieldError{Field: field, Detail: fmt.Sprintf(format, args...), Severity: SeverityWarning})
+	return &(*p)[len(*p)-1]
+}
+
+// Read declares fields read by every problem in p (see FieldError.Read),
+// for a group of rules that all depend on one switch such as a check's type.
+func (p Problems) Read(fields ...string) {
+	for i := range p {
+		p[i].Read(fields...)
+	}
 }
 
 // Errors returns only the blocking problems.

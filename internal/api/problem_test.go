@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -93,5 +94,27 @@ func TestCheckName(t *testing.T) {
 		if (len(p) == 0) != tt.ok {
 			t.Errorf("CheckName(%q): problems %v, want ok=%v", tt.name, p, tt.ok)
 		}
+	}
+}
+
+// A rule declares what it read besides its own field; Reads never reaches
+// the wire (the provider uses it at plan time only).
+func TestProblemsRead(t *testing.T) {
+	var ps Problems
+	ps.Add("fallback", "is required").Read("when_all_down")
+	ps.Warn("burst_toggle", "has no effect")
+	ps[1:].Read("targets[*].burst_only")
+	if got := ps[0].Reads; len(got) != 1 || got[0] != "when_all_down" {
+		t.Errorf("fallback reads %q, want [when_all_down]", got)
+	}
+	if got := ps[1].Reads; len(got) != 1 || got[0] != "targets[*].burst_only" {
+		t.Errorf("burst_toggle reads %q", got)
+	}
+	b, err := json.Marshal(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "reads") || strings.Contains(string(b), "when_all_down") {
+		t.Errorf("Reads leaked onto the wire: %s", b)
 	}
 }

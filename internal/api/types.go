@@ -120,6 +120,8 @@ type TrafficPolicy struct {
 	// ReplicaSet links the policy to the replica set whose primary should
 	// sit where traffic goes (traffic/data alignment warning).
 	ReplicaSet string `json:"replica_set,omitempty"`
+	// DrillSchedule declares recurring game days failoverd runs itself.
+	DrillSchedule *DrillSchedule `json:"drill_schedule,omitempty"`
 
 	// Computed by failoverd.
 	FQDN                     string   `json:"fqdn,omitempty"`
@@ -339,6 +341,15 @@ type Status struct {
 	// Cluster is this node's place in the control plane (as GET
 	// /v1/cluster).
 	Cluster *ClusterStatus `json:"cluster,omitempty"`
+}
+
+// Whoami is the answer of GET /v1/whoami: the caller's token name and
+// scope (read, operate or admin), and the newest event's sequence number
+// (follow /v1/events?since= it to see only what happens from now).
+type Whoami struct {
+	Name         string `json:"name"`
+	Scope        string `json:"scope"`
+	LastEventSeq uint64 `json:"last_event_seq"`
 }
 
 // Cluster roles. A standalone failoverd (bolt) is a cluster of one: always

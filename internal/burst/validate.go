@@ -45,17 +45,36 @@ func Validate(t api.BurstToggle) api.Problems {
 			ps.Add(f+".end", "is required: set the RFC 3339 time the burst ends, e.g. 2025-12-01T06:00:00Z")
 		}
 		if !w.Start.IsZero() && !w.End.IsZero() && !w.Start.Before(w.End) {
-			ps.Add(f+".end", "%s is not after start %s: a window engages at start and releases at end, so set end later than start", stamp(w.End), stamp(w.Start))
+			ps.Add(f+".end", "%s is not after start %s: a window engages at start and releases at end, so set end later than start", stamp(w.End), stamp(w.Start)).Read(f + ".start")
 		}
 		if hasExp && !w.Start.IsZero() && !w.Start.Before(exp) {
-			ps.Warn(f+".start", "%s is at or after expires_at %s, so this window never engages: move it earlier or extend expires_at", stamp(w.Start), stamp(exp))
+			ps.Warn(f+".start", "%s is at or after expires_at %s, so this window never engages: move it earlier or extend expires_at", stamp(w.Start), stamp(exp)).Read("expires_at")
 		}
 	}
 
 	checkBody(&ps, "body_engaged", t.BodyEngaged)
 	checkBody(&ps, "body_released", t.BodyReleased)
 	if t.BodyEngaged == t.BodyReleased {
-		ps.Add("body_released", "equals body_engaged (%q): load balancers tell an engaged toggle from a released one by the body, so make them different (defaults %q and %q)", t.BodyEngaged, api.DefaultBodyEngaged, api.DefaultBodyReleased)
+		ps.Add("body_released", "equals body_engaged (%q): load balancers tell an engaged toggle from a released one by the body, so make them different (defaults %q and %q)", t.BodyEngaged, api.DefaultBodyEngaged, api.DefaultBodyReleased).Read("body_engaged")
+	}
+	return ps
+}
+
+// ValidateAt is Validate plus the warnings that depend on the time now: a
+// schedule window that ended before now never engages again, and an
+// expires_at before now releases the toggle for good. Validate itself stays
+// a pure function of the toggle, so failoverd's verdict on a write never
+// changes with the clock.
+func ValidateAt(t api.BurstToggle, now time.Time) api.Problems {
+	ps := Validate(t)
+	for i, w := range t.Schedule {
+		if !w.End.IsZero() && !w.End.After(now) {
+			f := api.Index("schedule", i)
+			ps.Warn(f+".end", "%s is in the past (now is %s), so this window never engages again: remove it, or move it to a future date", stamp(w.End), stamp(now)).Read(f + ".start")
+		}
+	}
+	if t.ExpiresAt != nil && !t.ExpiresAt.IsZero() && !t.ExpiresAt.After(now) {
+		ps.Warn("expires_at", "%s is in the past (now is %s), so the toggle stays released whatever engaged and schedule say: remove expires_at or set a future time", stamp(*t.ExpiresAt), stamp(now))
 	}
 	return ps
 }

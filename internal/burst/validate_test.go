@@ -182,3 +182,26 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// ValidateAt warns about windows that already ended and an expiry in the
+// past; Validate, which failoverd runs on writes, does not look at the clock.
+func TestValidateAtPast(t *testing.T) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	past := time.Date(2025, 11, 28, 0, 0, 0, 0, time.UTC)
+	tg := api.BurstToggle{Name: "bf", Site: "dr", Schedule: []api.Window{
+		{Start: past, End: past.Add(72 * time.Hour)},
+		{Start: now.Add(time.Hour), End: now.Add(2 * time.Hour)},
+	}}
+	if ps := Validate(tg); len(ps) != 0 {
+		t.Fatalf("Validate = %v, want no problems", ps)
+	}
+	ps := ValidateAt(tg, now)
+	if len(ps) != 1 || ps[0].Field != "schedule[0].end" || ps[0].Severity != api.SeverityWarning || !strings.Contains(ps[0].Detail, "in the past") {
+		t.Fatalf("ValidateAt = %v, want one warning on schedule[0].end", ps)
+	}
+	exp := past
+	tg.ExpiresAt = &exp
+	if ps := ValidateAt(tg, now); len(ps.Warnings()) < 2 || !strings.Contains(ps.Warnings()[len(ps.Warnings())-1].Field, "expires_at") {
+		t.Errorf("ValidateAt with a past expires_at = %v, want an expires_at warning", ps)
+	}
+}

@@ -230,6 +230,7 @@ func (e *Engine) refreshReplicaStatusLocked(name string, now time.Time) {
 	}
 	st.Since = now
 	e.rsStatus[name] = st
+	e.metrics.replicaSet(name, st)
 	if !known {
 		return
 	}

@@ -15,6 +15,8 @@ type metrics struct {
 	serving         *prometheus.GaugeVec
 	burstEngaged    *prometheus.GaugeVec
 	eventsDropped   *prometheus.CounterVec
+	rsAtRisk        *prometheus.GaugeVec
+	rsMajority      *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -40,6 +42,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "failover_burst_engaged",
 			Help: "Effective state of a burst toggle: 1 engaged, 0 released.",
 		}, []string{"toggle"}),
+		rsAtRisk: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failover_replica_set_at_risk",
+			Help: "1 while a replica set would lose its voting majority if one more site were lost (live, from its members' health checks).",
+		}, []string{"replica_set"}),
+		rsMajority: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failover_replica_set_has_majority",
+			Help: "1 while a replica set's healthy voting members hold a majority, 0 when they do not (no primary can be elected).",
+		}, []string{"replica_set"}),
 		eventsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "failover_events_dropped_total",
 			Help: "Events dropped before reaching the store because commits kept failing (e.g. a full disk) and the queue was full; kind is runtime or audit.",
@@ -49,7 +59,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.eventsDropped.WithLabelValues("runtime")
 	m.eventsDropped.WithLabelValues("audit")
 	if reg != nil {
-		reg.MustRegister(m.checkUp, m.decisionChanges, m.decisionLatency, m.serving, m.burstEngaged, m.eventsDropped)
+		reg.MustRegister(m.checkUp, m.decisionChanges, m.decisionLatency, m.serving, m.burstEngaged, m.eventsDropped, m.rsAtRisk, m.rsMajority)
 	}
 	return m
 }
@@ -73,6 +83,18 @@ func (m *metrics) decision(policy string, change bool, latency time.Duration, se
 	m.serving.WithLabelValues(policy).Set(float64(serving))
 }
 
+func (m *metrics) replicaSet(name string, st api.ReplicaSetStatus) {
+	m.rsAtRisk.WithLabelValues(name).Set(boolGauge(st.AtRisk))
+	m.rsMajority.WithLabelValues(name).Set(boolGauge(st.HasMajority))
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func (m *metrics) burst(toggle string, on bool) {
 	v := 0.0
 	if on {
@@ -90,5 +112,8 @@ func (m *metrics) forget(kind api.Kind, name string) {
 		m.decisionChanges.DeleteLabelValues(name)
 	case api.KindBurstToggle:
 		m.burstEngaged.DeleteLabelValues(name)
+	case api.KindReplicaSet:
+		m.rsAtRisk.DeleteLabelValues(name)
+		m.rsMajority.DeleteLabelValues(name)
 	}
 }

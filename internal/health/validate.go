@@ -39,10 +39,14 @@ func Validate(c api.HealthCheck) api.Problems {
 	switch c.Type {
 	case api.CheckHTTP, api.CheckHTTPS:
 		validateAddress(&p, c.Address)
+		n := len(p)
 		validateHTTP(&p, c)
+		p[n:].Read("type") // the http rules apply because of the type
 	case api.CheckTCP:
 		validateAddress(&p, c.Address)
+		n := len(p)
 		rejectHTTPOnly(&p, c)
+		p[n:].Read("type")
 	case "":
 		p.Add("type", `is required: set "http", "https" or "tcp"`)
 		validateAddress(&p, c.Address)
@@ -302,17 +306,17 @@ func validateHTTP(p *api.Problems, c api.HealthCheck) {
 		switch bm.Mode {
 		case api.MatchContains:
 			if bm.Value == "" {
-				p.Add("body_match.value", `is empty, which every body contains: set the text to look for, or use mode = "exact" to require an empty body`)
+				p.Add("body_match.value", `is empty, which every body contains: set the text to look for, or use mode = "exact" to require an empty body`).Read("body_match.mode")
 			}
 		case api.MatchRegex:
 			if bm.Value == "" {
-				p.Add("body_match.value", "is empty, which matches every body: set a regular expression (RE2 syntax), e.g. \"^ok$\"")
+				p.Add("body_match.value", "is empty, which matches every body: set a regular expression (RE2 syntax), e.g. \"^ok$\"").Read("body_match.mode")
 			} else if _, err := regexp.Compile(bm.Value); err != nil {
-				p.Add("body_match.value", "is not a valid regular expression (RE2 syntax): %v", err)
+				p.Add("body_match.value", "is not a valid regular expression (RE2 syntax): %v", err).Read("body_match.mode")
 			}
 		}
 		if c.Method == http.MethodHead {
-			p.Warn("body_match", "a HEAD response has no body, so only an empty body can match: use method = \"GET\"")
+			p.Warn("body_match", "a HEAD response has no body, so only an empty body can match: use method = \"GET\"").Read("method")
 		}
 	}
 
@@ -328,7 +332,7 @@ func validateHTTP(p *api.Problems, c api.HealthCheck) {
 			if _, err := parseCertsPEM(c.TLS.CACertPEM); err != nil {
 				p.Add("tls.ca_cert_pem", "%v", err)
 			} else if c.TLS.InsecureSkipVerify {
-				p.Warn("tls.ca_cert_pem", "is ignored because insecure_skip_verify = true: remove one of them")
+				p.Warn("tls.ca_cert_pem", "is ignored because insecure_skip_verify = true: remove one of them").Read("tls.insecure_skip_verify")
 			}
 		}
 	}
@@ -380,9 +384,9 @@ func validateTiming(p *api.Problems, c api.HealthCheck) {
 	case to < minTimeoutSeconds:
 		p.Add("timeout_seconds", "must be at least %g (1 ms) (got %g)", minTimeoutSeconds, to)
 	case ivOK && to >= iv:
-		p.Add("timeout_seconds", "must be less than interval_seconds (%g) so a probe ends before the next is due (got %g): set e.g. timeout_seconds = %g", iv, to, math.Min(api.DefaultTimeoutSeconds, iv/2))
+		p.Add("timeout_seconds", "must be less than interval_seconds (%g) so a probe ends before the next is due (got %g): set e.g. timeout_seconds = %g", iv, to, math.Min(api.DefaultTimeoutSeconds, iv/2)).Read("interval_seconds")
 	case !ivOK && to >= maxIntervalSeconds:
-		p.Add("timeout_seconds", "must be less than interval_seconds (got %g)", to)
+		p.Add("timeout_seconds", "must be less than interval_seconds (got %g)", to).Read("interval_seconds")
 	}
 	if c.Rise < 1 || c.Rise > maxRiseFall {
 		p.Add("rise", "must be from 1 to %d (got %d): the consecutive successes that mark the endpoint healthy, e.g. 2", maxRiseFall, c.Rise)

@@ -5,8 +5,10 @@ import (
 	"maps"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/schedule"
 )
 
 // Limits of Validate.
@@ -116,17 +118,21 @@ func Validate(p api.TrafficPolicy) api.Problems {
 		checkHealthChecks(&ps, f, t.HealthChecks)
 
 		switch {
+		case ap && !t.BurstOnly && t.Priority == 0:
+			// 0 is what an omitted priority reads as: say it is missing.
+			ps.Add(f+".priority", "is required in an active-passive policy: set priority = 1 on the preferred target, 2 on the next, and so on (or burst_only = true for a burst target)").Read("mode", f+".burst_only")
 		case ap && !t.BurstOnly && t.Priority < 1:
-			ps.Add(f+".priority", "must be 1 or more in an active-passive policy, got %d: 1 is the preferred target, 2 the next, and so on", t.Priority)
+			ps.Add(f+".priority", "must be 1 or more in an active-passive policy, got %d: 1 is the preferred target, 2 the next, and so on", t.Priority).Read("mode", f+".burst_only")
 		case t.Priority < 0:
-			ps.Add(f+".priority", "must not be negative, got %d: omit it (priority only ranks active-passive failover targets)", t.Priority)
+			ps.Add(f+".priority", "must not be negative, got %d: omit it (priority only ranks active-passive failover targets)", t.Priority).Read("mode", f+".burst_only")
 		case p.Mode == api.ModeActiveActive && t.Priority != 0:
-			ps.Warn(f+".priority", "is ignored in an active-active policy: remove it, and use weight to share traffic between targets")
+			ps.Warn(f+".priority", "is ignored in an active-active policy: remove it, and use weight to share traffic between targets").Read("mode")
 		}
 		if ap && !t.BurstOnly && api.Bool(t.Enabled, true) && t.Priority >= 1 {
 			// Names are visited in order, so the earlier name wins the tie.
 			if first, ok := priorities[t.Priority]; ok {
-				ps.Warn(f+".priority", "equals the priority of target %q (%d): ties are broken by name, so %q is preferred; give each target its own priority to make the order explicit", first, t.Priority, first)
+				ps.Warn(f+".priority", "equals the priority of target %q (%d): ties are broken by name, so %q is preferred; give each target its own priority to make the order explicit", first, t.Priority, first).
+					Read("mode", "targets[*].priority", "targets[*].enabled", "targets[*].burst_only")
 			} else {
 				priorities[t.Priority] = name
 			}
@@ -144,9 +150,11 @@ func Validate(p api.TrafficPolicy) api.Problems {
 	}
 	if len(names) > 0 && serviceable == 0 {
 		if ap {
-			ps.Add("targets", "needs at least one enabled target that is not burst_only: burst_only targets serve only next to a failover target, never instead of one")
+			ps.Add("targets", "needs at least one enabled target that is not burst_only: burst_only targets serve only next to a failover target, never instead of one").
+				Read("mode", "targets[*].enabled", "targets[*].burst_only", "targets[*].weight")
 		} else {
-			ps.Add("targets", "needs at least one enabled target that is not burst_only and has a weight above 0, or the policy never serves while the burst toggle is released")
+			ps.Add("targets", "needs at least one enabled target that is not burst_only and has a weight above 0, or the policy never serves while the burst toggle is released").
+				Read("mode", "targets[*].enabled", "targets[*].burst_only", "targets[*].weight")
 		}
 	}
 
@@ -154,22 +162,22 @@ func Validate(p api.TrafficPolicy) api.Problems {
 	case p.BurstToggle != "":
 		api.CheckName(&ps, "burst_toggle", p.BurstToggle)
 		if len(bursts) == 0 {
-			ps.Warn("burst_toggle", "has no effect because no target is burst_only: set burst_only = true on the targets the toggle should bring in, or remove burst_toggle")
+			ps.Warn("burst_toggle", "has no effect because no target is burst_only: set burst_only = true on the targets the toggle should bring in, or remove burst_toggle").Read("targets[*].burst_only")
 		}
 	case len(bursts) > 0:
-		ps.Add("burst_toggle", "is required because target(s) %s are burst_only: name the failover_burst_toggle that engages them, or set burst_only = false", strings.Join(bursts, ", "))
+		ps.Add("burst_toggle", "is required because target(s) %s are burst_only: name the failover_burst_toggle that engages them, or set burst_only = false", strings.Join(bursts, ", ")).Read("targets[*].burst_only")
 	}
 
 	switch p.WhenAllDown {
 	case api.AllDownFallback:
 		if p.Fallback == nil {
-			ps.Add("fallback", `is required because when_all_down = "fallback": set fallback = { addresses = ["198.51.100.10"] } or fallback = { cname = "sorry.example.net" }`)
+			ps.Add("fallback", `is required because when_all_down = "fallback": set fallback = { addresses = ["198.51.100.10"] } or fallback = { cname = "sorry.example.net" }`).Read("when_all_down")
 		} else {
 			checkAnswer(&ps, "fallback", p.Fallback.Addresses, p.Fallback.CNAME)
 		}
 	case api.AllDownFailOpen, api.AllDownFailClosed:
 		if p.Fallback != nil {
-			ps.Add("fallback", `is only answered when when_all_down = "fallback", but it is %q: remove fallback or set when_all_down = "fallback"`, p.WhenAllDown)
+			ps.Add("fallback", `is only answered when when_all_down = "fallback", but it is %q: remove fallback or set when_all_down = "fallback"`, p.WhenAllDown).Read("when_all_down")
 		}
 	case "":
 		ps.Add("when_all_down", `is required: say what to answer when no target is up: "fallback" (the fallback addresses), "fail_open" (every enabled target anyway) or "fail_closed" (no answer)`)
@@ -183,7 +191,47 @@ func Validate(p api.TrafficPolicy) api.Problems {
 	if p.ReplicaSet != "" {
 		api.CheckName(&ps, "replica_set", p.ReplicaSet)
 	}
+	if p.DrillSchedule != nil {
+		checkDrillSchedule(&ps, p)
+	}
 	return ps
+}
+
+// checkDrillSchedule validates a policy's recurring game day.
+func checkDrillSchedule(ps *api.Problems, p api.TrafficPolicy) {
+	const f = "drill_schedule"
+	s := p.DrillSchedule
+	if _, ok := p.Targets[s.Target]; !ok {
+		if s.Target == "" {
+			ps.Add(f+".target", "is required: name the target the drill fails over to, one of %v", api.SortedKeys(p.Targets)).Read("targets")
+		} else {
+			ps.Add(f+".target", "%q is not a target of this policy: use one of %v", s.Target, api.SortedKeys(p.Targets)).Read("targets")
+		}
+	}
+	switch {
+	case s.Cron == "" && len(s.Windows) == 0:
+		ps.Add(f, `needs cron = "0 3 * * 2" (a recurring time, UTC) or windows = ["2026-12-12T03:00:00Z/2026-12-12T03:30:00Z"]`)
+	case s.Cron != "" && len(s.Windows) > 0:
+		ps.Add(f, "sets both cron and windows: keep one (a window says both when the drill starts and when it fails back)").Read(f+".cron", f+".windows")
+	case s.Cron != "":
+		if _, err := schedule.ParseCron(s.Cron); err != nil {
+			ps.Add(f+".cron", "%v", err)
+		}
+	}
+	for i, w := range s.Windows {
+		if _, err := schedule.ParseWindow(w); err != nil {
+			ps.Add(api.Index(f+".windows", i), "%v", err)
+		}
+	}
+	switch {
+	case s.HoldSeconds < 0 || s.HoldSeconds > int(api.MaxDrillHold/time.Second):
+		ps.Add(f+".hold_seconds", "must be between 0 and %d, got %d: how long the drill stays failed over", int(api.MaxDrillHold/time.Second), s.HoldSeconds)
+	case s.HoldSeconds != 0 && len(s.Windows) > 0:
+		ps.Add(f+".hold_seconds", "is set by each window's end: remove hold_seconds, or use cron").Read(f + ".windows")
+	}
+	if len(s.Reason) > 1024 {
+		ps.Add(f+".reason", "is longer than 1024 characters: shorten it")
+	}
 }
 
 func checkDelay(ps *api.Problems, field string, v int, hint string) {

@@ -149,7 +149,7 @@ func TestValidate(t *testing.T) {
 				`targets["Bad_Key"]`:                 `"Bad_Key" is not a valid name`,
 				`targets["fallback"]`:                "is reserved",
 				`targets["onprem"].site`:             `"On Prem" is not a valid name`,
-				`targets["onprem"].priority`:         "must be 1 or more in an active-passive policy, got 0",
+				`targets["onprem"].priority`:         "is required in an active-passive policy: set priority = 1",
 				`targets["onprem"].weight`:           "must be between 0 and 1000, got 1001",
 				`targets["onprem"].health_checks[1]`: `"Web" is not a valid name`,
 				`targets["onprem"].health_checks[2]`: "listed twice (also at index 0)",
@@ -356,6 +356,8 @@ func FuzzValidate(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte(`{"mode":"active-active","targets":{"x":{"addresses":["::1","1.2.3.4"],"weight":1000}},"when_all_down":"fail_open"}`))
 	f.Add([]byte(`{"targets":{"\"weird\\key":{"cname":"a..b","priority":-3,"health_checks":["",""]}},"ttl_seconds":-1}`))
+	f.Add([]byte(`{"targets":{"a":{}},"drill_schedule":{"target":"a","cron":"*/5 1-3 * * 0,7","hold_seconds":-1,"windows":["x/y"]}}`))
+	f.Add([]byte(`{"drill_schedule":{"target":"","windows":["2026-12-12T03:00:00Z/2026-12-12T03:30:00Z","2026-12-12T03:00:00Z/2025-12-12T03:30:00Z"]}}`))
 	f.Add([]byte(`{"failover_delay_seconds":9223372036854775807,"failback_delay_seconds":-9223372036854775808}`))
 	big, _ := json.Marshal(api.TrafficPolicy{Mode: api.ModeActiveActive, WhenAllDown: api.AllDownFallback,
 		Targets:  map[string]api.PolicyTarget{"x": {Addresses: addrs(60, 34)}},

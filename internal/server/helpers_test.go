@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/drill"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
 )
@@ -52,9 +53,10 @@ type harness struct {
 	srv     *httptest.Server
 	handler atomic.Pointer[http.Handler]
 
-	st  *store.Bolt // the store file, when this harness owns it
-	eng *engine.Engine
-	api *Server
+	st     *store.Bolt // the store file, when this harness owns it
+	eng    *engine.Engine
+	api    *Server
+	drills *drill.Runner
 	// peer, when set, is the harness whose store this one shares, as a
 	// second node of a cluster shares one store; wrap, when set, is put
 	// around the store this harness's engine and API use.
@@ -166,13 +168,17 @@ func (h *harness) open(tb testing.TB) {
 	auth.Add(adminName, ScopeAdmin, adminToken)
 	auth.Add(operateName, ScopeOperate, operateToken)
 	auth.Add(readName, ScopeRead, readToken)
-	s := New(Options{Engine: eng, Store: st, Auth: auth, Logger: log, Gatherer: reg, Registerer: reg, Version: "test"})
+	// No DNS server here: the harness's drills are refused or listed, not
+	// run (cmd/failoverd's e2e tests run them against a real failoverd).
+	drills := drill.New(drill.Options{Engine: eng, Store: st, Logger: log})
+	s := New(Options{Engine: eng, Store: st, Auth: auth, Logger: log, Gatherer: reg, Registerer: reg, Version: "test", Drills: drills})
 	handler := s.Handler()
-	h.eng, h.api = eng, s
+	h.eng, h.api, h.drills = eng, s, drills
 	h.handler.Store(&handler)
 }
 
 func (h *harness) close() {
+	h.drills.Close(context.Background())
 	h.api.Close()
 	h.eng.Close()
 	h.closeStore()

@@ -154,6 +154,15 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.engine.Status(s.version))
 }
 
+// handleWhoami names the caller's token and scope (the console shows the
+// buttons an operate token may use), and the newest event's sequence
+// number, so a client can follow the event stream from now.
+func (s *Server) handleWhoami(w http.ResponseWriter, r *http.Request) {
+	id := identityFrom(r.Context())
+	_, last := s.engine.WaitEvents()
+	writeJSON(w, http.StatusOK, api.Whoami{Name: id.Name, Scope: id.Scope.String(), LastEventSeq: last})
+}
+
 // handleCluster answers this node's view of the control plane: its role,
 // the leader, the members and their freshness, its link to the store.
 func (s *Server) handleCluster(w http.ResponseWriter, r *http.Request) {

@@ -16,8 +16,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/drill"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
+	"github.com/hatopo/terraform-provider-failover/internal/ui"
 )
 
 // DefaultMaxBodyBytes bounds every request body.
@@ -36,6 +38,8 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxOverride bounds how far in the future an override may expire.
 	MaxOverride time.Duration
+	// Drills runs game days; nil: the drill routes answer 503.
+	Drills *drill.Runner
 }
 
 // Server serves the API.
@@ -52,6 +56,7 @@ type Server struct {
 	requests    *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	audits      *auditAggregator
+	drills      *drill.Runner
 }
 
 // New returns a Server; mount Handler on an http.Server.
@@ -64,6 +69,7 @@ func New(opts Options) *Server {
 		version:     opts.Version,
 		maxBody:     opts.MaxBodyBytes,
 		maxOverride: opts.MaxOverride,
+		drills:      opts.Drills,
 		mux:         http.NewServeMux(),
 	}
 	if s.log == nil {
@@ -116,6 +122,15 @@ func (s *Server) routes(g prometheus.Gatherer) {
 	m.HandleFunc("GET /v1/status", s.require(ScopeRead, s.handleStatus))
 	m.HandleFunc("GET /v1/cluster", s.require(ScopeRead, s.handleCluster))
 	m.HandleFunc("GET /v1/backup", s.require(ScopeAdmin, s.handleBackup))
+	m.HandleFunc("POST /v1/traffic-policies/{name}/drills", s.require(ScopeOperate, s.handleStartDrill))
+	m.HandleFunc("GET /v1/drills", s.require(ScopeRead, s.handleListDrills))
+	m.HandleFunc("GET /v1/drills/{id}", s.require(ScopeRead, s.handleGetDrill))
+	m.HandleFunc("POST /v1/drills/{id}/abort", s.require(ScopeOperate, s.handleAbortDrill))
+	m.HandleFunc("GET /v1/whoami", s.require(ScopeRead, s.handleWhoami))
+	// The console's assets are public (they hold no data); everything it
+	// shows comes from the API above, with the operator's token.
+	m.Handle("GET "+ui.Prefix, ui.Handler())
+	m.Handle("GET /ui", http.RedirectHandler(ui.Prefix, http.StatusMovedPermanently))
 	m.HandleFunc("GET /burst/{name}", s.handleBurst)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, "text/plain; charset=utf-8", []byte("ok"))

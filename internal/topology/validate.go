@@ -49,6 +49,14 @@ func ValidateReplicaSet(rs api.ReplicaSet) api.Problems {
 		p.Add("members", "is required: declare at least one member, e.g. members = { db-1 = { host = \"db-1.example.org:27017\", site = \"dc1\" } }")
 		return p
 	}
+	defer func() {
+		// Every problem on "members" as a whole reads the set-wide inputs.
+		for i := range p {
+			if p[i].Field == "members" {
+				p[i].Read(setWideReads...)
+			}
+		}
+	}()
 	if len(ms) > MaxMembers {
 		p.Add("members", "%d members, but MongoDB allows at most %d in a replica set: remove %d member(s) or split the data over several replica sets (shards)", len(ms), MaxMembers, len(ms)-MaxMembers)
 	}
@@ -79,10 +87,15 @@ func ValidateReplicaSet(rs api.ReplicaSet) api.Problems {
 	}
 
 	for _, w := range analysisWarnings(ms, voters) {
-		p.Warn(w.Field, "%s", w.Detail)
+		p.Warn(w.Field, "%s", w.Detail).Read(setWideReads...)
 	}
 	return p
 }
+
+// setWideReads are the inputs of the rules that judge the members as a
+// whole (voter limits, electability, site loss and Analyze's warnings).
+var setWideReads = []string{"members[*].site", "members[*].votes", "members[*].priority", "members[*].arbiter",
+	"members[*].hidden", "members[*].secondary_delay_seconds", "require_site_fault_tolerance"}
 
 // validateMember checks one member's own attributes.
 func validateMember(p *api.Problems, m member) {
@@ -101,13 +114,19 @@ func validateMember(p *api.Problems, m member) {
 		p.Add(base+".votes", "is %d, but MongoDB gives a member 0 or 1 vote: set votes = 1 (voting) or votes = 0 (non-voting, then also priority = 0)", votes)
 	}
 	if m.Arbiter && votes == 0 {
-		p.Add(base+".votes", "member %q is an arbiter, so it must vote (an arbiter exists only to vote): set votes = 1 or remove the member", m.name)
+		p.Add(base+".votes", "member %q is an arbiter, so it must vote (an arbiter exists only to vote): set votes = 1 or remove the member", m.name).Read(base + ".arbiter")
 	}
 
 	prio := m.priority
 	if !(prio >= 0 && prio <= MaxPriority) {
 		p.Add(base+".priority", "is %s, outside MongoDB's range 0–%d: set a priority from 0 (never primary) to %d (most preferred)", formatNumber(prio), MaxPriority, MaxPriority)
 	}
+	n := len(*p)
+	defer func() {
+		// The priority rules read the member's role; an omitted priority
+		// defaults from it (api.Member.DefaultPriority).
+		(*p)[n:].Read(base+".arbiter", base+".hidden", base+".secondary_delay_seconds", base+".votes", base+".priority")
+	}()
 	if prio > 0 || math.IsNaN(prio) {
 		if m.Arbiter {
 			p.Add(base+".priority", "member %q is an arbiter, so its priority must be 0 (MongoDB never elects an arbiter): set priority = 0 or arbiter = false", m.name)
@@ -157,9 +176,9 @@ func checkTags(p *api.Problems, base string, m member) {
 		case k == "" || strings.HasPrefix(k, "$"):
 			p.Add(api.MapKey(base+".tags", k), "%q is not a usable tag name (MongoDB reserves names starting with '$'): rename the tag", k)
 		case k == "site" && v != m.Site:
-			p.Add(api.MapKey(base+".tags", k), "is %q but the member's site is %q, and the tag is set from site: remove the tag", v, m.Site)
+			p.Add(api.MapKey(base+".tags", k), "is %q but the member's site is %q, and the tag is set from site: remove the tag", v, m.Site).Read(base + ".site")
 		case k == "zone" && v != m.Zone:
-			p.Add(api.MapKey(base+".tags", k), "is %q but the member's zone is %q, and the tag is set from zone: remove the tag or set zone = %q", v, m.Zone, v)
+			p.Add(api.MapKey(base+".tags", k), "is %q but the member's zone is %q, and the tag is set from zone: remove the tag or set zone = %q", v, m.Zone, v).Read(base + ".zone")
 		}
 	}
 }
@@ -209,7 +228,7 @@ func checkHosts(p *api.Problems, ms []member) {
 		}
 		key := strings.ToLower(m.Host)
 		if first, dup := seen[key]; dup {
-			p.Add(api.MapKey("members", m.name)+".host", "%q is also the host of member %q: every member needs its own mongod, so give member %q a different host:port or remove one of them", m.Host, first, m.name)
+			p.Add(api.MapKey("members", m.name)+".host", "%q is also the host of member %q: every member needs its own mongod, so give member %q a different host:port or remove one of them", m.Host, first, m.name).Read("members[*].host")
 		} else {
 			seen[key] = m.name
 		}
@@ -224,7 +243,7 @@ func checkHosts(p *api.Problems, ms []member) {
 	}
 	if len(local) > 0 && len(remote) > 0 {
 		for _, name := range local {
-			p.Add(api.MapKey("members", name)+".host", "member %q is on localhost but %s are not, and MongoDB requires either all members or none on localhost: use a host name the other members can reach", name, quoteList(remote))
+			p.Add(api.MapKey("members", name)+".host", "member %q is on localhost but %s are not, and MongoDB requires either all members or none on localhost: use a host name the other members can reach", name, quoteList(remote)).Read("members[*].host")
 		}
 	}
 }
@@ -240,7 +259,8 @@ func checkArbiterSites(p *api.Problems, ms []member) {
 	}
 	for _, m := range ms {
 		if m.Arbiter && len(data[m.Site]) > 0 {
-			p.Add(api.MapKey("members", m.name)+".site", "arbiter %q is in site %q with data-bearing member(s) %s, so losing that site takes the tie-breaking vote with it: move the arbiter to a third site", m.name, m.Site, quoteList(data[m.Site]))
+			p.Add(api.MapKey("members", m.name)+".site", "arbiter %q is in site %q with data-bearing member(s) %s, so losing that site takes the tie-breaking vote with it: move the arbiter to a third site", m.name, m.Site, quoteList(data[m.Site])).
+				Read("members[*].site", "members[*].arbiter")
 		}
 	}
 }

@@ -57,10 +57,10 @@ module "site_health" {
   source   = "../site-health"
   for_each = local.data_sites
 
-  name_prefix = var.name
-  site_name   = each.key
-  zones       = { for z, zone in each.value.zones : z => { endpoints = zone.endpoints } }
-  check       = var.health_check
+  name_prefix  = var.name
+  site_name    = each.key
+  zones        = { for z, zone in each.value.zones : z => { endpoints = zone.endpoints } }
+  health_check = var.health_check
 }
 
 module "replica_set" {
@@ -75,9 +75,9 @@ module "replica_set" {
       zones  = { for z, zone in site.zones : z => { database_hosts = zone.database_hosts } }
     }
   }
-  priorities           = var.database_priorities
-  health_check_members = var.database_health_checks
-  member_check = {
+  database_priorities    = var.database_priorities
+  database_health_checks = var.database_health_checks
+  health_check = {
     interval_seconds = var.health_check.interval_seconds
     timeout_seconds  = var.health_check.timeout_seconds
     rise             = var.health_check.rise
@@ -105,17 +105,21 @@ resource "failover_traffic_policy" "this" {
   failback_delay_seconds = var.failback_delay_seconds
   failback               = var.failback
   rto_seconds            = var.rto_seconds
-  when_all_down          = var.when_all_down.answer
+  when_all_down          = var.when_all_down
   replica_set            = module.replica_set.name
   burst_toggle           = one(failover_burst_toggle.this[*].name)
   targets                = local.targets
 
-  fallback = var.when_all_down.answer != "fallback" ? null : {
-    addresses = length(var.when_all_down.addresses) > 0 ? var.when_all_down.addresses : null
-    cname     = var.when_all_down.cname
-  }
+  fallback = var.fallback
 
   lifecycle {
+    # when_all_down and fallback are two inputs, as on the resource; a
+    # variable's validation cannot read another variable before Terraform
+    # 1.9, so their agreement is checked here, in the inputs' words.
+    precondition {
+      condition     = (var.when_all_down == "fallback") == (var.fallback != null)
+      error_message = var.when_all_down == "fallback" ? "when_all_down = \"fallback\" needs the fallback input: set fallback = { addresses = [\"203.0.113.50\"] } (or a cname), the answer while no site is up." : "fallback is set but when_all_down = \"${var.when_all_down}\" never answers it: set when_all_down = \"fallback\", or remove fallback."
+    }
     precondition {
       condition     = var.rto_seconds == null || try(local.worst_case_failover_seconds <= var.rto_seconds, true)
       error_message = "Worst-case failover is ${local.worst_case_failover_seconds} s (health_check.fall × interval_seconds + timeout_seconds + failover_delay_seconds + ttl_seconds), above rto_seconds = ${coalesce(var.rto_seconds, 0)}: probe more often, lower fall, the failover delay or the TTL, or raise rto_seconds."

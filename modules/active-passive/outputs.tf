@@ -4,8 +4,8 @@ output "fqdn" {
 }
 
 output "policy_name" {
-  description = "Name of the traffic policy (for failover_traffic_decision, `failoverd override set`)."
-  value       = failover_traffic_policy.this.name
+  description = "Name of the traffic policy (for failover_traffic_decision, `failoverd override set`), known once the policy exists, so a data source fed from it is read after the policy is created."
+  value       = failover_traffic_policy.this.id
 }
 
 output "worst_case_failover_seconds" {
@@ -19,8 +19,8 @@ output "burst_url" {
 }
 
 output "burst_toggle_name" {
-  description = "Name of the burst toggle (`failoverd burst engage|release <name>`), or null without burst."
-  value       = one(failover_burst_toggle.this[*].name)
+  description = "Name of the burst toggle (`failoverd burst engage|release <name>`), or null without burst; known once the toggle exists."
+  value       = one(failover_burst_toggle.this[*].id)
 }
 
 output "primary_site" {
@@ -44,18 +44,18 @@ output "traffic_priorities" {
 }
 
 output "health_check_names" {
-  description = "Health-check names per data site; a site's target is down as soon as one of its checks is unhealthy."
-  value       = { for s, m in module.site_health : s => m.health_check_names }
+  description = "Health-check names per data site; a site's target is down as soon as one of its checks is unhealthy; known once the checks exist, so failover_health_check_status data sources fed from them are read after the create."
+  value       = { for s, m in module.site_health : s => m.health_check_ids }
 }
 
 output "health_checks" {
-  description = "Every endpoint check by site and \"<zone>/<endpoint>\": name, zone, endpoint and the probed address."
+  description = "Every endpoint check by site and \"<zone>/<endpoint>\": name (known at plan time), id (the same name, known once the check exists: feed data sources from it), zone, endpoint and the probed address."
   value       = { for s, m in module.site_health : s => m.health_checks }
 }
 
 output "replica_set_name" {
-  description = "Name of the replica set (its MongoDB replSetName)."
-  value       = module.replica_set.name
+  description = "Name of the replica set (its MongoDB replSetName), known once it exists, so failover_replica_set_status fed from it is read after the create."
+  value       = module.replica_set.id
 }
 
 output "replica_set_members" {

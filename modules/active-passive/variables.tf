@@ -39,160 +39,128 @@ variable "sites" {
   }))
   nullable = false
 
+  # Every rule names what is at fault (sites["x"], sites["x"].zones["y"], …),
+  # one line each, so a mistake in a large sites map is found at once. Rules
+  # that count roles wait until every role is valid: a misspelt role is
+  # reported once, not again as a missing primary or arbiter.
   validation {
-    condition     = alltrue([for s in keys(var.sites) : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", s))])
-    error_message = "Every site name (the keys of sites) must be 1–63 lower-case letters, digits and '-', starting and ending with a letter or digit, e.g. \"chicago-dc\" or \"aws-use1\": rename the sites that are not."
+    condition     = length([for k, s in var.sites : k if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", k))]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}]: a site name must be 1–63 lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. \"chicago-dc\" or \"aws-use1\"): rename it." if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", k))])
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : contains(["primary", "secondary", "arbiter"], s.role)])
-    error_message = "Every site's role must be \"primary\", \"secondary\" or \"arbiter\"."
+    condition     = length([for k, s in var.sites : k if !contains(["primary", "secondary", "arbiter"], s.role)]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}].role is ${jsonencode(s.role)}: set \"primary\", \"secondary\" or \"arbiter\"." if !contains(["primary", "secondary", "arbiter"], s.role)])
   }
 
   validation {
-    condition     = length([for s in values(var.sites) : s if s.role == "primary"]) == 1
-    error_message = "Exactly one site must have role = \"primary\" (where the database primary should run): set it on one data site and role = \"secondary\" on the other data sites."
+    condition     = !alltrue([for s in values(var.sites) : contains(["primary", "secondary", "arbiter"], s.role)]) || length([for k, s in var.sites : k if s.role == "primary"]) == 1
+    error_message = "Exactly one site must have role = \"primary\" (where the database primary should run), but ${length([for k, s in var.sites : k if s.role == "primary"]) == 0 ? "none has" : "${join(", ", formatlist("sites[%q]", [for k, s in var.sites : k if s.role == "primary"]))} have"} it: set it on one data site and role = \"secondary\" on the other data sites."
   }
 
   validation {
-    condition     = length([for s in values(var.sites) : s if s.role == "secondary"]) == 1
-    error_message = "Active-passive needs exactly one site with role = \"secondary\" (the passive site traffic fails over to); with more data sites use the active-active module."
+    condition     = !alltrue([for s in values(var.sites) : contains(["primary", "secondary", "arbiter"], s.role)]) || length([for k, s in var.sites : k if s.role == "secondary"]) == 1
+    error_message = "Active-passive needs exactly one site with role = \"secondary\" (the passive site traffic fails over to), but ${length([for k, s in var.sites : k if s.role == "secondary"]) == 0 ? "none has" : "${join(", ", formatlist("sites[%q]", [for k, s in var.sites : k if s.role == "secondary"]))} have"} it; with more data sites use the active-active module."
   }
 
   validation {
-    condition     = length([for s in values(var.sites) : s if s.role == "arbiter"]) == 1
-    error_message = "Active-passive needs exactly one site with role = \"arbiter\": a third site whose single vote lets the database elect a primary when either data site is lost."
+    condition     = !alltrue([for s in values(var.sites) : contains(["primary", "secondary", "arbiter"], s.role)]) || length([for k, s in var.sites : k if s.role == "arbiter"]) == 1
+    error_message = "Active-passive needs exactly one site with role = \"arbiter\" (a third site whose single vote lets the database elect a primary when either data site is lost), but ${length([for k, s in var.sites : k if s.role == "arbiter"]) == 0 ? "none has" : "${join(", ", formatlist("sites[%q]", [for k, s in var.sites : k if s.role == "arbiter"]))} have"} it."
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : length(s.zones) > 0])
-    error_message = "Every site needs at least one zone: declare its availability zones (or halls/racks for an on-prem data center) in zones, e.g. zones = { a = { database_hosts = [\"db-a.example.org:27017\"] } }."
+    condition     = length([for k, s in var.sites : k if length(s.zones) == 0]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}].zones is empty: declare its availability zones (or halls/racks for an on-prem data center), e.g. zones = { a = { database_hosts = [\"db-a.example.org:27017\"] } }." if length(s.zones) == 0])
   }
 
   validation {
-    condition     = alltrue(flatten([for s in values(var.sites) : [for z in keys(s.zones) : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", z))]]))
-    error_message = "Every zone name must be 1–63 lower-case letters, digits and '-' (e.g. \"us-east-1a\", \"1\" or \"hall-b\"): rename the zones that are not."
+    condition     = length(flatten([for k, s in var.sites : [for z in keys(s.zones) : z if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", z))]])) == 0
+    error_message = join("\n", flatten([for k, s in var.sites : [for z in keys(s.zones) : "sites[${jsonencode(k)}].zones[${jsonencode(z)}]: a zone name must be 1–63 lower-case letters, digits and '-' (e.g. \"us-east-1a\", \"1\" or \"hall-b\"): rename it." if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", z))]]))
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : can(regex("^[a-z0-9][a-z0-9-]*$", s.kind)) && trimspace(s.region) != ""])
-    error_message = "Every site needs a kind label of lower-case letters, digits and '-' (onprem, aws, gcp, azure, …) and a non-empty region (e.g. \"us-east-1\" or \"chicago\")."
+    condition     = length([for k, s in var.sites : k if !(can(regex("^[a-z0-9][a-z0-9-]*$", s.kind)) && trimspace(s.region) != "")]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}] has kind = ${jsonencode(s.kind)} and region = ${jsonencode(s.region)}: kind must be a label of lower-case letters, digits and '-' (onprem, aws, gcp, azure, …) and region must not be empty (e.g. \"us-east-1\" or \"chicago\")." if !(can(regex("^[a-z0-9][a-z0-9-]*$", s.kind)) && trimspace(s.region) != "")])
   }
 
   validation {
-    condition = alltrue(flatten([
-      for a in values(var.sites) : [
-        for d in values(var.sites) : lower("${a.kind}/${a.region}") != lower("${d.kind}/${d.region}") if d.role != "arbiter"
-      ] if a.role == "arbiter"
-    ]))
-    error_message = "The arbiter site must be a failure domain distinct from every data site: its kind/region must differ from each data site's, or losing that region takes the tie-breaking vote with it. Move the arbiter to another region or provider."
+    condition     = length(flatten([for a, as in var.sites : [for k, s in var.sites : k if contains(["primary", "secondary"], s.role) && lower("${as.kind}/${as.region}") == lower("${s.kind}/${s.region}")] if as.role == "arbiter"])) == 0
+    error_message = join("\n", flatten([for a, as in var.sites : [for k, s in var.sites : "sites[${jsonencode(a)}] (the arbiter) and data site sites[${jsonencode(k)}] are both ${lower("${s.kind}/${s.region}")}: losing that region would take the tie-breaking vote with it; move the arbiter to another region or provider." if contains(["primary", "secondary"], s.role) && lower("${as.kind}/${as.region}") == lower("${s.kind}/${s.region}")] if as.role == "arbiter"]))
   }
 
   validation {
-    condition     = length(distinct([for s in values(var.sites) : lower("${s.kind}/${s.region}") if s.role != "arbiter"])) == length([for s in values(var.sites) : s if s.role != "arbiter"])
-    error_message = "Data sites must be distinct failure domains: two data sites share the same kind/region. Put them in different regions (or providers), or merge them into one site with several zones."
+    condition     = length(flatten([for a, as in var.sites : [for k, s in var.sites : k if contains(["primary", "secondary"], s.role) && index(keys(var.sites), a) < index(keys(var.sites), k) && lower("${as.kind}/${as.region}") == lower("${s.kind}/${s.region}")] if contains(["primary", "secondary"], as.role)])) == 0
+    error_message = join("\n", flatten([for a, as in var.sites : [for k, s in var.sites : "Data sites sites[${jsonencode(a)}] and sites[${jsonencode(k)}] are both ${lower("${s.kind}/${s.region}")}, one failure domain: put them in different regions (or providers), or merge them into one site with several zones." if contains(["primary", "secondary"], s.role) && index(keys(var.sites), a) < index(keys(var.sites), k) && lower("${as.kind}/${as.region}") == lower("${s.kind}/${s.region}")] if contains(["primary", "secondary"], as.role)]))
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : length(flatten([for z in values(s.zones) : z.database_hosts])) > 0 if s.role != "arbiter"])
-    error_message = "Every data site (role primary or secondary) needs at least one database host: list them per zone in zones.<zone>.database_hosts."
+    condition     = length([for k, s in var.sites : k if contains(["primary", "secondary"], s.role) && length(flatten([for z in values(s.zones) : z.database_hosts])) == 0]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}] (role ${s.role}) has no database host: list its mongod hosts per zone in zones.<zone>.database_hosts." if contains(["primary", "secondary"], s.role) && length(flatten([for z in values(s.zones) : z.database_hosts])) == 0])
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : length([for z in values(s.zones) : z if length(z.database_hosts) > 0]) >= min(2, length(s.zones), length(flatten([for z in values(s.zones) : z.database_hosts]))) if s.role != "arbiter"])
-    error_message = "A data site with two or more zones and two or more database hosts must spread the hosts over at least two zones, so losing one zone leaves members in the site: move a database host to another zone."
+    condition     = length([for k, s in var.sites : k if contains(["primary", "secondary"], s.role) && length([for z in values(s.zones) : z if length(z.database_hosts) > 0]) < min(2, length(s.zones), length(flatten([for z in values(s.zones) : z.database_hosts])))]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}] has all its ${length(flatten([for z in values(s.zones) : z.database_hosts]))} database hosts in one of its ${length(s.zones)} zones: spread them over at least two zones, so losing one zone leaves members in the site." if contains(["primary", "secondary"], s.role) && length([for z in values(s.zones) : z if length(z.database_hosts) > 0]) < min(2, length(s.zones), length(flatten([for z in values(s.zones) : z.database_hosts])))])
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : length(flatten([for z in values(s.zones) : z.database_hosts])) == 1 if s.role == "arbiter"])
-    error_message = "The arbiter site must list exactly one database host (the arbiter's mongod) in one of its zones."
+    condition     = length([for k, s in var.sites : k if s.role == "arbiter" && length(flatten([for z in values(s.zones) : z.database_hosts])) != 1]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}] is the arbiter site but lists ${length(flatten([for z in values(s.zones) : z.database_hosts]))} database hosts: list exactly one (the arbiter's mongod)." if s.role == "arbiter" && length(flatten([for z in values(s.zones) : z.database_hosts])) != 1])
   }
 
   validation {
-    condition = alltrue(flatten([
-      for s in values(var.sites) : [for z in values(s.zones) : [for h in z.database_hosts : can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$", h))]]
-    ]))
-    error_message = "Every database host must be host:port, e.g. \"mongo-a.example.org:27017\" (MongoDB's default port is 27017)."
+    condition     = length(flatten([for k, s in var.sites : [for z, zone in s.zones : [for h in zone.database_hosts : h if !can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$", h))]]])) == 0
+    error_message = join("\n", flatten([for k, s in var.sites : [for z, zone in s.zones : [for h in zone.database_hosts : "sites[${jsonencode(k)}].zones[${jsonencode(z)}].database_hosts holds ${jsonencode(h)}: write host:port, e.g. \"mongo-a.example.org:27017\" (MongoDB's default port is 27017)." if !can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$", h))]]]))
   }
 
   validation {
-    condition = (
-      length(distinct([for h in flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]]) : lower(h)])) ==
-      length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]]))
-    )
-    error_message = "A database host is listed twice: every member needs its own mongod (two members on one mongod are one failure domain counted twice). Remove or correct the duplicate."
+    condition     = length([for h, at in { for x in flatten([for k, s in var.sites : [for z, zone in s.zones : [for h in zone.database_hosts : { host = lower(h), at = "sites[${jsonencode(k)}].zones[${jsonencode(z)}]" }]]]) : x.host => x.at... } : h if length(at) > 1]) == 0
+    error_message = join("\n", [for h, at in { for x in flatten([for k, s in var.sites : [for z, zone in s.zones : [for h in zone.database_hosts : { host = lower(h), at = "sites[${jsonencode(k)}].zones[${jsonencode(z)}]" }]]]) : x.host => x.at... } : "Database host ${jsonencode(h)} is listed ${length(at)} times (${join(", ", at)}): every member needs its own mongod (two members on one mongod are one failure domain counted twice); remove or correct the duplicate." if length(at) > 1])
   }
 
   validation {
     condition     = length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) <= 7
-    error_message = "MongoDB allows at most 7 voting members and every database host here votes: list at most 7 database hosts in total (arbiter included)."
+    error_message = "MongoDB allows at most 7 voting members and every database host here votes, but sites list ${length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]]))}: list at most 7 database hosts in total (arbiter included)."
   }
 
   validation {
-    condition = alltrue([
-      for s in values(var.sites) : (
-        length(flatten([for x in values(var.sites) : [for z in values(x.zones) : z.database_hosts]])) - length(flatten([for z in values(s.zones) : z.database_hosts]))
-        >= floor(length(flatten([for x in values(var.sites) : [for z in values(x.zones) : z.database_hosts]])) / 2) + 1
-      )
-    ])
-    error_message = "Losing any one site must leave a voting majority, but one site holds half or more of the votes (one per database host): give the data sites equal numbers of database hosts and add an arbiter site, or add hosts in the other sites."
+    condition     = length([for k, s in var.sites : k if length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) - length(flatten([for z in values(s.zones) : z.database_hosts])) < floor(length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) / 2) + 1]) == 0
+    error_message = join("\n", [for k, s in var.sites : "Losing sites[${jsonencode(k)}] (${length(flatten([for z in values(s.zones) : z.database_hosts]))} of ${length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]]))} votes, one per database host) leaves ${length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) - length(flatten([for z in values(s.zones) : z.database_hosts]))}, short of the majority ${floor(length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) / 2) + 1}: give the data sites equal numbers of database hosts and add an arbiter site, or add hosts in the other sites." if length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) - length(flatten([for z in values(s.zones) : z.database_hosts])) < floor(length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) / 2) + 1])
   }
 
   validation {
-    condition = alltrue(flatten([
-      for s, site in var.sites : [
-        for z, zone in site.zones : length("${s}-${z}-${length(zone.database_hosts)}") <= 63
-      ]
-    ]))
-    error_message = "Member names are <site>-<zone>-<n> and must fit failoverd's 63 characters: shorten the site or zone names."
+    condition     = length(flatten([for k, s in var.sites : [for z, zone in s.zones : z if length("${k}-${z}-${length(zone.database_hosts)}") > 63]])) == 0
+    error_message = join("\n", flatten([for k, s in var.sites : [for z, zone in s.zones : "sites[${jsonencode(k)}].zones[${jsonencode(z)}]: member names are <site>-<zone>-<n> (\"${k}-${z}-${length(zone.database_hosts)}\") and must fit failoverd's 63 characters: shorten the site or zone name." if length("${k}-${z}-${length(zone.database_hosts)}") > 63]]))
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : length(flatten([for z in values(s.zones) : keys(z.endpoints)])) > 0 if s.role != "arbiter"])
-    error_message = "Every data site (role primary or secondary) needs at least one endpoint to health-check and serve: add zones.<zone>.endpoints = { web = { health_check_address = \"127.0.0.1:8081\", addresses = [\"192.0.2.10\"] } }."
+    condition     = length([for k, s in var.sites : k if contains(["primary", "secondary"], s.role) && length(flatten([for z in values(s.zones) : keys(z.endpoints)])) == 0]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}] (role ${s.role}) has no endpoint to health-check and serve: add zones.<zone>.endpoints = { web = { health_check_address = \"127.0.0.1:8081\", addresses = [\"192.0.2.10\"] } }." if contains(["primary", "secondary"], s.role) && length(flatten([for z in values(s.zones) : keys(z.endpoints)])) == 0])
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : length(flatten([for z in values(s.zones) : keys(z.endpoints)])) == 0 && s.cname == null if s.role == "arbiter"])
-    error_message = "The arbiter site serves no traffic: remove its endpoints and cname (it only holds the arbiter's database host)."
+    condition     = length([for k, s in var.sites : k if s.role == "arbiter" && (length(flatten([for z in values(s.zones) : keys(z.endpoints)])) > 0 || s.cname != null)]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}] is the arbiter site, which serves no traffic: remove its endpoints and cname (it only holds the arbiter's database host)." if s.role == "arbiter" && (length(flatten([for z in values(s.zones) : keys(z.endpoints)])) > 0 || s.cname != null)])
   }
 
   validation {
-    condition = alltrue(flatten([
-      for s in values(var.sites) : [for z in values(s.zones) : [for e in keys(z.endpoints) : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", e))]]
-    ]))
-    error_message = "Every endpoint name must be 1–63 lower-case letters, digits and '-' (e.g. \"web\" or \"lb-1\"): rename the endpoints that are not."
+    condition     = length(flatten([for k, s in var.sites : [for z, zone in s.zones : [for e in keys(zone.endpoints) : e if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", e))]]])) == 0
+    error_message = join("\n", flatten([for k, s in var.sites : [for z, zone in s.zones : [for e in keys(zone.endpoints) : "sites[${jsonencode(k)}].zones[${jsonencode(z)}].endpoints[${jsonencode(e)}]: an endpoint name must be 1–63 lower-case letters, digits and '-' (e.g. \"web\" or \"lb-1\"): rename it." if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", e))]]]))
   }
 
   validation {
-    condition = alltrue(flatten([
-      for s in values(var.sites) : [
-        for z in values(s.zones) : [
-          for e in values(z.endpoints) : can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$", e.health_check_address))
-        ]
-      ]
-    ]))
-    error_message = "Every health_check_address must be host:port without scheme or path, e.g. \"127.0.0.1:8081\" or \"lb-a.example.org:443\"."
+    condition     = length(flatten([for k, s in var.sites : [for z, zone in s.zones : [for e, ep in zone.endpoints : e if !can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$", ep.health_check_address))]]])) == 0
+    error_message = join("\n", flatten([for k, s in var.sites : [for z, zone in s.zones : [for e, ep in zone.endpoints : "sites[${jsonencode(k)}].zones[${jsonencode(z)}].endpoints[${jsonencode(e)}].health_check_address is ${jsonencode(ep.health_check_address)}: write host:port without scheme or path, e.g. \"127.0.0.1:8081\" or \"lb-a.example.org:443\"." if !can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$", ep.health_check_address))]]]))
   }
 
   validation {
-    condition = alltrue(flatten([
-      for s in values(var.sites) : [
-        for z in values(s.zones) : [
-          for e in values(z.endpoints) : [for a in e.addresses : can(cidrhost("${a}/${strcontains(a, ":") ? 128 : 32}", 0))]
-        ]
-      ]
-    ]))
-    error_message = "Every entry of an endpoint's addresses must be a plain IPv4 or IPv6 address (what DNS answers), e.g. \"192.0.2.10\"; put a load balancer's host name in the site's cname instead."
+    condition     = length(flatten([for k, s in var.sites : [for z, zone in s.zones : [for e, ep in zone.endpoints : [for a in ep.addresses : a if !can(cidrhost("${a}/${strcontains(a, ":") ? 128 : 32}", 0))]]]])) == 0
+    error_message = join("\n", flatten([for k, s in var.sites : [for z, zone in s.zones : [for e, ep in zone.endpoints : [for a in ep.addresses : "sites[${jsonencode(k)}].zones[${jsonencode(z)}].endpoints[${jsonencode(e)}].addresses holds ${jsonencode(a)}: list plain IPv4 or IPv6 addresses (what DNS answers), e.g. \"192.0.2.10\"; answer a load balancer's host name with the site's cname instead." if !can(cidrhost("${a}/${strcontains(a, ":") ? 128 : 32}", 0))]]]]))
   }
 
   validation {
-    condition = alltrue([
-      for s in values(var.sites) : (
-        (s.cname == null) != (length(flatten([for z in values(s.zones) : [for e in values(z.endpoints) : e.addresses]])) == 0)
-      ) if s.role != "arbiter"
-    ])
-    error_message = "Every data site must give clients exactly one kind of answer: addresses on its endpoints, or a cname on the site (e.g. a cloud load balancer's name) with no endpoint addresses."
+    condition     = length([for k, s in var.sites : k if contains(["primary", "secondary"], s.role) && (s.cname == null) == (length(flatten([for z in values(s.zones) : [for e in values(z.endpoints) : e.addresses]])) == 0)]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}] ${s.cname == null ? "has neither endpoint addresses nor a cname" : "has both endpoint addresses and a cname"}: give clients exactly one kind of answer, addresses on its endpoints or a cname on the site (e.g. a cloud load balancer's name) with no endpoint addresses." if contains(["primary", "secondary"], s.role) && (s.cname == null) == (length(flatten([for z in values(s.zones) : [for e in values(z.endpoints) : e.addresses]])) == 0)])
   }
 }
 
@@ -331,27 +299,33 @@ variable "rto_seconds" {
 }
 
 variable "when_all_down" {
-  description = "What DNS answers when no site is up: answer = \"fail_open\" (every enabled site anyway), \"fail_closed\" (nothing) or \"fallback\" (the given addresses or cname, e.g. a static \"we'll be right back\" page)."
-  type = object({
-    answer    = string
-    addresses = optional(list(string), [])
-    cname     = optional(string)
-  })
-  default  = { answer = "fail_open" }
-  nullable = false
+  description = "What DNS answers when no site is up, as on failover_traffic_policy: \"fail_open\" (every enabled site anyway), \"fail_closed\" (nothing) or \"fallback\" (the fallback input's addresses or cname, e.g. a static \"we'll be right back\" page)."
+  type        = string
+  default     = "fail_open"
+  nullable    = false
 
   validation {
-    condition     = contains(["fail_open", "fail_closed", "fallback"], var.when_all_down.answer)
-    error_message = "when_all_down.answer must be \"fail_open\", \"fail_closed\" or \"fallback\"."
+    condition     = contains(["fail_open", "fail_closed", "fallback"], var.when_all_down)
+    error_message = "when_all_down is ${jsonencode(var.when_all_down)}: set \"fail_open\", \"fail_closed\" or \"fallback\"."
+  }
+}
+
+variable "fallback" {
+  description = "The answer while no site is up, with when_all_down = \"fallback\" (and only then), as on failover_traffic_policy: `addresses` (IPs) or `cname`, e.g. { addresses = [\"203.0.113.50\"] }."
+  type = object({
+    addresses = optional(list(string))
+    cname     = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.fallback == null || try((var.fallback.addresses != null) != (var.fallback.cname != null), false)
+    error_message = "fallback needs exactly one of addresses (e.g. [\"203.0.113.50\"]) and cname (e.g. \"sorry.example.net\")."
   }
 
   validation {
-    condition = (
-      var.when_all_down.answer == "fallback"
-      ? (length(var.when_all_down.addresses) > 0) != (var.when_all_down.cname != null)
-      : length(var.when_all_down.addresses) == 0 && var.when_all_down.cname == null
-    )
-    error_message = "With answer = \"fallback\" set exactly one of addresses (e.g. [\"203.0.113.50\"]) and cname; with fail_open or fail_closed set neither."
+    condition     = var.fallback == null || try(alltrue([for a in coalesce(var.fallback.addresses, []) : can(cidrhost("${a}/${strcontains(a, ":") ? 128 : 32}", 0))]), false)
+    error_message = "fallback.addresses must be plain IPv4 or IPv6 addresses (what DNS answers), e.g. [\"203.0.113.50\"]; answer a host name with fallback.cname instead."
   }
 }
 

@@ -18,7 +18,7 @@ locals {
           site     = site_name
           zone     = zone_name
           arbiter  = site.role == "arbiter"
-          priority = site.role == "arbiter" ? 0 : (site.role == "primary" ? var.priorities.primary : var.priorities.secondary)
+          priority = site.role == "arbiter" ? 0 : (site.role == "primary" ? var.database_priorities.primary : var.database_priorities.secondary)
           # Provider-agnostic labels travel as MongoDB member tags (site and
           # zone are added by failoverd), for tag-aware reads and writes.
           # MongoDB rejects tags on arbiters.
@@ -30,16 +30,16 @@ locals {
 }
 
 resource "failover_health_check" "member" {
-  for_each = var.health_check_members ? local.members : {}
+  for_each = var.database_health_checks ? local.members : {}
 
   name             = "${var.name}-db-${each.key}"
   site             = each.value.site
   type             = "tcp"
   address          = each.value.host
-  interval_seconds = var.member_check.interval_seconds
-  timeout_seconds  = var.member_check.timeout_seconds
-  rise             = var.member_check.rise
-  fall             = var.member_check.fall
+  interval_seconds = var.health_check.interval_seconds
+  timeout_seconds  = var.health_check.timeout_seconds
+  rise             = var.health_check.rise
+  fall             = var.health_check.fall
 
   lifecycle {
     precondition {
@@ -61,7 +61,7 @@ resource "failover_replica_set" "this" {
       priority     = m.priority
       arbiter      = m.arbiter
       tags         = m.tags
-      health_check = var.health_check_members ? failover_health_check.member[name].name : null
+      health_check = var.database_health_checks ? failover_health_check.member[name].name : null
     }
   }
 

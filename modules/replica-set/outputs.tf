@@ -1,6 +1,11 @@
 output "name" {
-  description = "Name of the replica set (link it from a traffic policy's replica_set)."
+  description = "Name of the replica set, known at plan time (link it from a traffic policy's replica_set)."
   value       = failover_replica_set.this.name
+}
+
+output "id" {
+  description = "The replica set's id (equal to its name), known only once it exists: feed failover_replica_set_status from it, so Terraform reads the status after the replica set is created."
+  value       = failover_replica_set.this.id
 }
 
 output "members" {
@@ -57,7 +62,7 @@ output "config_json" {
 }
 
 output "health_check_names" {
-  description = "Names of the members' tcp health checks (empty unless health_check_members = true)."
+  description = "Names of the members' tcp health checks, sorted (empty unless database_health_checks = true)."
   value       = sort([for c in values(failover_health_check.member) : c.name])
 }
 

@@ -30,119 +30,102 @@ variable "sites" {
   }))
   nullable = false
 
+  # Every rule names what is at fault (sites["x"], sites["x"].zones["y"], …),
+  # one line each, so a mistake in a large sites map is found at once. Rules
+  # that count roles wait until every role is valid: a misspelt role is
+  # reported once, not again as a missing primary or arbiter.
   validation {
-    condition     = alltrue([for s in keys(var.sites) : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", s))])
-    error_message = "Every site name (the keys of sites) must be 1–63 lower-case letters, digits and '-', starting and ending with a letter or digit, e.g. \"chicago-dc\" or \"aws-use1\": rename the sites that are not."
+    condition     = length([for k, s in var.sites : k if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", k))]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}]: a site name must be 1–63 lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. \"chicago-dc\" or \"aws-use1\"): rename it." if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", k))])
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : contains(["primary", "secondary", "arbiter"], s.role)])
-    error_message = "Every site's role must be \"primary\", \"secondary\" or \"arbiter\"."
+    condition     = length([for k, s in var.sites : k if !contains(["primary", "secondary", "arbiter"], s.role)]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}].role is ${jsonencode(s.role)}: set \"primary\", \"secondary\" or \"arbiter\"." if !contains(["primary", "secondary", "arbiter"], s.role)])
   }
 
   validation {
-    condition     = length([for s in values(var.sites) : s if s.role == "primary"]) == 1
-    error_message = "Exactly one site must have role = \"primary\" (where the database primary should run): set it on one data site and role = \"secondary\" on the other data sites."
+    condition     = !alltrue([for s in values(var.sites) : contains(["primary", "secondary", "arbiter"], s.role)]) || length([for k, s in var.sites : k if s.role == "primary"]) == 1
+    error_message = "Exactly one site must have role = \"primary\" (where the database primary should run), but ${length([for k, s in var.sites : k if s.role == "primary"]) == 0 ? "none has" : "${join(", ", formatlist("sites[%q]", [for k, s in var.sites : k if s.role == "primary"]))} have"} it: set it on one data site and role = \"secondary\" on the other data sites."
   }
 
   validation {
-    condition     = length([for s in values(var.sites) : s if s.role != "arbiter"]) >= 2
-    error_message = "At least two data sites are needed (one role = \"primary\" and one or more role = \"secondary\"): a replica set in a single site dies with it."
+    condition     = !alltrue([for s in values(var.sites) : contains(["primary", "secondary", "arbiter"], s.role)]) || length([for k, s in var.sites : k if s.role != "arbiter"]) >= 2
+    error_message = "At least two data sites are needed (one role = \"primary\" and one or more role = \"secondary\"), but ${length([for k, s in var.sites : k if s.role != "arbiter"]) == 0 ? "there is none" : "only ${join(", ", formatlist("sites[%q]", [for k, s in var.sites : k if s.role != "arbiter"]))} carries data"}: a replica set in a single site dies with it."
   }
 
   validation {
-    condition = (
-      length([for s in values(var.sites) : s if s.role == "arbiter"]) <= 1 &&
-      (length([for s in values(var.sites) : s if s.role != "arbiter"]) > 2 || length([for s in values(var.sites) : s if s.role == "arbiter"]) == 1)
-    )
-    error_message = "With two data sites, exactly one site must have role = \"arbiter\" (a third site whose single vote breaks the tie when either data site is lost); with three or more data sites at most one arbiter site is allowed."
+    condition     = !alltrue([for s in values(var.sites) : contains(["primary", "secondary", "arbiter"], s.role)]) || (length([for k, s in var.sites : k if s.role == "arbiter"]) <= 1 && (length([for k, s in var.sites : k if s.role != "arbiter"]) > 2 || length([for k, s in var.sites : k if s.role == "arbiter"]) == 1))
+    error_message = "With two data sites exactly one site must have role = \"arbiter\" (a third site whose single vote breaks the tie when either data site is lost); with three or more data sites at most one arbiter site is allowed. Arbiter sites now: ${length([for k, s in var.sites : k if s.role == "arbiter"]) == 0 ? "none" : join(", ", formatlist("sites[%q]", [for k, s in var.sites : k if s.role == "arbiter"]))}."
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : length(s.zones) > 0])
-    error_message = "Every site needs at least one zone: declare its availability zones (or halls/racks for an on-prem data center) in zones, e.g. zones = { a = { database_hosts = [\"db-a.example.org:27017\"] } }."
+    condition     = length([for k, s in var.sites : k if length(s.zones) == 0]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}].zones is empty: declare its availability zones (or halls/racks for an on-prem data center), e.g. zones = { a = { database_hosts = [\"db-a.example.org:27017\"] } }." if length(s.zones) == 0])
   }
 
   validation {
-    condition     = alltrue(flatten([for s in values(var.sites) : [for z in keys(s.zones) : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", z))]]))
-    error_message = "Every zone name must be 1–63 lower-case letters, digits and '-' (e.g. \"us-east-1a\", \"1\" or \"hall-b\"): rename the zones that are not."
+    condition     = length(flatten([for k, s in var.sites : [for z in keys(s.zones) : z if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", z))]])) == 0
+    error_message = join("\n", flatten([for k, s in var.sites : [for z in keys(s.zones) : "sites[${jsonencode(k)}].zones[${jsonencode(z)}]: a zone name must be 1–63 lower-case letters, digits and '-' (e.g. \"us-east-1a\", \"1\" or \"hall-b\"): rename it." if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", z))]]))
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : can(regex("^[a-z0-9][a-z0-9-]*$", s.kind)) && trimspace(s.region) != ""])
-    error_message = "Every site needs a kind label of lower-case letters, digits and '-' (onprem, aws, gcp, azure, …) and a non-empty region (e.g. \"us-east-1\" or \"chicago\")."
+    condition     = length([for k, s in var.sites : k if !(can(regex("^[a-z0-9][a-z0-9-]*$", s.kind)) && trimspace(s.region) != "")]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}] has kind = ${jsonencode(s.kind)} and region = ${jsonencode(s.region)}: kind must be a label of lower-case letters, digits and '-' (onprem, aws, gcp, azure, …) and region must not be empty (e.g. \"us-east-1\" or \"chicago\")." if !(can(regex("^[a-z0-9][a-z0-9-]*$", s.kind)) && trimspace(s.region) != "")])
   }
 
   validation {
-    condition = alltrue(flatten([
-      for a in values(var.sites) : [
-        for d in values(var.sites) : lower("${a.kind}/${a.region}") != lower("${d.kind}/${d.region}") if d.role != "arbiter"
-      ] if a.role == "arbiter"
-    ]))
-    error_message = "The arbiter site must be a failure domain distinct from every data site: its kind/region must differ from each data site's, or losing that region takes the tie-breaking vote with it. Move the arbiter to another region or provider."
+    condition     = length(flatten([for a, as in var.sites : [for k, s in var.sites : k if contains(["primary", "secondary"], s.role) && lower("${as.kind}/${as.region}") == lower("${s.kind}/${s.region}")] if as.role == "arbiter"])) == 0
+    error_message = join("\n", flatten([for a, as in var.sites : [for k, s in var.sites : "sites[${jsonencode(a)}] (the arbiter) and data site sites[${jsonencode(k)}] are both ${lower("${s.kind}/${s.region}")}: losing that region would take the tie-breaking vote with it; move the arbiter to another region or provider." if contains(["primary", "secondary"], s.role) && lower("${as.kind}/${as.region}") == lower("${s.kind}/${s.region}")] if as.role == "arbiter"]))
   }
 
   validation {
-    condition     = length(distinct([for s in values(var.sites) : lower("${s.kind}/${s.region}") if s.role != "arbiter"])) == length([for s in values(var.sites) : s if s.role != "arbiter"])
-    error_message = "Data sites must be distinct failure domains: two data sites share the same kind/region. Put them in different regions (or providers), or merge them into one site with several zones."
+    condition     = length(flatten([for a, as in var.sites : [for k, s in var.sites : k if contains(["primary", "secondary"], s.role) && index(keys(var.sites), a) < index(keys(var.sites), k) && lower("${as.kind}/${as.region}") == lower("${s.kind}/${s.region}")] if contains(["primary", "secondary"], as.role)])) == 0
+    error_message = join("\n", flatten([for a, as in var.sites : [for k, s in var.sites : "Data sites sites[${jsonencode(a)}] and sites[${jsonencode(k)}] are both ${lower("${s.kind}/${s.region}")}, one failure domain: put them in different regions (or providers), or merge them into one site with several zones." if contains(["primary", "secondary"], s.role) && index(keys(var.sites), a) < index(keys(var.sites), k) && lower("${as.kind}/${as.region}") == lower("${s.kind}/${s.region}")] if contains(["primary", "secondary"], as.role)]))
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : length(flatten([for z in values(s.zones) : z.database_hosts])) > 0 if s.role != "arbiter"])
-    error_message = "Every data site (role primary or secondary) needs at least one database host: list them per zone in zones.<zone>.database_hosts."
+    condition     = length([for k, s in var.sites : k if contains(["primary", "secondary"], s.role) && length(flatten([for z in values(s.zones) : z.database_hosts])) == 0]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}] (role ${s.role}) has no database host: list its mongod hosts per zone in zones.<zone>.database_hosts." if contains(["primary", "secondary"], s.role) && length(flatten([for z in values(s.zones) : z.database_hosts])) == 0])
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : length([for z in values(s.zones) : z if length(z.database_hosts) > 0]) >= min(2, length(s.zones), length(flatten([for z in values(s.zones) : z.database_hosts]))) if s.role != "arbiter"])
-    error_message = "A data site with two or more zones and two or more database hosts must spread the hosts over at least two zones, so losing one zone leaves members in the site: move a database host to another zone."
+    condition     = length([for k, s in var.sites : k if contains(["primary", "secondary"], s.role) && length([for z in values(s.zones) : z if length(z.database_hosts) > 0]) < min(2, length(s.zones), length(flatten([for z in values(s.zones) : z.database_hosts])))]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}] has all its ${length(flatten([for z in values(s.zones) : z.database_hosts]))} database hosts in one of its ${length(s.zones)} zones: spread them over at least two zones, so losing one zone leaves members in the site." if contains(["primary", "secondary"], s.role) && length([for z in values(s.zones) : z if length(z.database_hosts) > 0]) < min(2, length(s.zones), length(flatten([for z in values(s.zones) : z.database_hosts])))])
   }
 
   validation {
-    condition     = alltrue([for s in values(var.sites) : length(flatten([for z in values(s.zones) : z.database_hosts])) == 1 if s.role == "arbiter"])
-    error_message = "The arbiter site must list exactly one database host (the arbiter's mongod) in one of its zones."
+    condition     = length([for k, s in var.sites : k if s.role == "arbiter" && length(flatten([for z in values(s.zones) : z.database_hosts])) != 1]) == 0
+    error_message = join("\n", [for k, s in var.sites : "sites[${jsonencode(k)}] is the arbiter site but lists ${length(flatten([for z in values(s.zones) : z.database_hosts]))} database hosts: list exactly one (the arbiter's mongod)." if s.role == "arbiter" && length(flatten([for z in values(s.zones) : z.database_hosts])) != 1])
   }
 
   validation {
-    condition = alltrue(flatten([
-      for s in values(var.sites) : [for z in values(s.zones) : [for h in z.database_hosts : can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$", h))]]
-    ]))
-    error_message = "Every database host must be host:port, e.g. \"mongo-a.example.org:27017\" (MongoDB's default port is 27017)."
+    condition     = length(flatten([for k, s in var.sites : [for z, zone in s.zones : [for h in zone.database_hosts : h if !can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$", h))]]])) == 0
+    error_message = join("\n", flatten([for k, s in var.sites : [for z, zone in s.zones : [for h in zone.database_hosts : "sites[${jsonencode(k)}].zones[${jsonencode(z)}].database_hosts holds ${jsonencode(h)}: write host:port, e.g. \"mongo-a.example.org:27017\" (MongoDB's default port is 27017)." if !can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$", h))]]]))
   }
 
   validation {
-    condition = (
-      length(distinct([for h in flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]]) : lower(h)])) ==
-      length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]]))
-    )
-    error_message = "A database host is listed twice: every member needs its own mongod (two members on one mongod are one failure domain counted twice). Remove or correct the duplicate."
+    condition     = length([for h, at in { for x in flatten([for k, s in var.sites : [for z, zone in s.zones : [for h in zone.database_hosts : { host = lower(h), at = "sites[${jsonencode(k)}].zones[${jsonencode(z)}]" }]]]) : x.host => x.at... } : h if length(at) > 1]) == 0
+    error_message = join("\n", [for h, at in { for x in flatten([for k, s in var.sites : [for z, zone in s.zones : [for h in zone.database_hosts : { host = lower(h), at = "sites[${jsonencode(k)}].zones[${jsonencode(z)}]" }]]]) : x.host => x.at... } : "Database host ${jsonencode(h)} is listed ${length(at)} times (${join(", ", at)}): every member needs its own mongod (two members on one mongod are one failure domain counted twice); remove or correct the duplicate." if length(at) > 1])
   }
 
   validation {
     condition     = length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) <= 7
-    error_message = "MongoDB allows at most 7 voting members and every database host here votes: list at most 7 database hosts in total (arbiter included)."
+    error_message = "MongoDB allows at most 7 voting members and every database host here votes, but sites list ${length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]]))}: list at most 7 database hosts in total (arbiter included)."
   }
 
   validation {
-    condition = alltrue([
-      for s in values(var.sites) : (
-        length(flatten([for x in values(var.sites) : [for z in values(x.zones) : z.database_hosts]])) - length(flatten([for z in values(s.zones) : z.database_hosts]))
-        >= floor(length(flatten([for x in values(var.sites) : [for z in values(x.zones) : z.database_hosts]])) / 2) + 1
-      )
-    ])
-    error_message = "Losing any one site must leave a voting majority, but one site holds half or more of the votes (one per database host): give the data sites equal numbers of database hosts and add an arbiter site, or add hosts in the other sites."
+    condition     = length([for k, s in var.sites : k if length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) - length(flatten([for z in values(s.zones) : z.database_hosts])) < floor(length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) / 2) + 1]) == 0
+    error_message = join("\n", [for k, s in var.sites : "Losing sites[${jsonencode(k)}] (${length(flatten([for z in values(s.zones) : z.database_hosts]))} of ${length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]]))} votes, one per database host) leaves ${length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) - length(flatten([for z in values(s.zones) : z.database_hosts]))}, short of the majority ${floor(length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) / 2) + 1}: give the data sites equal numbers of database hosts and add an arbiter site, or add hosts in the other sites." if length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) - length(flatten([for z in values(s.zones) : z.database_hosts])) < floor(length(flatten([for s in values(var.sites) : [for z in values(s.zones) : z.database_hosts]])) / 2) + 1])
   }
 
   validation {
-    condition = alltrue(flatten([
-      for s, site in var.sites : [
-        for z, zone in site.zones : length("${s}-${z}-${length(zone.database_hosts)}") <= 63
-      ]
-    ]))
-    error_message = "Member names are <site>-<zone>-<n> and must fit failoverd's 63 characters: shorten the site or zone names."
+    condition     = length(flatten([for k, s in var.sites : [for z, zone in s.zones : z if length("${k}-${z}-${length(zone.database_hosts)}") > 63]])) == 0
+    error_message = join("\n", flatten([for k, s in var.sites : [for z, zone in s.zones : "sites[${jsonencode(k)}].zones[${jsonencode(z)}]: member names are <site>-<zone>-<n> (\"${k}-${z}-${length(zone.database_hosts)}\") and must fit failoverd's 63 characters: shorten the site or zone name." if length("${k}-${z}-${length(zone.database_hosts)}") > 63]]))
   }
 }
 
-variable "priorities" {
+variable "database_priorities" {
   description = "MongoDB election priorities of the data members: every member in the primary site gets `primary`, every member in a secondary site `secondary`; arbiters always get 0. primary > secondary keeps the primary in the primary site while one of its members is up."
   type = object({
     primary   = optional(number, 2)
@@ -152,20 +135,20 @@ variable "priorities" {
   nullable = false
 
   validation {
-    condition     = var.priorities.secondary > 0 && var.priorities.primary > var.priorities.secondary && var.priorities.primary <= 1000
-    error_message = "priorities must satisfy 0 < secondary < primary <= 1000 (e.g. primary = 2, secondary = 1): secondaries must stay electable, and the primary site must be preferred."
+    condition     = var.database_priorities.secondary > 0 && var.database_priorities.primary > var.database_priorities.secondary && var.database_priorities.primary <= 1000
+    error_message = "database_priorities must satisfy 0 < secondary < primary <= 1000 (e.g. primary = 2, secondary = 1), but primary = ${var.database_priorities.primary} and secondary = ${var.database_priorities.secondary}: secondaries must stay electable, and the primary site must be preferred."
   }
 }
 
-variable "health_check_members" {
+variable "database_health_checks" {
   description = "Create a tcp failover_health_check per member (probing its database host) and link it, so failover_replica_set_status reports which members are up. Leave false when failoverd cannot reach the database hosts."
   type        = bool
   default     = false
   nullable    = false
 }
 
-variable "member_check" {
-  description = "Timings of the members' tcp health checks (only with health_check_members = true)."
+variable "health_check" {
+  description = "How the members' tcp health checks probe (only with database_health_checks = true): the same timing attributes as the composite modules' health_check."
   type = object({
     interval_seconds = optional(number, 10)
     timeout_seconds  = optional(number, 2)
@@ -176,7 +159,12 @@ variable "member_check" {
   nullable = false
 
   validation {
-    condition     = var.member_check.interval_seconds >= 1 && var.member_check.timeout_seconds > 0 && var.member_check.timeout_seconds < var.member_check.interval_seconds && var.member_check.rise >= 1 && var.member_check.fall >= 1
-    error_message = "member_check needs interval_seconds >= 1, 0 < timeout_seconds < interval_seconds, and rise and fall of at least 1."
+    condition     = var.health_check.interval_seconds >= 1 && var.health_check.timeout_seconds > 0 && var.health_check.timeout_seconds < var.health_check.interval_seconds
+    error_message = "health_check.interval_seconds must be at least 1, and health_check.timeout_seconds above 0 and less than interval_seconds (e.g. interval_seconds = 5, timeout_seconds = 2), but they are ${var.health_check.interval_seconds} and ${var.health_check.timeout_seconds}."
+  }
+
+  validation {
+    condition     = var.health_check.rise >= 1 && var.health_check.rise <= 100 && var.health_check.fall >= 1 && var.health_check.fall <= 100 && floor(var.health_check.rise) == var.health_check.rise && floor(var.health_check.fall) == var.health_check.fall
+    error_message = "health_check.rise and health_check.fall must be whole numbers from 1 to 100 (consecutive successes / failures that change the state), but they are ${var.health_check.rise} and ${var.health_check.fall}."
   }
 }

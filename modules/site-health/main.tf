@@ -17,7 +17,7 @@ locals {
   ]...)
 
   # fall consecutive failures, one interval apart, the last one timing out.
-  detection_seconds = var.check.fall * var.check.interval_seconds + var.check.timeout_seconds
+  detection_seconds = var.health_check.fall * var.health_check.interval_seconds + var.health_check.timeout_seconds
 }
 
 resource "failover_health_check" "this" {
@@ -25,23 +25,23 @@ resource "failover_health_check" "this" {
 
   name    = each.value.name
   site    = var.site_name
-  type    = var.check.type
+  type    = var.health_check.type
   address = each.value.health_check_address
 
-  path             = var.check.type == "tcp" ? null : var.check.path
-  method           = var.check.type == "tcp" ? null : var.check.method
-  host_header      = var.check.type == "tcp" ? null : var.check.host_header
-  headers          = var.check.type == "tcp" ? null : var.check.headers
-  expected_status  = var.check.type == "tcp" ? null : var.check.expected_status
-  body_match       = var.check.type == "tcp" ? null : var.check.body_match
-  tls              = var.check.type == "https" ? var.check.tls : null
-  interval_seconds = var.check.interval_seconds
-  timeout_seconds  = var.check.timeout_seconds
-  rise             = var.check.rise
-  fall             = var.check.fall
-  probe_sites      = var.check.probe_sites
-  quorum           = var.check.quorum
-  enabled          = var.check.enabled
+  path             = var.health_check.type == "tcp" ? null : var.health_check.path
+  method           = var.health_check.type == "tcp" ? null : var.health_check.method
+  host_header      = var.health_check.type == "tcp" ? null : var.health_check.host_header
+  headers          = var.health_check.type == "tcp" ? null : var.health_check.headers
+  expected_status  = var.health_check.type == "tcp" ? null : var.health_check.expected_status
+  body_match       = var.health_check.type == "tcp" ? null : var.health_check.body_match
+  tls              = var.health_check.type == "https" ? var.health_check.tls : null
+  interval_seconds = var.health_check.interval_seconds
+  timeout_seconds  = var.health_check.timeout_seconds
+  rise             = var.health_check.rise
+  fall             = var.health_check.fall
+  probe_sites      = var.health_check.probe_sites
+  quorum           = var.health_check.quorum
+  enabled          = var.health_check.enabled
 
   lifecycle {
     precondition {

@@ -4,15 +4,21 @@ output "site_name" {
 }
 
 output "health_check_names" {
-  description = "Names of the site's health checks, sorted: list them in a traffic-policy target so the target goes down when one of them does."
+  description = "Names of the site's health checks, sorted, known at plan time: list them in a traffic-policy target so the target goes down when one of them does (and the policy computes its worst case at plan time)."
   value       = sort([for k, c in failover_health_check.this : c.name])
 }
 
+output "health_check_ids" {
+  description = "The same checks' ids (equal to their names, sorted), known only once the checks exist: feed failover_health_check_status data sources from these, so Terraform reads them after the checks are created (it reads a data source at plan time as soon as its arguments are known)."
+  value       = sort([for k, c in failover_health_check.this : c.id])
+}
+
 output "health_checks" {
-  description = "Every check by \"<zone>/<endpoint>\": its name, zone, endpoint and the address failoverd probes."
+  description = "Every check by \"<zone>/<endpoint>\": its name (known at plan time), id (the same, known once the check exists), zone, endpoint and the address failoverd probes."
   value = {
     for k, c in failover_health_check.this : k => {
       name     = c.name
+      id       = c.id
       zone     = local.endpoints[k].zone
       endpoint = local.endpoints[k].endpoint
       address  = c.address

@@ -41,8 +41,8 @@ variable "zones" {
   }
 
   validation {
-    condition     = alltrue([for z in keys(var.zones) : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", z))])
-    error_message = "Every zone name must be 1–63 lower-case letters, digits and '-' (e.g. \"us-east-1a\" or \"hall-b\"): rename the zones that are not."
+    condition     = length([for z in keys(var.zones) : z if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", z))]) == 0
+    error_message = join("\n", [for z in keys(var.zones) : "zones[${jsonencode(z)}]: a zone name must be 1–63 lower-case letters, digits and '-' (e.g. \"us-east-1a\" or \"hall-b\"): rename it." if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", z))])
   }
 
   validation {
@@ -51,32 +51,49 @@ variable "zones" {
   }
 
   validation {
-    condition = alltrue(flatten([
-      for z in values(var.zones) : [for e in keys(z.endpoints) : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", e))]
+    condition = length(flatten([
+      for z, zone in var.zones : [for e in keys(zone.endpoints) : e if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", e))]
+    ])) == 0
+    error_message = join("\n", flatten([
+      for z, zone in var.zones : [
+        for e in keys(zone.endpoints) : "zones[${jsonencode(z)}].endpoints[${jsonencode(e)}]: an endpoint name must be 1–63 lower-case letters, digits and '-' (e.g. \"web\" or \"lb-1\"): rename it."
+        if !can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", e))
+      ]
     ]))
-    error_message = "Every endpoint name must be 1–63 lower-case letters, digits and '-' (e.g. \"web\" or \"lb-1\"): rename the endpoints that are not."
   }
 
   validation {
-    condition = alltrue(flatten([
-      for z in values(var.zones) : [
-        for e in values(z.endpoints) : can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$", e.health_check_address))
+    condition = length(flatten([
+      for z, zone in var.zones : [
+        for e, endpoint in zone.endpoints : e if !can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$", endpoint.health_check_address))
+      ]
+    ])) == 0
+    error_message = join("\n", flatten([
+      for z, zone in var.zones : [
+        for e, endpoint in zone.endpoints : "zones[${jsonencode(z)}].endpoints[${jsonencode(e)}].health_check_address is ${jsonencode(endpoint.health_check_address)}: write host:port without scheme or path, e.g. \"127.0.0.1:8081\", \"lb-a.example.org:443\" or \"[2001:db8::10]:443\"."
+        if !can(regex("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$", endpoint.health_check_address))
       ]
     ]))
-    error_message = "Every health_check_address must be host:port without scheme or path, e.g. \"127.0.0.1:8081\", \"lb-a.example.org:443\" or \"[2001:db8::10]:443\"."
   }
 
   validation {
-    condition = alltrue(flatten([
-      for z in values(var.zones) : [
-        for e in values(z.endpoints) : [for a in e.addresses : can(cidrhost("${a}/${strcontains(a, ":") ? 128 : 32}", 0))]
+    condition = length(flatten([
+      for z, zone in var.zones : [
+        for e, endpoint in zone.endpoints : [for a in endpoint.addresses : a if !can(cidrhost("${a}/${strcontains(a, ":") ? 128 : 32}", 0))]
+      ]
+    ])) == 0
+    error_message = join("\n", flatten([
+      for z, zone in var.zones : [
+        for e, endpoint in zone.endpoints : [
+          for a in endpoint.addresses : "zones[${jsonencode(z)}].endpoints[${jsonencode(e)}].addresses holds ${jsonencode(a)}: list plain IPv4 or IPv6 addresses (what DNS answers), e.g. \"192.0.2.10\" or \"2001:db8::10\"; answer a host name with the site's cname instead."
+          if !can(cidrhost("${a}/${strcontains(a, ":") ? 128 : 32}", 0))
+        ]
       ]
     ]))
-    error_message = "Every entry of addresses must be a plain IPv4 or IPv6 address (what DNS answers), e.g. \"192.0.2.10\" or \"2001:db8::10\"; put host names in the site's cname instead."
   }
 }
 
-variable "check" {
+variable "health_check" {
   description = <<-EOT
     How every endpoint of the site is probed. Attributes left null take failoverd's defaults
     (path "/", method GET, expected_status ["200-399"], every probing site, quorum majority).
@@ -103,27 +120,27 @@ variable "check" {
   nullable = false
 
   validation {
-    condition     = contains(["http", "https", "tcp"], var.check.type)
-    error_message = "check.type must be \"http\", \"https\" or \"tcp\"."
+    condition     = contains(["http", "https", "tcp"], var.health_check.type)
+    error_message = "health_check.type must be \"http\", \"https\" or \"tcp\"."
   }
 
   validation {
-    condition     = var.check.interval_seconds >= 1 && var.check.timeout_seconds > 0 && var.check.timeout_seconds < var.check.interval_seconds
-    error_message = "check.interval_seconds must be at least 1, and check.timeout_seconds above 0 and less than interval_seconds (e.g. interval_seconds = 5, timeout_seconds = 2)."
+    condition     = var.health_check.interval_seconds >= 1 && var.health_check.timeout_seconds > 0 && var.health_check.timeout_seconds < var.health_check.interval_seconds
+    error_message = "health_check.interval_seconds must be at least 1, and health_check.timeout_seconds above 0 and less than interval_seconds (e.g. interval_seconds = 5, timeout_seconds = 2)."
   }
 
   validation {
-    condition     = var.check.rise >= 1 && var.check.rise <= 100 && var.check.fall >= 1 && var.check.fall <= 100 && floor(var.check.rise) == var.check.rise && floor(var.check.fall) == var.check.fall
-    error_message = "check.rise and check.fall must be whole numbers from 1 to 100 (consecutive successes / failures that change the state)."
+    condition     = var.health_check.rise >= 1 && var.health_check.rise <= 100 && var.health_check.fall >= 1 && var.health_check.fall <= 100 && floor(var.health_check.rise) == var.health_check.rise && floor(var.health_check.fall) == var.health_check.fall
+    error_message = "health_check.rise and health_check.fall must be whole numbers from 1 to 100 (consecutive successes / failures that change the state)."
   }
 
   validation {
-    condition     = var.check.quorum == null || contains(["majority", "all", "any"], coalesce(var.check.quorum, "majority"))
-    error_message = "check.quorum must be \"majority\", \"all\" or \"any\", or null for failoverd's default (majority)."
+    condition     = var.health_check.quorum == null || contains(["majority", "all", "any"], coalesce(var.health_check.quorum, "majority"))
+    error_message = "health_check.quorum must be \"majority\", \"all\" or \"any\", or null for failoverd's default (majority)."
   }
 
   validation {
-    condition     = var.check.body_match == null || contains(["exact", "contains", "regex"], try(var.check.body_match.mode, ""))
-    error_message = "check.body_match.mode must be \"exact\", \"contains\" or \"regex\" (use exact for burst URLs: \"no-burst\" contains \"burst\")."
+    condition     = var.health_check.body_match == null || contains(["exact", "contains", "regex"], try(var.health_check.body_match.mode, ""))
+    error_message = "health_check.body_match.mode must be \"exact\", \"contains\" or \"regex\" (use exact for burst URLs: \"no-burst\" contains \"burst\")."
   }
 }

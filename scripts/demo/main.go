@@ -42,6 +42,7 @@ func main() {
 	failback := flag.Int("failback-delay", 5, "failback delay of the demo policy, seconds")
 	ha := flag.Bool("ha", false, "three sites: three etcd members and three failoverd nodes; the leader's site is killed (needs the etcd of make tools)")
 	leaseTTL := flag.Duration("lease-ttl", 5*time.Second, "with --ha: the nodes' --lease-ttl (a new leader decides within about this + 1s)")
+	flag.BoolVar(&hold, "hold", false, "after the failback, keep everything running (console included) until Ctrl-C, then destroy")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -55,7 +56,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
+	// The last word: where the console was, and how to keep it up.
+	fmt.Printf("\nconsole: %s (the token rides in the URL fragment, which the browser never sends)\n", consoleURL)
+	if !hold {
+		fmt.Println("         it lived while the demo ran; `make demo DEMO_HOLD=1` keeps the demo and its console up until Ctrl-C")
+	}
 }
+
+// hold and consoleURL are set by flags and by run.
+var (
+	hold       bool
+	consoleURL string
+)
 
 func run(ctx context.Context, bin, tfBin, example string, failbackDelay int) (err error) {
 	bin, err = filepath.Abs(bin)
@@ -92,6 +104,8 @@ func run(ctx context.Context, bin, tfBin, example string, failbackDelay int) (er
 		say("failoverd stopped")
 	}()
 	say("failoverd --dev is up at %s (pid %d)", fd.URL, fd.Pid())
+	consoleURL = fd.URL + "/ui/#token=" + token
+	say("console: %s", consoleURL)
 
 	standin := filepath.Join(bin, "standin")
 	dc1, err := launch.StartBackend(standin, "dc1", "127.0.0.1:0")
@@ -189,8 +203,15 @@ func run(ctx context.Context, bin, tfBin, example string, failbackDelay int) (er
 	if err := waitDNS(ctx, fd.DNSAddr, fqdn, "192.0.2.10", restored); err != nil {
 		return err
 	}
+	if err := gameDay(ctx, c); err != nil {
+		return err
+	}
 	time.Sleep(200 * time.Millisecond) // let the last events print
 	fmt.Println()
+	if hold {
+		say("holding: open the console at %s — Ctrl-C ends the demo (destroy, stop, clean up)", consoleURL)
+		<-ctx.Done()
+	}
 	return nil
 }
 
@@ -245,4 +266,46 @@ func waitServing(ctx context.Context, c *client.Client, policy, target string, w
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// gameDay runs a drill, as `failoverd drill run web --to cloud --hold 3s`
+// would, and prints its report: the RTO proven, not assumed.
+func gameDay(ctx context.Context, c *client.Client) error {
+	fmt.Println("\n-- game day: a drill fails web over to cloud on purpose, holds 3s, fails back --")
+	d, err := c.StartDrill(ctx, "web", api.DrillRequest{Target: "cloud", Hold: "3s", Reason: "demo game day"})
+	if err != nil {
+		return err
+	}
+	say("drill %s started (failoverd drill show %s)", d.ID, d.ID)
+	deadline := time.Now().Add(60 * time.Second)
+	for d.State == api.DrillRunning {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("drill %s still %s after 60s", d.ID, d.Step)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+		if d, err = c.Drill(ctx, d.ID); err != nil {
+			return err
+		}
+	}
+	r := d.Report
+	if r == nil || r.SwitchSeconds == nil || r.FailbackSwitchSecs == nil {
+		return fmt.Errorf("drill %s ended %s without measurements: %s", d.ID, d.State, d.Error)
+	}
+	verdict := "FAIL"
+	if r.Pass {
+		verdict = "PASS"
+	}
+	say("DRILL %s: %s → %s decided in %.3fs, DNS answered in %.3fs; failback decided in %.3fs, DNS in %.3fs; declared worst case %.1fs, RTO %ds: %s",
+		d.ID, d.From, d.Target, *r.DecisionSeconds, *r.SwitchSeconds, *r.FailbackDecisionSecs, *r.FailbackSwitchSecs, r.WorstCaseSeconds, r.RTOSeconds, verdict)
+	for _, n := range r.Notes {
+		say("  note: %s", n)
+	}
+	if !r.Pass {
+		return fmt.Errorf("drill %s failed against the RTO", d.ID)
+	}
+	return nil
 }

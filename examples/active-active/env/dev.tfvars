@@ -54,4 +54,4 @@ ttl_seconds            = 5
 failover_delay_seconds = 0
 failback_delay_seconds = 5
 rto_seconds            = 30
-when_all_down          = { answer = "fail_open" }
+when_all_down          = "fail_open"

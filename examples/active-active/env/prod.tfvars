@@ -74,4 +74,4 @@ ttl_seconds            = 30
 failover_delay_seconds = 0
 failback_delay_seconds = 120
 rto_seconds            = 60
-when_all_down          = { answer = "fail_open" }
+when_all_down          = "fail_open"

@@ -58,7 +58,7 @@ ttl_seconds            = 5
 failover_delay_seconds = 0
 failback_delay_seconds = 5
 rto_seconds            = 30
-when_all_down          = { answer = "fail_open" }
+when_all_down          = "fail_open"
 
 # The load-test rehearsal before the Black Friday weekend.
 burst_schedule = [

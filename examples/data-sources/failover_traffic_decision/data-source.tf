@@ -1,6 +1,6 @@
 # What the policy serves right now, and why.
 data "failover_traffic_decision" "web" {
-  policy = "web"
+  name = "web"
 }
 
 output "web_serving" {

@@ -68,4 +68,5 @@ ttl_seconds            = 30
 failover_delay_seconds = 10
 failback_delay_seconds = 300
 rto_seconds            = 120
-when_all_down          = { answer = "fallback", addresses = ["203.0.113.50"] }
+when_all_down          = "fallback"
+fallback               = { addresses = ["203.0.113.50"] }

@@ -79,7 +79,7 @@ run "three_weighted_regions_without_arbiter" {
   }
 
   assert {
-    condition     = tolist(failover_traffic_policy.this.targets["gcp-euw1"].health_checks) == tolist(output.health_check_names["gcp-euw1"]) && length(output.health_check_names["gcp-euw1"]) == 2
+    condition     = tolist(failover_traffic_policy.this.targets["gcp-euw1"].health_checks) == sort([for c in values(output.health_checks["gcp-euw1"]) : c.name]) && length(output.health_checks["gcp-euw1"]) == 2
     error_message = "A site's target must be gated by its checks (one per zone endpoint)."
   }
 

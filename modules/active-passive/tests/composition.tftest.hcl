@@ -58,7 +58,7 @@ run "two_sites_and_an_arbiter" {
   command = plan
 
   assert {
-    condition     = toset(keys(output.health_check_names)) == toset(["chicago-dc", "aws-use1"]) && alltrue([for names in values(output.health_check_names) : length(names) == 2])
+    condition     = toset(keys(output.health_checks)) == toset(["chicago-dc", "aws-use1"]) && alltrue([for checks in values(output.health_checks) : length(checks) == 2])
     error_message = "site-health must run once per data site (not for the arbiter), one check per zone endpoint."
   }
 
@@ -73,7 +73,7 @@ run "two_sites_and_an_arbiter" {
   }
 
   assert {
-    condition     = tolist(failover_traffic_policy.this.targets["chicago-dc"].health_checks) == tolist(output.health_check_names["chicago-dc"])
+    condition     = tolist(failover_traffic_policy.this.targets["chicago-dc"].health_checks) == sort([for c in values(output.health_checks["chicago-dc"]) : c.name])
     error_message = "A site's target must be gated by every check of that site."
   }
 
@@ -83,7 +83,7 @@ run "two_sites_and_an_arbiter" {
   }
 
   assert {
-    condition     = failover_traffic_policy.this.replica_set == "payments-test" && output.replica_set_name == "payments-test"
+    condition     = failover_traffic_policy.this.replica_set == "payments-test"
     error_message = "The policy must link the replica set, named after the service by default."
   }
 
@@ -151,7 +151,7 @@ run "burstable_dr" {
   }
 
   assert {
-    condition     = failover_traffic_policy.this.burst_toggle == "payments-test-burst" && output.burst_toggle_name == "payments-test-burst"
+    condition     = failover_traffic_policy.this.burst_toggle == "payments-test-burst"
     error_message = "The policy must reference the toggle."
   }
 
@@ -159,7 +159,7 @@ run "burstable_dr" {
     condition = (
       failover_traffic_policy.this.targets["aws-use1-burst"].burst_only &&
       failover_traffic_policy.this.targets["aws-use1-burst"].site == "aws-use1" &&
-      tolist(failover_traffic_policy.this.targets["aws-use1-burst"].health_checks) == tolist(output.health_check_names["aws-use1"]) &&
+      tolist(failover_traffic_policy.this.targets["aws-use1-burst"].health_checks) == sort([for c in values(output.health_checks["aws-use1"]) : c.name]) &&
       tolist(failover_traffic_policy.this.targets["aws-use1-burst"].addresses) == tolist(failover_traffic_policy.this.targets["aws-use1"].addresses)
     )
     error_message = "The secondary site must also be a burst_only target with its own checks and addresses."
@@ -207,7 +207,8 @@ run "fallback_answer" {
   command = plan
 
   variables {
-    when_all_down = { answer = "fallback", addresses = ["203.0.113.50"] }
+    when_all_down = "fallback"
+    fallback      = { addresses = ["203.0.113.50"] }
   }
 
   assert {

@@ -183,20 +183,37 @@ run "burst_bodies_differ" {
   expect_failures = [var.burst]
 }
 
+run "when_all_down_is_an_answer" {
+  command = plan
+  variables {
+    when_all_down = "fail-open"
+  }
+  expect_failures = [var.when_all_down]
+}
+
 run "fallback_needs_an_answer" {
   command = plan
   variables {
-    when_all_down = { answer = "fallback" }
+    when_all_down = "fallback"
   }
-  expect_failures = [var.when_all_down]
+  expect_failures = [failover_traffic_policy.this]
 }
 
 run "fail_open_takes_no_fallback" {
   command = plan
   variables {
-    when_all_down = { answer = "fail_open", addresses = ["203.0.113.50"] }
+    fallback = { addresses = ["203.0.113.50"] }
   }
-  expect_failures = [var.when_all_down]
+  expect_failures = [failover_traffic_policy.this]
+}
+
+run "fallback_takes_addresses_or_cname" {
+  command = plan
+  variables {
+    when_all_down = "fallback"
+    fallback      = { addresses = ["203.0.113.50"], cname = "sorry.example.net" }
+  }
+  expect_failures = [var.fallback]
 }
 
 run "timeout_below_interval" {

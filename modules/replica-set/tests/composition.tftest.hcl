@@ -46,12 +46,12 @@ run "two_data_sites_and_an_arbiter" {
 
   assert {
     condition     = alltrue([for m in values(output.members) : m.priority == 2 if m.site == "chicago"])
-    error_message = "Every member of the primary site must have priorities.primary (2)."
+    error_message = "Every member of the primary site must have database_priorities.primary (2)."
   }
 
   assert {
     condition     = alltrue([for m in values(output.members) : m.priority == 1 if m.site == "aws-use1"])
-    error_message = "Every member of the secondary site must have priorities.secondary (1)."
+    error_message = "Every member of the secondary site must have database_priorities.secondary (1)."
   }
 
   assert {
@@ -118,7 +118,7 @@ run "two_data_sites_and_an_arbiter" {
 
   assert {
     condition     = length(output.health_check_names) == 0
-    error_message = "No member health checks unless health_check_members = true."
+    error_message = "No member health checks unless database_health_checks = true."
   }
 }
 
@@ -126,12 +126,12 @@ run "custom_priorities" {
   command = plan
 
   variables {
-    priorities = { primary = 10, secondary = 5 }
+    database_priorities = { primary = 10, secondary = 5 }
   }
 
   assert {
     condition     = alltrue([for m in values(output.members) : m.priority == (m.site == "chicago" ? 10 : (m.arbiter ? 0 : 5))])
-    error_message = "priorities must be applied per site role."
+    error_message = "database_priorities must be applied per site role."
   }
 }
 
@@ -139,13 +139,13 @@ run "member_health_checks" {
   command = plan
 
   variables {
-    health_check_members = true
-    member_check         = { interval_seconds = 5, timeout_seconds = 1, fall = 2 }
+    database_health_checks = true
+    health_check           = { interval_seconds = 5, timeout_seconds = 1, fall = 2 }
   }
 
   assert {
     condition     = length(failover_health_check.member) == 5 && alltrue([for c in values(failover_health_check.member) : c.type == "tcp" && c.interval_seconds == 5])
-    error_message = "One tcp check per member, with member_check's timings."
+    error_message = "One tcp check per member, with health_check's timings."
   }
 
   assert {

@@ -246,9 +246,9 @@ run "priorities_keep_primary_in_primary_site" {
       use1 = { kind = "aws", region = "us-east-1", role = "secondary", zones = { a = { database_hosts = ["db-2.example.org:27017"] } } }
       arb  = { kind = "gcp", region = "us-central1", role = "arbiter", zones = { a = { database_hosts = ["arb.example.org:27017"] } } }
     }
-    priorities = { primary = 1, secondary = 2 }
+    database_priorities = { primary = 1, secondary = 2 }
   }
-  expect_failures = [var.priorities]
+  expect_failures = [var.database_priorities]
 }
 
 run "name_valid_for_failoverd" {

@@ -18,7 +18,7 @@ variables {
     }
     us-east-1c = {}
   }
-  check = {
+  health_check = {
     path             = "/healthz"
     interval_seconds = 5
     timeout_seconds  = 1.5
@@ -69,7 +69,7 @@ run "tcp_checks_drop_http_settings" {
   command = plan
 
   variables {
-    check = { type = "tcp", path = "/ignored", interval_seconds = 2, timeout_seconds = 1 }
+    health_check = { type = "tcp", path = "/ignored", interval_seconds = 2, timeout_seconds = 1 }
   }
 
   assert {
@@ -145,25 +145,25 @@ run "name_prefix_valid_for_failoverd" {
 run "check_type" {
   command = plan
   variables {
-    check = { type = "icmp" }
+    health_check = { type = "icmp" }
   }
-  expect_failures = [var.check]
+  expect_failures = [var.health_check]
 }
 
 run "timeout_below_interval" {
   command = plan
   variables {
-    check = { interval_seconds = 2, timeout_seconds = 2 }
+    health_check = { interval_seconds = 2, timeout_seconds = 2 }
   }
-  expect_failures = [var.check]
+  expect_failures = [var.health_check]
 }
 
 run "rise_and_fall_in_range" {
   command = plan
   variables {
-    check = { fall = 0 }
+    health_check = { fall = 0 }
   }
-  expect_failures = [var.check]
+  expect_failures = [var.health_check]
 }
 
 run "generated_name_fits_63_characters" {

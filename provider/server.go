@@ -1,0 +1,155 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// NewProtocol6Server is the provider's protocol 6 server: the framework's,
+// with refreshed state returned in the protocol's JSON form.
+//
+// Why: Terraform 1.10 and 1.11 decide whether a refresh-only plan has
+// changes by comparing the refreshed state with the prior one structure by
+// structure, including each value's in-memory number representation. A
+// number read from the state file carries 512 bits of precision; the same
+// number decoded from msgpack (how providers normally answer) carries 64.
+// Every resource with a number attribute then "changed", and
+// `terraform plan -refresh-only -detailed-exitcode` exits 2 while printing
+// "No changes" (hashicorp/terraform#36403) — a false alarm for every drift
+// check. Terraform decodes a JSON answer exactly as it decodes the state
+// file, so equal values compare equal again. Real drift still differs and
+// still exits 2. OpenTofu and older Terraform accept either form.
+func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
+	return func() tfprotov6.ProviderServer {
+		return &jsonStateServer{ProviderServer: providerserver.NewProtocol6(New(version)())()}
+	}
+}
+
+type jsonStateServer struct {
+	tfprotov6.ProviderServer
+
+	once  sync.Once
+	types map[string]tftypes.Type // resource type name → state type
+}
+
+func (s *jsonStateServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	resp, err := s.ProviderServer.ReadResource(ctx, req)
+	if err != nil || resp == nil || resp.NewState == nil || len(resp.NewState.MsgPack) == 0 {
+		return resp, err
+	}
+	typ, ok := s.stateType(ctx, req.TypeName)
+	if !ok {
+		return resp, nil
+	}
+	if js, err := dynamicValueJSON(resp.NewState, typ); err == nil {
+		resp.NewState = &tfprotov6.DynamicValue{JSON: js}
+	}
+	return resp, nil
+}
+
+// stateType returns a resource's state type from the provider's schema.
+func (s *jsonStateServer) stateType(ctx context.Context, typeName string) (tftypes.Type, bool) {
+	s.once.Do(func() {
+		s.types = map[string]tftypes.Type{}
+		sch, err := s.ProviderServer.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
+		if err != nil || sch == nil {
+			return
+		}
+		for name, rs := range sch.ResourceSchemas {
+			s.types[name] = rs.ValueType()
+		}
+	})
+	t, ok := s.types[typeName]
+	return t, ok
+}
+
+// dynamicValueJSON re-encodes a msgpack DynamicValue as JSON.
+func dynamicValueJSON(dv *tfprotov6.DynamicValue, typ tftypes.Type) ([]byte, error) {
+	v, err := dv.Unmarshal(typ)
+	if err != nil {
+		return nil, err
+	}
+	j, err := tfValueJSON(v)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(j)
+}
+
+// tfValueJSON converts a wholly known value to what encoding/json writes
+// as Terraform's JSON value encoding.
+func tfValueJSON(v tftypes.Value) (any, error) {
+	if !v.IsKnown() {
+		return nil, fmt.Errorf("unknown value in state")
+	}
+	if v.IsNull() {
+		return nil, nil
+	}
+	typ := v.Type()
+	switch {
+	case typ.Is(tftypes.String):
+		var s string
+		err := v.As(&s)
+		return s, err
+	case typ.Is(tftypes.Bool):
+		var b bool
+		err := v.As(&b)
+		return b, err
+	case typ.Is(tftypes.Number):
+		var f big.Float
+		if err := v.As(&f); err != nil {
+			return nil, err
+		}
+		return json.Number(f.Text('f', -1)), nil
+	case typ.Is(tftypes.Object{}):
+		var attrs map[string]tftypes.Value
+		if err := v.As(&attrs); err != nil {
+			return nil, err
+		}
+		out := make(map[string]any, len(attrs))
+		for k, a := range attrs {
+			j, err := tfValueJSON(a)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = j
+		}
+		return out, nil
+	case typ.Is(tftypes.Map{}):
+		var elems map[string]tftypes.Value
+		if err := v.As(&elems); err != nil {
+			return nil, err
+		}
+		out := make(map[string]any, len(elems))
+		for k, e := range elems {
+			j, err := tfValueJSON(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = j
+		}
+		return out, nil
+	case typ.Is(tftypes.List{}), typ.Is(tftypes.Set{}), typ.Is(tftypes.Tuple{}):
+		var elems []tftypes.Value
+		if err := v.As(&elems); err != nil {
+			return nil, err
+		}
+		out := make([]any, len(elems))
+		for i, e := range elems {
+			j, err := tfValueJSON(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = j
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unsupported type %s", typ)
+}

@@ -1,0 +1,218 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+)
+
+type trafficPolicyResourceModel struct {
+	ID                       types.String  `tfsdk:"id"`
+	Name                     types.String  `tfsdk:"name"`
+	Mode                     types.String  `tfsdk:"mode"`
+	TTLSeconds               types.Int64   `tfsdk:"ttl_seconds"`
+	FailoverDelaySeconds     types.Int64   `tfsdk:"failover_delay_seconds"`
+	FailbackDelaySeconds     types.Int64   `tfsdk:"failback_delay_seconds"`
+	Failback                 types.String  `tfsdk:"failback"`
+	Targets                  types.Map     `tfsdk:"targets"` // of trafficPolicyTargetModel
+	BurstToggle              types.String  `tfsdk:"burst_toggle"`
+	WhenAllDown              types.String  `tfsdk:"when_all_down"`
+	Fallback                 types.Object  `tfsdk:"fallback"` // of trafficPolicyFallbackModel
+	RTOSeconds               types.Int64   `tfsdk:"rto_seconds"`
+	ReplicaSet               types.String  `tfsdk:"replica_set"`
+	DrillSchedule            types.Object  `tfsdk:"drill_schedule"` // of trafficPolicyDrillScheduleModel
+	Version                  types.Int64   `tfsdk:"version"`
+	FQDN                     types.String  `tfsdk:"fqdn"`
+	WorstCaseFailoverSeconds types.Float64 `tfsdk:"worst_case_failover_seconds"`
+	Warnings                 types.List    `tfsdk:"warnings"`
+	Timeouts                 types.Object  `tfsdk:"timeouts"`
+}
+
+type trafficPolicyTargetModel struct {
+	Site         types.String `tfsdk:"site"`
+	Addresses    types.List   `tfsdk:"addresses"`
+	CNAME        types.String `tfsdk:"cname"`
+	HealthChecks types.List   `tfsdk:"health_checks"`
+	Priority     types.Int64  `tfsdk:"priority"`
+	Weight       types.Int64  `tfsdk:"weight"`
+	Enabled      types.Bool   `tfsdk:"enabled"`
+	BurstOnly    types.Bool   `tfsdk:"burst_only"`
+}
+
+type trafficPolicyFallbackModel struct {
+	Addresses types.List   `tfsdk:"addresses"`
+	CNAME     types.String `tfsdk:"cname"`
+}
+
+type trafficPolicyDrillScheduleModel struct {
+	Target      types.String `tfsdk:"target"`
+	Cron        types.String `tfsdk:"cron"`
+	Windows     types.List   `tfsdk:"windows"`
+	HoldSeconds types.Int64  `tfsdk:"hold_seconds"`
+	Reason      types.String `tfsdk:"reason"`
+}
+
+var (
+	trafficPolicyDrillScheduleAttrTypes = map[string]attr.Type{
+		"target":       types.StringType,
+		"cron":         types.StringType,
+		"windows":      types.ListType{ElemType: types.StringType},
+		"hold_seconds": types.Int64Type,
+		"reason":       types.StringType,
+	}
+	trafficPolicyTargetAttrTypes = map[string]attr.Type{
+		"site":          types.StringType,
+		"addresses":     types.ListType{ElemType: types.StringType},
+		"cname":         types.StringType,
+		"health_checks": types.ListType{ElemType: types.StringType},
+		"priority":      types.Int64Type,
+		"weight":        types.Int64Type,
+		"enabled":       types.BoolType,
+		"burst_only":    types.BoolType,
+	}
+	trafficPolicyFallbackAttrTypes = map[string]attr.Type{
+		"addresses": types.ListType{ElemType: types.StringType},
+		"cname":     types.StringType,
+	}
+)
+
+// toAPI maps the model to failoverd's wire type. A value not known yet
+// reads as not set; plan-time validation (planCheck) knows which values
+// those were and drops the verdicts that read them.
+func (m trafficPolicyResourceModel) toAPI(ctx context.Context) (api.TrafficPolicy, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	p := api.TrafficPolicy{
+		Name:                 m.Name.ValueString(),
+		Mode:                 m.Mode.ValueString(),
+		TTLSeconds:           intPtr(m.TTLSeconds),
+		FailoverDelaySeconds: int(m.FailoverDelaySeconds.ValueInt64()),
+		FailbackDelaySeconds: intPtr(m.FailbackDelaySeconds),
+		Failback:             m.Failback.ValueString(),
+		BurstToggle:          m.BurstToggle.ValueString(),
+		WhenAllDown:          m.WhenAllDown.ValueString(),
+		RTOSeconds:           int(m.RTOSeconds.ValueInt64()),
+		ReplicaSet:           m.ReplicaSet.ValueString(),
+		Targets:              map[string]api.PolicyTarget{},
+	}
+	if known(m.Targets) {
+		for key, v := range m.Targets.Elements() {
+			obj, ok := v.(types.Object)
+			if !ok || !known(obj) {
+				p.Targets[key] = api.PolicyTarget{}
+				continue
+			}
+			var t trafficPolicyTargetModel
+			diags.Append(obj.As(ctx, &t, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+			p.Targets[key] = api.PolicyTarget{
+				Site:         t.Site.ValueString(),
+				Addresses:    stringsOf(t.Addresses),
+				CNAME:        t.CNAME.ValueString(),
+				HealthChecks: stringsOf(t.HealthChecks),
+				Priority:     int(t.Priority.ValueInt64()),
+				Weight:       intPtr(t.Weight),
+				Enabled:      boolPtr(t.Enabled),
+				BurstOnly:    t.BurstOnly.ValueBool(),
+			}
+		}
+	}
+	if known(m.Fallback) {
+		var fb trafficPolicyFallbackModel
+		diags.Append(m.Fallback.As(ctx, &fb, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+		p.Fallback = &api.Fallback{Addresses: stringsOf(fb.Addresses), CNAME: fb.CNAME.ValueString()}
+	}
+	if known(m.DrillSchedule) {
+		var ds trafficPolicyDrillScheduleModel
+		diags.Append(m.DrillSchedule.As(ctx, &ds, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+		p.DrillSchedule = &api.DrillSchedule{Target: ds.Target.ValueString(), Cron: ds.Cron.ValueString(),
+			Windows: stringsOf(ds.Windows), HoldSeconds: int(ds.HoldSeconds.ValueInt64()), Reason: ds.Reason.ValueString()}
+	}
+	return p, diags
+}
+
+// fromAPI maps failoverd's policy onto the model. The receiver, the plan
+// or the last state, decides between null and empty where both mean the
+// same to failoverd, so an apply followed by a plan is always empty.
+func (prior trafficPolicyResourceModel) fromAPI(ctx context.Context, p api.TrafficPolicy) (trafficPolicyResourceModel, diag.Diagnostics) {
+	var diags, d diag.Diagnostics
+	m := trafficPolicyResourceModel{
+		ID:                       types.StringValue(p.Name),
+		Name:                     types.StringValue(p.Name),
+		Mode:                     types.StringValue(p.Mode),
+		TTLSeconds:               types.Int64Value(int64(api.Int(p.TTLSeconds, api.DefaultTTLSeconds))),
+		FailoverDelaySeconds:     types.Int64Value(int64(p.FailoverDelaySeconds)),
+		FailbackDelaySeconds:     types.Int64Value(int64(api.Int(p.FailbackDelaySeconds, api.DefaultFailbackDelaySeconds))),
+		Failback:                 types.StringValue(p.Failback),
+		BurstToggle:              optionalString(prior.BurstToggle, p.BurstToggle),
+		WhenAllDown:              types.StringValue(p.WhenAllDown),
+		RTOSeconds:               optionalInt64(prior.RTOSeconds, p.RTOSeconds),
+		ReplicaSet:               optionalString(prior.ReplicaSet, p.ReplicaSet),
+		Version:                  types.Int64Value(int64(p.Version)),
+		FQDN:                     types.StringValue(p.FQDN),
+		WorstCaseFailoverSeconds: types.Float64Value(p.WorstCaseFailoverSeconds),
+		Warnings:                 stringList(p.Warnings),
+		Timeouts:                 timeoutsOrNull(prior.Timeouts),
+	}
+	if p.Failback == "" {
+		m.Failback = types.StringValue(api.DefaultFailback)
+	}
+
+	priorTargets := map[string]attr.Value{}
+	if known(prior.Targets) {
+		priorTargets = prior.Targets.Elements()
+	}
+	targets := make(map[string]attr.Value, len(p.Targets))
+	for key, t := range p.Targets {
+		var pt trafficPolicyTargetModel
+		if o, ok := priorTargets[key].(types.Object); ok && known(o) {
+			diags.Append(o.As(ctx, &pt, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+		}
+		targets[key], d = types.ObjectValueFrom(ctx, trafficPolicyTargetAttrTypes, trafficPolicyTargetModel{
+			Site:         optionalString(pt.Site, t.Site),
+			Addresses:    optionalStringList(pt.Addresses, t.Addresses),
+			CNAME:        optionalString(pt.CNAME, t.CNAME),
+			HealthChecks: optionalStringList(pt.HealthChecks, t.HealthChecks),
+			Priority:     optionalInt64(pt.Priority, t.Priority),
+			Weight:       types.Int64Value(int64(api.Int(t.Weight, api.DefaultWeight))),
+			Enabled:      types.BoolValue(api.Bool(t.Enabled, true)),
+			BurstOnly:    types.BoolValue(t.BurstOnly),
+		})
+		diags.Append(d...)
+	}
+	m.Targets, d = types.MapValue(types.ObjectType{AttrTypes: trafficPolicyTargetAttrTypes}, targets)
+	diags.Append(d...)
+
+	m.Fallback = types.ObjectNull(trafficPolicyFallbackAttrTypes)
+	if p.Fallback != nil {
+		var pf trafficPolicyFallbackModel
+		if known(prior.Fallback) {
+			diags.Append(prior.Fallback.As(ctx, &pf, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+		}
+		m.Fallback, d = types.ObjectValueFrom(ctx, trafficPolicyFallbackAttrTypes, trafficPolicyFallbackModel{
+			Addresses: optionalStringList(pf.Addresses, p.Fallback.Addresses),
+			CNAME:     optionalString(pf.CNAME, p.Fallback.CNAME),
+		})
+		diags.Append(d...)
+	}
+
+	m.DrillSchedule = types.ObjectNull(trafficPolicyDrillScheduleAttrTypes)
+	if s := p.DrillSchedule; s != nil {
+		var ps trafficPolicyDrillScheduleModel
+		if known(prior.DrillSchedule) {
+			diags.Append(prior.DrillSchedule.As(ctx, &ps, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+		}
+		m.DrillSchedule, d = types.ObjectValueFrom(ctx, trafficPolicyDrillScheduleAttrTypes, trafficPolicyDrillScheduleModel{
+			Target:      types.StringValue(s.Target),
+			Cron:        optionalString(ps.Cron, s.Cron),
+			Windows:     optionalStringList(ps.Windows, s.Windows),
+			HoldSeconds: optionalInt64(ps.HoldSeconds, s.HoldSeconds),
+			Reason:      optionalString(ps.Reason, s.Reason),
+		})
+		diags.Append(d...)
+	}
+	return m, diags
+}
