@@ -6,6 +6,8 @@ package main
 // from the etcd majority.
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -14,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/store"
 )
 
 // TestClusterLeaderLostMidFailover: dc1's backend stops, and the leader is
@@ -251,5 +256,225 @@ func (c *testCluster) auditEvents(i int) []api.Event {
 		}
 		all = append(all, page.Items...)
 		after = page.Items[len(page.Items)-1].Seq
+	}
+}
+
+// decisionWrite is one write of a policy's decision record as etcd saw it.
+type decisionWrite struct {
+	rev        int64
+	generation uint64
+	since      time.Time
+	serving    string
+}
+
+// watchDecisions records every write of policy's decision record in etcd,
+// through the member at endpoint (one that stays up), from now until the
+// test ends; the returned func reads what was recorded so far.
+func watchDecisions(t *testing.T, endpoint, policy string) func() []decisionWrite {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	key := "/failover/" + store.BucketState + "/policy/" + policy
+	gctx, gcancel := context.WithTimeout(ctx, 5*time.Second)
+	resp, err := cli.Get(gctx, key)
+	gcancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var writes []decisionWrite
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for r := range cli.Watch(ctx, key, clientv3.WithRev(resp.Header.Revision+1)) {
+			for _, ev := range r.Events {
+				var rec struct {
+					Decision api.Decision `json:"decision"`
+				}
+				if ev.Type != clientv3.EventTypePut || json.Unmarshal(ev.Kv.Value, &rec) != nil {
+					continue
+				}
+				mu.Lock()
+				writes = append(writes, decisionWrite{ev.Kv.ModRevision, rec.Decision.Generation, rec.Decision.Since, servingTarget(rec.Decision)})
+				mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done; cli.Close() })
+	return func() []decisionWrite {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]decisionWrite(nil), writes...)
+	}
+}
+
+// watchLeaders asks every node for its role every 50 ms until the test
+// ends (a stopped node does not answer, and does not count); the returned
+// func lists the rounds in which more than one node said it leads.
+func (c *testCluster) watchLeaders() func() []string {
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var twice []string
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			var wg sync.WaitGroup
+			roles := make([]string, len(clusterSites))
+			for i := range clusterSites {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					a := c.quick(i)
+					resp, b, err := a.do(http.MethodGet, "/v1/cluster", nil, nil)
+					var cs api.ClusterStatus
+					if err == nil && resp.StatusCode == http.StatusOK && json.Unmarshal(b, &cs) == nil {
+						roles[i] = cs.Role
+					}
+				}()
+			}
+			wg.Wait()
+			var leaders []string
+			for i, r := range roles {
+				if r == api.RoleLeader {
+					leaders = append(leaders, clusterSites[i])
+				}
+			}
+			if len(leaders) > 1 {
+				mu.Lock()
+				twice = append(twice, fmt.Sprintf("%s: %v", time.Now().Format("15:04:05.000"), leaders))
+				mu.Unlock()
+			}
+			sleep(ctx, 50*time.Millisecond)
+		}
+	}()
+	c.t.Cleanup(func() { cancel(); <-done })
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), twice...)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// TestClusterNodeStoppedCatchesUp: dc1's backend goes down; once the
+// leader has seen the check fail, while the policy's failover delay runs,
+// the leader's site stops (SIGSTOP of its failoverd and its etcd member, a
+// hung host). The other two elect a leader, take a write and complete the
+// failover. Then the stopped site resumes — its failover timer is long due,
+// and it still believes it leads: its own decision must not land (the
+// fence), it catches up with the write and the new leader's decision, and
+// at no time do two nodes say they lead.
+func TestClusterNodeStoppedCatchesUp(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t)
+	dc1 := startBackend(t, "dc1")
+	cloud := startBackend(t, "cloud")
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("dc1-web", "dc1", dc1.Addr), nil)
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("cloud-web", "cloud", cloud.Addr), nil)
+	p := twoSitePolicy("web", 600, []string{"dc1-web"}, []string{"cloud-web"})
+	p.FailoverDelaySeconds = 4
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/traffic-policies", p, nil)
+	lead := c.waitOneLeader(10 * time.Second)
+	rest := others(lead)
+	for i := range clusterSites {
+		waitServing(t, c.apis[i], 15*time.Second, "web", "dc1")
+	}
+	decisionWrites := watchDecisions(t, c.etcd.Members[rest[0]].ClientURL, "web")
+	twoLeaders := c.watchLeaders()
+
+	dc1.Stop()
+	eventually(t, 10*time.Second, "a follower holds the leader's unhealthy dc1-web", func() (bool, string) {
+		hs := c.apis[rest[0]].healthStatus(t, "dc1-web")
+		return hs.State == api.StateUnhealthy, hs.State
+	})
+	if d := c.apis[lead].decision(t, "web"); servingTarget(d) != "dc1" {
+		t.Fatalf("the failover delay is over already: serving %s (%s)", servingTarget(d), d.Reason)
+	}
+	if err := c.nodes[lead].Pause(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.etcd.Members[lead].Pause(); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+
+	newLead := c.waitOneLeader(clusterLeaseTTL+10*time.Second, rest...)
+	t.Logf("site %s stopped; %s leads %s later", clusterSites[lead], clusterSites[newLead], time.Since(paused).Round(time.Millisecond))
+	c.apis[rest[1]].must(t, http.StatusCreated, http.MethodPost, "/v1/burst-toggles", api.BurstToggle{Name: "while-stopped", Site: "cloud"}, nil)
+	var moved api.Decision
+	for _, i := range rest {
+		moved = waitServing(t, c.apis[i], 15*time.Second, "web", "cloud")
+	}
+	t.Logf("the new leader failed over %s after the stop (generation %d)", moved.Since.Sub(paused).Round(time.Millisecond), moved.Generation)
+
+	if err := c.etcd.Members[lead].Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.nodes[lead].Resume(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := time.Now()
+	eventually(t, 15*time.Second, "the resumed node holds the write made while it was stopped", func() (bool, string) {
+		resp, _, err := c.apis[lead].do(http.MethodGet, "/v1/burst-toggles/while-stopped", nil, nil)
+		if err != nil {
+			return false, err.Error()
+		}
+		return resp.StatusCode == http.StatusOK, resp.Status
+	})
+	eventually(t, 15*time.Second, "the resumed node holds the new leader's decision", func() (bool, string) {
+		d, err := c.apis[lead].tryDecision("web")
+		if err != nil {
+			return false, err.Error()
+		}
+		return d.Generation == moved.Generation && d.Since.Equal(moved.Since) && servingTarget(d) == "cloud",
+			fmt.Sprintf("generation %d since %s serving %s, want generation %d since %s", d.Generation, d.Since, servingTarget(d), moved.Generation, moved.Since)
+	})
+	waitDNSA(t, c.nodes[lead].DNSAddr, "web.failover.internal.", "198.51.100.20", 5*time.Second)
+	t.Logf("the resumed node caught up %s after it resumed", time.Since(resumed).Round(time.Millisecond))
+	eventually(t, 15*time.Second, "the resumed node follows, in contact, under the new leader", func() (bool, string) {
+		cs, err := c.cluster(lead)
+		if err != nil {
+			return false, err.Error()
+		}
+		return cs.Role == api.RoleFollower && cs.Store.InContact && cs.Leader != nil && cs.Leader.Site == clusterSites[newLead], fmt.Sprintf("%+v", cs)
+	})
+	time.Sleep(2 * time.Second) // what a stale leader would do, it has done by now
+
+	if tw := twoLeaders(); len(tw) > 0 {
+		t.Errorf("two nodes said they lead at once: %v", tw)
+	}
+	// Every decision write that reached etcd continues the one before: a
+	// higher generation, or the same decision (generation, since, target)
+	// with a new reason. The stopped leader's own failover, due when it
+	// resumed, never landed: it would repeat generation 2 with its own since.
+	writes := decisionWrites()
+	for k := 1; k < len(writes); k++ {
+		w, prev := writes[k], writes[k-1]
+		if w.generation < prev.generation || w.generation == prev.generation && (!w.since.Equal(prev.since) || w.serving != prev.serving) {
+			t.Errorf("decision write at revision %d (generation %d since %s serving %s) after generation %d since %s serving %s: a deposed leader wrote",
+				w.rev, w.generation, w.since, w.serving, prev.generation, prev.since, prev.serving)
+		}
+	}
+	if len(writes) == 0 || writes[len(writes)-1].serving != "cloud" {
+		t.Errorf("decision writes %+v, want the failover to cloud last", writes)
+	}
+	if logs := c.nodes[lead].Logs(); strings.Contains(logs, "the store refused a fenced write") {
+		t.Logf("the resumed node wrote as leader, and the fence refused it")
+	} else if strings.Contains(logs, `"to":"cloud"`) {
+		t.Errorf("the resumed node decided the failover itself (its write did not land)")
+	}
+	for i := range clusterSites {
+		targets, _ := c.servedSequence(i, "web")
+		neverBack(t, targets, "dc1")
 	}
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -127,11 +128,69 @@ func (e *Engine) reaggregateAllLocked() bool {
 
 // stepDownLocked ends the term: pending leader writes are dropped, and the
 // Snapshot stays as it is (fail static) until the next leader's decisions
-// arrive through the feed.
+// arrive through the feed. Records the feed brought while this node still
+// believed it led (another node's, once this one was deposed) were not
+// applied then: they are now, where they are at least as new as what this
+// node holds — a decision of its own still on its way to the store (or
+// lost with its term) is not undone by an older one.
 func (e *Engine) stepDownLocked() {
 	e.leading, e.term = false, nil
 	e.persist.setTerm(nil)
 	e.log.Warn("not deciding: this node no longer leads", "site", e.opts.Site, "in_contact", e.node.InContact())
+	now := e.now()
+	changed := false
+	for _, k := range api.SortedKeys(e.leaderRecords) {
+		v := e.leaderRecords[k]
+		if e.heldIsNewerLocked(k, v) {
+			continue
+		}
+		if e.applyStateLocked(store.Change{Bucket: store.BucketState, Key: k, Value: v}, now) {
+			changed = true
+		}
+	}
+	if changed {
+		e.publishLocked()
+	}
+}
+
+// heldIsNewerLocked reports whether this node holds a newer value of the
+// leader record k than stored: a higher decision generation, a later
+// observed check state.
+func (e *Engine) heldIsNewerLocked(k string, stored []byte) bool {
+	switch {
+	case strings.HasPrefix(k, keyPolicyPrefix):
+		var rt policyRuntime
+		held := e.runtime[strings.TrimPrefix(k, keyPolicyPrefix)]
+		return held != nil && json.Unmarshal(stored, &rt) == nil && held.Decision.Generation > rt.Decision.Generation
+	case strings.HasPrefix(k, keyCheckPrefix):
+		var cs checkState
+		held, ok := e.checkStates[strings.TrimPrefix(k, keyCheckPrefix)]
+		return ok && json.Unmarshal(stored, &cs) == nil && held.ObservedAt.After(cs.ObservedAt)
+	}
+	return false
+}
+
+// confirmLeading steps down at once when the cluster no longer lets this
+// node decide. It runs before the node acts on a timer, a probe or the
+// feed: a node frozen for a while (SIGSTOP, a hung host) wakes up with its
+// timers due and its term still set while another node may lead by now;
+// the fence would refuse its writes, but it must not decide even in its
+// own memory (its DNS would answer its own stale decision).
+func (e *Engine) confirmLeading() {
+	e.mu.RLock()
+	t := e.term
+	e.mu.RUnlock()
+	if t == nil {
+		return
+	}
+	if f, ok := e.node.Leading(); ok && f == t.fence {
+		return
+	}
+	e.mu.Lock()
+	if e.term == t {
+		e.stepDownLocked()
+	}
+	e.mu.Unlock()
 }
 
 // collectGarbageLocked deletes the leader's state records of objects that
