@@ -478,3 +478,91 @@ func TestClusterNodeStoppedCatchesUp(t *testing.T) {
 		neverBack(t, targets, "dc1")
 	}
 }
+
+// TestClusterNodeCutOffFailsStatic: the leader's etcd member stops
+// answering (SIGSTOP), which cuts its failoverd off from the majority. That
+// node turns /readyz 503 with the reason, refuses API writes with a 503
+// that sends the client to another node, decides nothing, and keeps
+// answering DNS with the last decision it knew — also while the other two
+// elect a leader and fail over. When the member resumes, the node is ready
+// again, serves the new leader's decision and takes writes.
+func TestClusterNodeCutOffFailsStatic(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t)
+	dc1 := startBackend(t, "dc1")
+	cloud := startBackend(t, "cloud")
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("dc1-web", "dc1", dc1.Addr), nil)
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("cloud-web", "cloud", cloud.Addr), nil)
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/traffic-policies", twoSitePolicy("web", 600, []string{"dc1-web"}, []string{"cloud-web"}), nil)
+	cut := c.waitOneLeader(10 * time.Second)
+	rest := others(cut)
+	var before api.Decision
+	for i := range clusterSites {
+		before = waitServing(t, c.apis[i], 15*time.Second, "web", "dc1")
+	}
+	twoLeaders := c.watchLeaders()
+
+	if err := c.etcd.Members[cut].Pause(); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+	eventually(t, 10*time.Second, "the cut-off node's /readyz says why it is not ready", func() (bool, string) {
+		resp, b, err := c.apis[cut].do(http.MethodGet, "/readyz", nil, nil)
+		if err != nil {
+			return false, err.Error()
+		}
+		return resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(b), "lost contact with the etcd majority"),
+			fmt.Sprintf("%d %s", resp.StatusCode, b)
+	})
+	t.Logf("%s cut off: /readyz 503 after %s", clusterSites[cut], time.Since(paused).Round(time.Millisecond))
+	resp, b, err := c.apis[cut].do(http.MethodPost, "/v1/burst-toggles", api.BurstToggle{Name: "cut-off", Site: "dc1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "retry on another node") {
+		t.Errorf("a write to the cut-off node: %d %s, want 503 sending the client to another node", resp.StatusCode, b)
+	}
+	if cs, err := c.cluster(cut); err != nil || cs.Role != api.RoleFollower || cs.Store.InContact {
+		t.Errorf("the cut-off node's cluster status: %+v, %v", cs, err)
+	}
+
+	// The others go on: a leader, a failover. The cut-off node answers the
+	// last decision it knew all along.
+	newLead := c.waitOneLeader(clusterLeaseTTL+10*time.Second, rest...)
+	dc1.Stop()
+	var moved api.Decision
+	for _, i := range rest {
+		moved = waitServing(t, c.apis[i], 15*time.Second, "web", "cloud")
+	}
+	t.Logf("%s leads and failed over %s after the cut", clusterSites[newLead], moved.Since.Sub(paused).Round(time.Millisecond))
+	for until := time.Now().Add(2 * time.Second); time.Now().Before(until); time.Sleep(200 * time.Millisecond) {
+		if got, _ := dnsA(t, c.nodes[cut].DNSAddr, "web.failover.internal."); got != "192.0.2.10" {
+			t.Fatalf("the cut-off node's DNS answers %q, want the last decision it knew (dc1's 192.0.2.10)", got)
+		}
+		if d := c.apis[cut].decision(t, "web"); d.Generation != before.Generation {
+			t.Fatalf("the cut-off node decided: generation %d (was %d): %s", d.Generation, before.Generation, d.Reason)
+		}
+	}
+
+	if err := c.etcd.Members[cut].Resume(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := time.Now()
+	eventually(t, 15*time.Second, "the node is ready again", func() (bool, string) {
+		resp, b, err := c.apis[cut].do(http.MethodGet, "/readyz", nil, nil)
+		if err != nil {
+			return false, err.Error()
+		}
+		return resp.StatusCode == http.StatusOK, fmt.Sprintf("%d %s", resp.StatusCode, b)
+	})
+	eventually(t, 10*time.Second, "the node serves the new leader's decision", func() (bool, string) {
+		d := c.apis[cut].decision(t, "web")
+		return d.Generation == moved.Generation && d.Since.Equal(moved.Since), fmt.Sprintf("generation %d serving %s", d.Generation, servingTarget(d))
+	})
+	waitDNSA(t, c.nodes[cut].DNSAddr, "web.failover.internal.", "198.51.100.20", 5*time.Second)
+	t.Logf("reconnected: ready and caught up %s after the member resumed", time.Since(resumed).Round(time.Millisecond))
+	c.apis[cut].must(t, http.StatusCreated, http.MethodPost, "/v1/burst-toggles", api.BurstToggle{Name: "back", Site: "dc1"}, nil)
+	if tw := twoLeaders(); len(tw) > 0 {
+		t.Errorf("two nodes said they lead at once: %v", tw)
+	}
+}
