@@ -359,6 +359,26 @@ func (c *testCluster) watchLeaders() func() []string {
 	}
 }
 
+// compact compacts etcd's history up to its current revision, through the
+// member at endpoint.
+func compact(t *testing.T, endpoint string) {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := cli.Get(ctx, "compact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Compact(ctx, resp.Header.Revision, clientv3.WithCompactPhysical()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func sleep(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
@@ -479,13 +499,15 @@ func TestClusterNodeStoppedCatchesUp(t *testing.T) {
 	}
 }
 
-// TestClusterNodeCutOffFailsStatic: the leader's etcd member stops
-// answering (SIGSTOP), which cuts its failoverd off from the majority. That
-// node turns /readyz 503 with the reason, refuses API writes with a 503
-// that sends the client to another node, decides nothing, and keeps
-// answering DNS with the last decision it knew — also while the other two
-// elect a leader and fail over. When the member resumes, the node is ready
-// again, serves the new leader's decision and takes writes.
+// TestClusterNodeCutOffFailsStatic: the leader's etcd member stops, which
+// cuts its failoverd off from the majority. That node turns /readyz 503
+// with the reason, refuses API writes with a 503 that sends the client to
+// another node, decides nothing, and keeps answering DNS with the last
+// decision it knew — also while the other two elect a leader, take a write
+// and fail over, and etcd compacts its history. When the member is back,
+// the node loads everything again (its feed cannot resume from a compacted
+// revision), is ready, serves the new leader's decision and takes writes.
+// (A member that hangs instead, SIGSTOP, is TestClusterNodeStoppedCatchesUp.)
 func TestClusterNodeCutOffFailsStatic(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t)
@@ -502,10 +524,10 @@ func TestClusterNodeCutOffFailsStatic(t *testing.T) {
 	}
 	twoLeaders := c.watchLeaders()
 
-	if err := c.etcd.Members[cut].Pause(); err != nil {
+	paused := time.Now()
+	if err := c.etcd.Members[cut].Stop(); err != nil {
 		t.Fatal(err)
 	}
-	paused := time.Now()
 	eventually(t, 10*time.Second, "the cut-off node's /readyz says why it is not ready", func() (bool, string) {
 		resp, b, err := c.apis[cut].do(http.MethodGet, "/readyz", nil, nil)
 		if err != nil {
@@ -514,7 +536,7 @@ func TestClusterNodeCutOffFailsStatic(t *testing.T) {
 		return resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(b), "lost contact with the etcd majority"),
 			fmt.Sprintf("%d %s", resp.StatusCode, b)
 	})
-	t.Logf("%s cut off: /readyz 503 after %s", clusterSites[cut], time.Since(paused).Round(time.Millisecond))
+	t.Logf("%s cut off: /readyz 503 %s after its member was told to stop", clusterSites[cut], time.Since(paused).Round(time.Millisecond))
 	resp, b, err := c.apis[cut].do(http.MethodPost, "/v1/burst-toggles", api.BurstToggle{Name: "cut-off", Site: "dc1"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -535,6 +557,10 @@ func TestClusterNodeCutOffFailsStatic(t *testing.T) {
 		moved = waitServing(t, c.apis[i], 15*time.Second, "web", "cloud")
 	}
 	t.Logf("%s leads and failed over %s after the cut", clusterSites[newLead], moved.Since.Sub(paused).Round(time.Millisecond))
+	c.apis[newLead].must(t, http.StatusCreated, http.MethodPost, "/v1/burst-toggles", api.BurstToggle{Name: "while-cut", Site: "cloud"}, nil)
+	// And etcd compacts its history: the cut-off node cannot resume its
+	// feed where it stopped, it must load everything again.
+	compact(t, c.etcd.Members[newLead].ClientURL)
 	for until := time.Now().Add(2 * time.Second); time.Now().Before(until); time.Sleep(200 * time.Millisecond) {
 		if got, _ := dnsA(t, c.nodes[cut].DNSAddr, "web.failover.internal."); got != "192.0.2.10" {
 			t.Fatalf("the cut-off node's DNS answers %q, want the last decision it knew (dc1's 192.0.2.10)", got)
@@ -544,7 +570,7 @@ func TestClusterNodeCutOffFailsStatic(t *testing.T) {
 		}
 	}
 
-	if err := c.etcd.Members[cut].Resume(); err != nil {
+	if err := c.etcd.Members[cut].Restart(); err != nil {
 		t.Fatal(err)
 	}
 	resumed := time.Now()
@@ -560,7 +586,17 @@ func TestClusterNodeCutOffFailsStatic(t *testing.T) {
 		return d.Generation == moved.Generation && d.Since.Equal(moved.Since), fmt.Sprintf("generation %d serving %s", d.Generation, servingTarget(d))
 	})
 	waitDNSA(t, c.nodes[cut].DNSAddr, "web.failover.internal.", "198.51.100.20", 5*time.Second)
-	t.Logf("reconnected: ready and caught up %s after the member resumed", time.Since(resumed).Round(time.Millisecond))
+	eventually(t, 10*time.Second, "the node holds the write made while it was cut off", func() (bool, string) {
+		resp, _, err := c.apis[cut].do(http.MethodGet, "/v1/burst-toggles/while-cut", nil, nil)
+		if err != nil {
+			return false, err.Error()
+		}
+		return resp.StatusCode == http.StatusOK, resp.Status
+	})
+	t.Logf("reconnected: ready and caught up %s after the member was restarted", time.Since(resumed).Round(time.Millisecond))
+	if !strings.Contains(c.nodes[cut].Logs(), "store feed compacted: reloading") {
+		t.Errorf("the node caught up without reloading after the compaction")
+	}
 	c.apis[cut].must(t, http.StatusCreated, http.MethodPost, "/v1/burst-toggles", api.BurstToggle{Name: "back", Site: "dc1"}, nil)
 	if tw := twoLeaders(); len(tw) > 0 {
 		t.Errorf("two nodes said they lead at once: %v", tw)
