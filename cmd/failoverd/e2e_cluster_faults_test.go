@@ -602,3 +602,61 @@ func TestClusterNodeCutOffFailsStatic(t *testing.T) {
 		t.Errorf("two nodes said they lead at once: %v", tw)
 	}
 }
+
+// TestClusterHandoverKeepsFailbackClock: dc1 failed over to cloud and has
+// recovered; its failback delay is running when the leader is SIGKILLed.
+// The new leader carries the clock on from the stored check state — the
+// check's since is the same on it as before the kill — so the failback
+// comes once the delay has passed since the recovery, never earlier, and
+// the decision never flips otherwise.
+func TestClusterHandoverKeepsFailbackClock(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t)
+	dc1 := startBackend(t, "dc1")
+	cloud := startBackend(t, "cloud")
+	c.apis[2].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("dc1-web", "dc1", dc1.Addr), nil)
+	c.apis[2].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("cloud-web", "cloud", cloud.Addr), nil)
+	const failback = 8 * time.Second
+	c.apis[2].must(t, http.StatusCreated, http.MethodPost, "/v1/traffic-policies", twoSitePolicy("web", int(failback/time.Second), []string{"dc1-web"}, []string{"cloud-web"}), nil)
+	lead := c.waitOneLeader(10 * time.Second)
+	rest := others(lead)
+	for i := range clusterSites {
+		waitServing(t, c.apis[i], 15*time.Second, "web", "dc1")
+	}
+	dc1.Stop()
+	for i := range clusterSites {
+		waitServing(t, c.apis[i], 15*time.Second, "web", "cloud")
+	}
+	if err := dc1.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	var recovered api.HealthStatus
+	eventually(t, 10*time.Second, "a follower holds dc1-web healthy again", func() (bool, string) {
+		recovered = c.apis[rest[0]].healthStatus(t, "dc1-web")
+		return recovered.State == api.StateHealthy, recovered.State
+	})
+	if d := c.apis[lead].decision(t, "web"); servingTarget(d) != "cloud" {
+		t.Fatalf("failed back before the delay: serving %s (%s)", servingTarget(d), d.Reason)
+	}
+	c.nodes[lead].Kill()
+	killed := time.Now()
+	newLead := c.waitOneLeader(clusterLeaseTTL+10*time.Second, rest...)
+	elected := time.Since(killed)
+	if hs := c.apis[newLead].healthStatus(t, "dc1-web"); hs.State != api.StateHealthy || !hs.Since.Equal(recovered.Since) {
+		t.Errorf("the new leader holds dc1-web %s since %s; before the kill: healthy since %s", hs.State, hs.Since, recovered.Since)
+	}
+	back := waitServing(t, c.apis[newLead], failback+15*time.Second, "web", "dc1")
+	t.Logf("recovered at %s, leader killed %s later, %s led %s after the kill, failed back %s after the recovery (failback delay %s)",
+		recovered.Since.Format("15:04:05.000"), killed.Sub(recovered.Since).Round(time.Millisecond), clusterSites[newLead],
+		elected.Round(time.Millisecond), back.Since.Sub(recovered.Since).Round(time.Millisecond), failback)
+	if back.Since.Sub(recovered.Since) < failback {
+		t.Errorf("failed back %s after the recovery, before the failback delay of %s", back.Since.Sub(recovered.Since), failback)
+	}
+	for _, i := range rest {
+		waitDNSA(t, c.nodes[i].DNSAddr, "web.failover.internal.", "192.0.2.10", 5*time.Second)
+		targets, _ := c.servedSequence(i, "web")
+		if fmt.Sprint(targets) != "[dc1 cloud dc1]" {
+			t.Errorf("%s: decision events serve %v, want [dc1 cloud dc1]", clusterSites[i], targets)
+		}
+	}
+}
