@@ -502,8 +502,8 @@ func TestClusterNodeStoppedCatchesUp(t *testing.T) {
 // TestClusterNodeCutOffFailsStatic: the leader's etcd member stops, which
 // cuts its failoverd off from the majority. That node turns /readyz 503
 // with the reason, refuses API writes with a 503 that sends the client to
-// another node, decides nothing, and keeps answering DNS with the last
-// decision it knew — also while the other two elect a leader, take a write
+// another node, decides nothing, and keeps answering DNS and /burst with
+// the last decisions it knew — also while the other two elect a leader, take a write
 // and fail over, and etcd compacts its history. When the member is back,
 // the node loads everything again (its feed cannot resume from a compacted
 // revision), is ready, serves the new leader's decision and takes writes.
@@ -516,12 +516,22 @@ func TestClusterNodeCutOffFailsStatic(t *testing.T) {
 	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("dc1-web", "dc1", dc1.Addr), nil)
 	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("cloud-web", "cloud", cloud.Addr), nil)
 	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/traffic-policies", twoSitePolicy("web", 600, []string{"dc1-web"}, []string{"cloud-web"}), nil)
+	engaged := true
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/burst-toggles", api.BurstToggle{Name: "prod-plus", Site: "cloud", Engaged: &engaged}, nil)
 	cut := c.waitOneLeader(10 * time.Second)
 	rest := others(cut)
 	var before api.Decision
 	for i := range clusterSites {
 		before = waitServing(t, c.apis[i], 15*time.Second, "web", "dc1")
 	}
+	burst := func() int {
+		resp, _, err := c.apis[cut].do(http.MethodGet, "/burst/prod-plus", nil, nil)
+		if err != nil {
+			t.Fatalf("/burst on %s: %v", clusterSites[cut], err)
+		}
+		return resp.StatusCode
+	}
+	eventually(t, 5*time.Second, "the toggle engaged on "+clusterSites[cut], func() (bool, string) { return burst() == http.StatusOK, "" })
 	twoLeaders := c.watchLeaders()
 
 	paused := time.Now()
@@ -567,6 +577,9 @@ func TestClusterNodeCutOffFailsStatic(t *testing.T) {
 		}
 		if d := c.apis[cut].decision(t, "web"); d.Generation != before.Generation {
 			t.Fatalf("the cut-off node decided: generation %d (was %d): %s", d.Generation, before.Generation, d.Reason)
+		}
+		if st := burst(); st != http.StatusOK {
+			t.Fatalf("the cut-off node's /burst/prod-plus answers %d, want the engaged toggle's 200", st)
 		}
 	}
 
