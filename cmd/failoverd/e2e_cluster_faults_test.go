@@ -673,3 +673,66 @@ func TestClusterHandoverKeepsFailbackClock(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterLeaderBackAfterBriefCutStoresItsDecision: the leader decides a
+// failover just as its etcd member stops answering, so the decision's
+// write cannot land; the leader steps down (cut off), and when the member
+// answers again within the lease it leads again. The decision it holds
+// must reach the store then: the followers serve it too, instead of the
+// old one forever.
+func TestClusterLeaderBackAfterBriefCutStoresItsDecision(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, "--lease-ttl", "10s") // the lease outlives the cut
+	lead := c.waitOneLeader(10 * time.Second)
+	rest := others(lead)
+	dc1 := startBackend(t, "dc1")
+	cloud := startBackend(t, "cloud")
+	// Probed from the leader's site alone: its vote decides, cut off or not.
+	check := sitesCheck("dc1-web", "dc1", dc1.Addr)
+	check.ProbeSites = []string{clusterSites[lead]}
+	c.apis[lead].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", check, nil)
+	c.apis[lead].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("cloud-web", "cloud", cloud.Addr), nil)
+	c.apis[lead].must(t, http.StatusCreated, http.MethodPost, "/v1/traffic-policies", twoSitePolicy("web", 600, []string{"dc1-web"}, []string{"cloud-web"}), nil)
+	for i := range clusterSites {
+		waitServing(t, c.apis[i], 15*time.Second, "web", "dc1")
+	}
+	dc1.Stop()
+	eventually(t, 5*time.Second, "the leader's first failing probe", func() (bool, string) {
+		o := c.apis[lead].healthStatus(t, "dc1-web").Sites[clusterSites[lead]]
+		return o.Failures >= 1, fmt.Sprintf("%+v", o)
+	})
+	// The second failure, a second later, decides; contact is lost only
+	// ContactTimeout (2 s) after the last read.
+	if err := c.etcd.Members[lead].Pause(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			c.etcd.Members[lead].Resume()
+		}
+	}()
+	eventually(t, 10*time.Second, "the leader decided the failover, and is cut off", func() (bool, string) {
+		d := c.apis[lead].decision(t, "web")
+		cs, err := c.cluster(lead)
+		if err != nil {
+			return false, err.Error()
+		}
+		return servingTarget(d) == "cloud" && !cs.Store.InContact, fmt.Sprintf("serving %s, in contact %v", servingTarget(d), cs.Store.InContact)
+	})
+	moved := c.apis[lead].decision(t, "web")
+	if err := c.etcd.Members[lead].Resume(); err != nil {
+		t.Fatal(err)
+	}
+	resumed = true
+	eventually(t, 10*time.Second, "the same node leads again", func() (bool, string) {
+		l, desc := c.leader()
+		return l == lead, desc
+	})
+	for _, i := range rest {
+		d := waitServing(t, c.apis[i], 10*time.Second, "web", "cloud")
+		if d.Generation != moved.Generation || !d.Since.Equal(moved.Since) {
+			t.Errorf("%s serves generation %d since %s; the leader decided generation %d since %s", clusterSites[i], d.Generation, d.Since, moved.Generation, moved.Since)
+		}
+	}
+}

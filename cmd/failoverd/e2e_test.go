@@ -380,7 +380,12 @@ func waitServing(t *testing.T, a *rawAPI, within time.Duration, policy, target s
 	t.Helper()
 	var d api.Decision
 	eventually(t, within, "policy "+policy+" serving "+target, func() (bool, string) {
-		d = a.decision(t, policy)
+		// Not found yet is not fatal: on another node of a cluster the
+		// policy appears a moment after its create was answered.
+		var err error
+		if d, err = a.tryDecision(policy); err != nil {
+			return false, err.Error()
+		}
 		return servingTarget(d) == target, fmt.Sprintf("serving %s (%s)", servingTarget(d), d.Reason)
 	})
 	return d

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -102,7 +103,31 @@ func (e *Engine) lead(fence *store.Condition, why string) {
 	for _, name := range api.SortedKeys(e.policies) {
 		e.evaluateLocked(name, now, now, why)
 	}
+	e.storeHeldRecordsLocked()
 	e.publishLocked()
+}
+
+// storeHeldRecordsLocked writes every check state and decision this node
+// holds that the store does not: decided in an earlier term of this node
+// whose writes were dropped when it ended (cut off for a moment, then
+// elected again). Evaluating again finds no change in them, so nothing
+// else would write them, and the followers would serve the older record
+// for as long as this node leads.
+func (e *Engine) storeHeldRecordsLocked() {
+	for _, name := range api.SortedKeys(e.checks) {
+		if cs, ok := e.checkStates[name]; ok {
+			if v := mustJSON(cs); !bytes.Equal(v, e.leaderRecords[keyCheckPrefix+name]) {
+				e.persist.put(store.BucketState, keyCheckPrefix+name, v)
+			}
+		}
+	}
+	for _, name := range api.SortedKeys(e.policies) {
+		if rt := e.runtime[name]; rt != nil {
+			if v := mustJSON(rt); !bytes.Equal(v, e.leaderRecords[keyPolicyPrefix+name]) {
+				e.persist.put(store.BucketState, keyPolicyPrefix+name, v)
+			}
+		}
+	}
 }
 
 // reaggregateAllLocked re-aggregates every check. A vote count that gives
