@@ -736,3 +736,52 @@ func TestClusterLeaderBackAfterBriefCutStoresItsDecision(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterOverrideOutlivesLeader: an override pinned through a follower
+// moves the decision on every node; the leader is SIGKILLed while it is
+// pinned; the new leader keeps the pin (no flip during the handover) and
+// releases it when it expires, not before.
+func TestClusterOverrideOutlivesLeader(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t)
+	dc1 := startBackend(t, "dc1")
+	cloud := startBackend(t, "cloud")
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("dc1-web", "dc1", dc1.Addr), nil)
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("cloud-web", "cloud", cloud.Addr), nil)
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/traffic-policies", twoSitePolicy("web", 1, []string{"dc1-web"}, []string{"cloud-web"}), nil)
+	lead := c.waitOneLeader(10 * time.Second)
+	rest := others(lead)
+	for i := range clusterSites {
+		waitServing(t, c.apis[i], 15*time.Second, "web", "dc1")
+	}
+	expires := time.Now().Add(clusterLeaseTTL + 7*time.Second).Truncate(time.Second)
+	c.apis[rest[0]].must(t, http.StatusOK, http.MethodPut, "/v1/traffic-policies/web/override",
+		api.Override{Target: "cloud", ExpiresAt: expires, Reason: "drill"}, nil)
+	var pinned api.Decision
+	for i := range clusterSites {
+		pinned = waitServing(t, c.apis[i], 5*time.Second, "web", "cloud")
+	}
+	c.nodes[lead].Kill()
+	killed := time.Now()
+	newLead := c.waitOneLeader(clusterLeaseTTL+10*time.Second, rest...)
+	elected := time.Since(killed)
+	if time.Now().After(expires.Add(-time.Second)) {
+		t.Fatalf("the new leader came %s after the kill, too late to see it keep the pin", elected)
+	}
+	for time.Now().Before(expires.Add(-500 * time.Millisecond)) {
+		for _, i := range rest {
+			if d := c.apis[i].decision(t, "web"); servingTarget(d) != "cloud" || d.Generation != pinned.Generation {
+				t.Fatalf("%s: serving %s (generation %d, pinned %d) before the override expired: %s", clusterSites[i], servingTarget(d), d.Generation, pinned.Generation, d.Reason)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	back := waitServing(t, c.apis[newLead], 10*time.Second, "web", "dc1")
+	t.Logf("%s led %s after the kill; the pin was released %s after its expiry", clusterSites[newLead], elected.Round(time.Millisecond), back.Since.Sub(expires).Round(time.Millisecond))
+	if back.Since.Before(expires) {
+		t.Errorf("released at %s, before the override expired at %s", back.Since, expires)
+	}
+	for _, i := range rest {
+		waitServing(t, c.apis[i], 5*time.Second, "web", "dc1")
+	}
+}
