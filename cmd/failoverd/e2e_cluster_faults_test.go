@@ -785,3 +785,75 @@ func TestClusterOverrideOutlivesLeader(t *testing.T) {
 		waitServing(t, c.apis[i], 5*time.Second, "web", "dc1")
 	}
 }
+
+// TestClusterFollowerFrozenComesBack: a follower's failoverd hangs
+// (SIGSTOP) for longer than its lease while its etcd member stays up: its
+// site leaves the cluster and its votes stop counting, the others fail
+// over without it. Resumed, it catches up with the decision, registers its
+// site again on a new session and votes again — every node sees its
+// observation — and it never claims to lead.
+func TestClusterFollowerFrozenComesBack(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t)
+	dc1 := startBackend(t, "dc1")
+	cloud := startBackend(t, "cloud")
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("dc1-web", "dc1", dc1.Addr), nil)
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("cloud-web", "cloud", cloud.Addr), nil)
+	c.apis[0].must(t, http.StatusCreated, http.MethodPost, "/v1/traffic-policies", twoSitePolicy("web", 600, []string{"dc1-web"}, []string{"cloud-web"}), nil)
+	lead := c.waitOneLeader(10 * time.Second)
+	frozen := others(lead)[0]
+	for i := range clusterSites {
+		waitServing(t, c.apis[i], 15*time.Second, "web", "dc1")
+	}
+	twoLeaders := c.watchLeaders()
+	if err := c.nodes[frozen].Pause(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, clusterLeaseTTL+5*time.Second, "the leader sees the frozen site leave", func() (bool, string) {
+		cs, err := c.cluster(lead)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, m := range cs.Members {
+			if m.Site == clusterSites[frozen] {
+				return !m.Fresh, fmt.Sprintf("%+v", m)
+			}
+		}
+		return true, ""
+	})
+	dc1.Stop()
+	moved := waitServing(t, c.apis[lead], 15*time.Second, "web", "cloud")
+	if err := c.nodes[frozen].Resume(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := time.Now()
+	eventually(t, 10*time.Second, "the resumed follower serves the new decision", func() (bool, string) {
+		d, err := c.apis[frozen].tryDecision("web")
+		if err != nil {
+			return false, err.Error()
+		}
+		return d.Generation == moved.Generation && d.Since.Equal(moved.Since), fmt.Sprintf("generation %d serving %s", d.Generation, servingTarget(d))
+	})
+	waitDNSA(t, c.nodes[frozen].DNSAddr, "web.failover.internal.", "198.51.100.20", 5*time.Second)
+	caught := time.Since(resumed)
+	for i := range clusterSites {
+		eventually(t, 10*time.Second, clusterSites[i]+" counts the resumed site's vote again", func() (bool, string) {
+			cs, err := c.cluster(i)
+			if err != nil {
+				return false, err.Error()
+			}
+			fresh := 0
+			for _, m := range cs.Members {
+				if m.Fresh {
+					fresh++
+				}
+			}
+			v := votes(c.apis[i].healthStatus(t, "cloud-web"))
+			return fresh == 3 && v[clusterSites[frozen]] == api.StateHealthy, fmt.Sprintf("%d fresh members, votes %v", fresh, v)
+		})
+	}
+	t.Logf("the frozen follower caught up %s after it resumed, and votes again %s after", caught.Round(time.Millisecond), time.Since(resumed).Round(time.Millisecond))
+	if tw := twoLeaders(); len(tw) > 0 {
+		t.Errorf("two nodes said they lead at once: %v", tw)
+	}
+}
