@@ -735,6 +735,11 @@ func TestClusterLeaderBackAfterBriefCutStoresItsDecision(t *testing.T) {
 			t.Errorf("%s serves generation %d since %s; the leader decided generation %d since %s", clusterSites[i], d.Generation, d.Since, moved.Generation, moved.Since)
 		}
 	}
+	// The event log tells of the failover too.
+	eventually(t, 5*time.Second, "the failover's decision event", func() (bool, string) {
+		targets, gens := c.servedSequence(rest[0], "web")
+		return fmt.Sprint(targets) == "[dc1 cloud]" && gens[len(gens)-1] == moved.Generation, fmt.Sprintf("%v %v", targets, gens)
+	})
 }
 
 // TestClusterOverrideOutlivesLeader: an override pinned through a follower

@@ -545,6 +545,11 @@ func (e *Engine) setCheckStateLocked(name string, cs checkState, from, lastErr s
 	e.checkStates[name] = cs
 	e.persist.put(store.BucketState, keyCheckPrefix+name, mustJSON(cs))
 	e.metrics.checkState(name, cs.State)
+	e.emitLocked(healthEvent(name, cs, from, lastErr, e.now()))
+}
+
+// healthEvent is the event of a check's state change from the state from.
+func healthEvent(name string, cs checkState, from, lastErr string, now time.Time) api.Event {
 	if from == "" {
 		from = api.StateUnknown
 	}
@@ -554,9 +559,9 @@ func (e *Engine) setCheckStateLocked(name string, cs checkState, from, lastErr s
 	if lastErr != "" && cs.State != api.StateHealthy {
 		msg += ": " + lastErr
 	}
-	e.emitLocked(api.Event{Time: e.now(), Type: api.EventHealth, Object: objectRef(api.KindHealthCheck, name),
+	return api.Event{Time: now, Type: api.EventHealth, Object: objectRef(api.KindHealthCheck, name),
 		Message: msg, ObservedAt: ptrTime(cs.ObservedAt),
-		Data: mustJSON(map[string]string{"from": from, "to": cs.State})})
+		Data: mustJSON(map[string]string{"from": from, "to": cs.State})}
 }
 
 // reactToCheckLocked re-evaluates what depends on check.

@@ -108,24 +108,40 @@ func (e *Engine) lead(fence *store.Condition, why string) {
 }
 
 // storeHeldRecordsLocked writes every check state and decision this node
-// holds that the store does not: decided in an earlier term of this node
-// whose writes were dropped when it ended (cut off for a moment, then
-// elected again). Evaluating again finds no change in them, so nothing
-// else would write them, and the followers would serve the older record
-// for as long as this node leads.
+// holds that the store does not, with the events of the changes: decided
+// in an earlier term of this node whose writes were dropped when it ended
+// (cut off for a moment, then elected again). Evaluating again finds no
+// change in them, so nothing else would write them, and the followers
+// would serve the older record for as long as this node leads.
 func (e *Engine) storeHeldRecordsLocked() {
+	const why = "stored when this node led again"
 	for _, name := range api.SortedKeys(e.checks) {
-		if cs, ok := e.checkStates[name]; ok {
-			if v := mustJSON(cs); !bytes.Equal(v, e.leaderRecords[keyCheckPrefix+name]) {
-				e.persist.put(store.BucketState, keyCheckPrefix+name, v)
-			}
+		cs, ok := e.checkStates[name]
+		stored := e.leaderRecords[keyCheckPrefix+name]
+		v := mustJSON(cs)
+		if !ok || bytes.Equal(v, stored) {
+			continue
+		}
+		e.persist.put(store.BucketState, keyCheckPrefix+name, v)
+		var prev checkState
+		if json.Unmarshal(stored, &prev) != nil || prev.State != cs.State {
+			e.emitLocked(healthEvent(name, cs, prev.State, why, e.now()))
 		}
 	}
 	for _, name := range api.SortedKeys(e.policies) {
-		if rt := e.runtime[name]; rt != nil {
-			if v := mustJSON(rt); !bytes.Equal(v, e.leaderRecords[keyPolicyPrefix+name]) {
-				e.persist.put(store.BucketState, keyPolicyPrefix+name, v)
-			}
+		rt := e.runtime[name]
+		stored := e.leaderRecords[keyPolicyPrefix+name]
+		if rt == nil {
+			continue
+		}
+		v := mustJSON(rt)
+		if bytes.Equal(v, stored) {
+			continue
+		}
+		e.persist.put(store.BucketState, keyPolicyPrefix+name, v)
+		var prev policyRuntime
+		if json.Unmarshal(stored, &prev) != nil || prev.Decision.Generation < rt.Decision.Generation {
+			e.emitLocked(decisionEvent(prev.Decision, rt.Decision, why))
 		}
 	}
 }
