@@ -98,12 +98,14 @@ func (e *Engine) lead(fence *store.Condition, why string) {
 	e.term = &term{fence: fence}
 	e.persist.setTerm(e.term)
 	e.log.Info("deciding: this node leads", "site", e.opts.Site)
+	// Before evaluating: what this term decides is written (with its
+	// events) by the evaluation itself.
+	e.storeHeldRecordsLocked()
 	now := e.now()
 	e.reaggregateAllLocked()
 	for _, name := range api.SortedKeys(e.policies) {
 		e.evaluateLocked(name, now, now, why)
 	}
-	e.storeHeldRecordsLocked()
 	e.publishLocked()
 }
 
