@@ -43,6 +43,9 @@ func startCluster(t *testing.T, extra ...string) *testCluster {
 func startClusterWith(t *testing.T, args func(i int) []string) *testCluster {
 	t.Helper()
 	needBins(t)
+	if onEtcd() {
+		t.Skipf("runs a three-member etcd of its own, in the default run; %s=etcd runs the single-node suite on etcd", e2eStoreEnv)
+	}
 	bin := launch.EtcdForTest(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -40,7 +40,8 @@ func votes(hs api.HealthStatus) map[string]string {
 // unhealthy and the other two healthy, the check stays healthy, and the
 // decision does not move over several probe intervals. Then the stand-in
 // refuses cloud's source as well: the majority sees the backend down and
-// the decision moves.
+// the decision moves. The same backend checked with quorum "all" is down
+// from the first cut, with "any" up while one site still reaches it.
 func TestClusterProbePathCut(t *testing.T) {
 	t.Parallel()
 	c := startClusterWith(t, func(i int) []string { return []string{"--probe-source-addr", probeSource(i)} })
@@ -50,6 +51,24 @@ func TestClusterProbePathCut(t *testing.T) {
 	api0.must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("dc1-web", "dc1", dc1.Addr), nil)
 	api0.must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", votesCheck("cloud-web", "cloud", cloud.Addr), nil)
 	api0.must(t, http.StatusCreated, http.MethodPost, "/v1/traffic-policies", twoSitePolicy("web", 1, []string{"dc1-web"}, []string{"cloud-web"}), nil)
+	// The same backend under the other quorum rules.
+	for _, q := range []string{api.QuorumAll, api.QuorumAny} {
+		qc := votesCheck("dc1-"+q, "dc1", dc1.Addr)
+		qc.Quorum = q
+		api0.must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", qc, nil)
+	}
+	quorumStates := func(want map[string]string) {
+		t.Helper()
+		for i := range clusterSites {
+			eventually(t, 15*time.Second, fmt.Sprintf("%s: states %v", clusterSites[i], want), func() (bool, string) {
+				got := map[string]string{}
+				for check := range want {
+					got[check] = c.apis[i].healthStatus(t, check).State
+				}
+				return fmt.Sprint(got) == fmt.Sprint(want), fmt.Sprint(got)
+			})
+		}
+	}
 	allVote := func(want map[string]string) {
 		t.Helper()
 		for i := range clusterSites {
@@ -89,6 +108,7 @@ func TestClusterProbePathCut(t *testing.T) {
 			}
 		}
 	}
+	quorumStates(map[string]string{"dc1-web": api.StateHealthy, "dc1-all": api.StateUnhealthy, "dc1-any": api.StateHealthy})
 	if hs := c.apis[0].healthStatus(t, "dc1-web"); hs.Sites["dc1"].LastError == "" {
 		t.Errorf("dc1's unhealthy vote says no error: %+v", hs.Sites["dc1"])
 	}
@@ -104,6 +124,7 @@ func TestClusterProbePathCut(t *testing.T) {
 		waitDNSA(t, c.nodes[i].DNSAddr, "web.failover.internal.", "198.51.100.20", 5*time.Second)
 	}
 	t.Logf("two of three sites' paths cut: every node serves cloud %s later", time.Since(cut).Round(time.Millisecond))
+	quorumStates(map[string]string{"dc1-web": api.StateUnhealthy, "dc1-all": api.StateUnhealthy, "dc1-any": api.StateHealthy})
 	hs := c.apis[1].healthStatus(t, "dc1-web")
 	if hs.State != api.StateUnhealthy {
 		t.Errorf("check dc1-web is %s with two sites voting unhealthy: %v", hs.State, votes(hs))

@@ -39,6 +39,7 @@ func populatedDataDir(t *testing.T) string {
 // the same, and the refused file is left as it was.
 func TestE2EDamagedStoreRefusesToStart(t *testing.T) {
 	needBins(t)
+	boltOnly(t, "damages the store file")
 	t.Parallel()
 	good, err := os.ReadFile(filepath.Join(populatedDataDir(t), "failoverd.db"))
 	if err != nil {
@@ -105,6 +106,7 @@ func TestE2EDamagedStoreRefusesToStart(t *testing.T) {
 // with its audit log.
 func TestE2EBackupWhileServingThenRestore(t *testing.T) {
 	needBins(t)
+	boltOnly(t, "backs up and restores the store file; an etcd cluster is backed up with an etcd snapshot")
 	t.Parallel()
 	src := filepath.Join(t.TempDir(), "data")
 	f := startFailoverd(t, src)

@@ -9,6 +9,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -19,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,6 +39,55 @@ var e2eBins struct {
 	err                error
 }
 
+// e2eStoreEnv chooses the store of the suite's failoverd: "bolt" (the
+// default) or "etcd" (make test-e2e-etcd): then TestMain starts one
+// three-member etcd for the whole run, and every failoverd the suite
+// starts runs --store etcd on it under a key prefix of its own.
+const e2eStoreEnv = "FAILOVER_E2E_STORE"
+
+// e2eEtcd is that etcd: its client URLs, or why there is none.
+var e2eEtcd struct {
+	endpoints string
+	err       error
+}
+
+func onEtcd() bool { return os.Getenv(e2eStoreEnv) == "etcd" }
+
+// boltOnly skips a test that is about the bolt store itself when the suite
+// runs on etcd.
+func boltOnly(t *testing.T, why string) {
+	t.Helper()
+	if onEtcd() {
+		t.Skipf("bolt only (%s); %s=etcd", why, e2eStoreEnv)
+	}
+}
+
+// startSuiteEtcd starts the suite's etcd in dir; the returned func stops it.
+func startSuiteEtcd(dir string) (stop func(), err error) {
+	bin, err := launch.FindEtcd()
+	if err != nil {
+		return func() {}, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := launch.StartEtcdCluster(ctx, launch.EtcdOptions{Bin: bin, Dir: dir})
+	if err != nil {
+		return func() {}, err
+	}
+	e2eEtcd.endpoints = strings.Join(c.Endpoints(), ",")
+	return c.Close, nil
+}
+
+// etcdArgs are the serve flags of a suite failoverd on etcd: the suite's
+// etcd, a key prefix of the data dir's own (a restart on the same data dir
+// finds its state again; two tests never share one), and the site every
+// single-node test expects.
+func etcdArgs(dataDir string) []string {
+	sum := sha256.Sum256([]byte(dataDir))
+	return []string{"--store", "etcd", "--etcd-endpoints", e2eEtcd.endpoints, "--site", "local",
+		"--etcd-prefix", "/e2e/" + hex.EncodeToString(sum[:8]) + "/", "--lease-ttl", "3s"}
+}
+
 func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(func() int {
@@ -50,6 +102,15 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		e2eBins.err = buildE2EBinaries(dir)
+		switch os.Getenv(e2eStoreEnv) {
+		case "", "bolt":
+		case "etcd":
+			stop, err := startSuiteEtcd(filepath.Join(dir, "etcd"))
+			defer stop()
+			e2eEtcd.err = err
+		default:
+			e2eBins.err = fmt.Errorf("%s=%q: use bolt (the default) or etcd", e2eStoreEnv, os.Getenv(e2eStoreEnv))
+		}
 		// A race-built daemon otherwise sleeps 1 s at every exit.
 		if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
 			os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
@@ -94,6 +155,12 @@ func needBins(t *testing.T) {
 	if e2eBins.err != nil {
 		t.Fatalf("building the e2e binaries: %v", e2eBins.err)
 	}
+	if onEtcd() && e2eEtcd.err != nil {
+		if launch.EtcdRequired() {
+			t.Fatalf("%s=etcd: %v", e2eStoreEnv, e2eEtcd.err)
+		}
+		t.Skipf("%s=etcd: %v", e2eStoreEnv, e2eEtcd.err)
+	}
 }
 
 const e2eToken = "e2e-admin-token"
@@ -113,9 +180,17 @@ func startFailoverdWith(t *testing.T, o launch.Options) *launch.Failoverd {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	o.Bin, o.Token = e2eBins.failoverd, e2eToken
+	onSuiteEtcd := onEtcd() && !slices.Contains(o.Args, "--store")
+	if onSuiteEtcd {
+		o.Args = append(etcdArgs(o.DataDir), o.Args...)
+	}
 	f, err := launch.StartFailoverd(ctx, o)
 	if err != nil {
 		t.Fatalf("start failoverd: %v", err)
+	}
+	if onSuiteEtcd && !strings.Contains(f.Logs(), `"store":"etcd"`) {
+		f.Kill()
+		t.Fatalf("%s=etcd, but failoverd did not say it runs on etcd:\n%s", e2eStoreEnv, f.Logs())
 	}
 	t.Cleanup(func() {
 		f.Kill()
@@ -305,7 +380,12 @@ func waitServing(t *testing.T, a *rawAPI, within time.Duration, policy, target s
 	t.Helper()
 	var d api.Decision
 	eventually(t, within, "policy "+policy+" serving "+target, func() (bool, string) {
-		d = a.decision(t, policy)
+		// Not found yet is not fatal: on another node of a cluster the
+		// policy appears a moment after its create was answered.
+		var err error
+		if d, err = a.tryDecision(policy); err != nil {
+			return false, err.Error()
+		}
 		return servingTarget(d) == target, fmt.Sprintf("serving %s (%s)", servingTarget(d), d.Reason)
 	})
 	return d

@@ -112,6 +112,13 @@ type Etcd struct {
 	inContact bool
 	contactAt time.Time // when inContact last changed
 	reason    string
+	// provenAt is when a linearizable read last proved contact — and,
+	// while this node leads, that its election key still exists. Leading
+	// holds only while it is recent: a node frozen for longer (SIGSTOP, a
+	// hung host) wakes up believing it leads while its lease may have
+	// expired and another node leads; it must not decide, nor say it
+	// leads, before a read has proved it again.
+	provenAt time.Time
 }
 
 var _ Node = (*Etcd)(nil)
@@ -149,7 +156,7 @@ func StartEtcd(ctx context.Context, o EtcdOptions) (*Etcd, error) {
 		inContact:      true,
 	}
 	e.siteKey = e.sitePrefix + o.Self.Site
-	e.contactAt = e.started
+	e.contactAt, e.provenAt = e.started, e.started
 	s, err := o.Sessions.Session(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("etcd session: %w", err)
@@ -462,7 +469,9 @@ func (e *Etcd) setLeaderLocked(key string, c candidate) {
 // success; when none succeeded by then this node is cut off: it stops
 // leading at once and fails static. So a cut-off leader stops deciding
 // ContactTimeout after its last contact, however the reads fail (at once,
-// or by hanging on a stopped member).
+// or by hanging on a stopped member). While this node leads, the read is
+// of its own election key: a key found gone (its lease expired while this
+// process was frozen) deposes it at once.
 func (e *Etcd) contactLoop(ctx context.Context) {
 	defer e.wg.Done()
 	lastOK := time.Now()
@@ -471,8 +480,15 @@ func (e *Etcd) contactLoop(ctx context.Context) {
 		if !e.InContact() || time.Until(deadline) < contactRetry {
 			deadline = time.Now().Add(contactProbeTimeout)
 		}
+		key := e.o.Prefix + SitesBucket + "/contact"
+		e.mu.Lock()
+		el, leading := e.election, e.leading
+		e.mu.Unlock()
+		if leading {
+			key = el.Key()
+		}
 		rctx, cancel := context.WithDeadline(ctx, deadline)
-		_, err := e.o.Client.Get(rctx, e.o.Prefix+SitesBucket+"/contact")
+		resp, err := e.o.Client.Get(rctx, key, clientv3.WithCountOnly())
 		cancel()
 		if ctx.Err() != nil {
 			return
@@ -482,6 +498,7 @@ func (e *Etcd) contactLoop(ctx context.Context) {
 		case err == nil:
 			lastOK = now
 			e.setContact(true, "")
+			e.proved(now, el, leading && resp.Count == 0)
 			sleep(ctx, contactEvery)
 		case now.Sub(lastOK) >= e.o.contactTimeout():
 			e.setContact(false, fmt.Sprintf("no answer from the etcd majority for %s: %v", now.Sub(lastOK).Round(100*time.Millisecond), err))
@@ -490,6 +507,28 @@ func (e *Etcd) contactLoop(ctx context.Context) {
 			sleep(ctx, contactRetry) // failed fast: try again until the deadline
 		}
 	}
+}
+
+// proved records a read that proved contact at, begun while el led (nil:
+// not leading); keyGone says it found el's key deleted.
+func (e *Etcd) proved(at time.Time, el *concurrency.Election, keyGone bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if keyGone && e.leading && e.election == el {
+		e.stepDownLocked("this node's election key is gone (its lease expired)")
+	}
+	stale := at.Sub(e.provenAt) >= e.o.contactTimeout()
+	e.provenAt = at
+	if stale {
+		// Leading was withheld while the proof was old: tell the engine
+		// it may decide again.
+		e.changes.notify()
+	}
+}
+
+// leadingLocked: this node leads, in contact, proved recently.
+func (e *Etcd) leadingLocked() bool {
+	return e.leading && e.inContact && time.Since(e.provenAt) < e.o.contactTimeout()
 }
 
 func (e *Etcd) setContact(in bool, reason string) {
@@ -513,7 +552,7 @@ func (e *Etcd) setContact(in bool, reason string) {
 func (e *Etcd) Leading() (*store.Condition, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.leading || !e.inContact {
+	if !e.leadingLocked() {
 		return nil, false
 	}
 	return e.fence, true
@@ -552,7 +591,7 @@ func (e *Etcd) Status() api.ClusterStatus {
 			Since: e.contactAt, Reason: e.reason},
 		Members: []api.ClusterMember{},
 	}
-	if e.leading && e.inContact {
+	if e.leadingLocked() {
 		st.Role = api.RoleLeader
 	}
 	if e.leader != nil {

@@ -357,3 +357,34 @@ func testLogSink() io.Writer {
 	}
 	return io.Discard
 }
+
+// TestEtcdLeaderNeedsRecentProof: a leader whose last proof of contact is
+// older than the contact timeout — a process frozen for a while (SIGSTOP,
+// a hung host), which cannot tell whether its lease expired meanwhile —
+// neither decides nor says it leads until a read proves it again; then it
+// tells its engine, which may decide again.
+func TestEtcdLeaderNeedsRecentProof(t *testing.T) {
+	w := newWorld(t)
+	n := w.node("dc1", 0)
+	eventually(t, 10*time.Second, "the only node leads", func() bool { return len(leaders(n)) == 1 })
+	for len(n.Changes()) > 0 {
+		<-n.Changes()
+	}
+	n.mu.Lock()
+	n.provenAt = time.Now().Add(-time.Hour) // as if it had been frozen for an hour
+	n.mu.Unlock()
+	if _, ok := n.Leading(); ok {
+		t.Fatal("a leader without a recent proof of contact may decide")
+	}
+	if st := n.Status(); st.Role != api.RoleFollower {
+		t.Errorf("a leader without a recent proof of contact says it is %s", st.Role)
+	}
+	select {
+	case <-n.Changes():
+	case <-time.After(2 * contactEvery):
+		t.Fatal("no change notified once contact was proved again")
+	}
+	if _, ok := n.Leading(); !ok {
+		t.Error("proved again, but not leading")
+	}
+}

@@ -125,6 +125,11 @@ type Engine struct {
 	// epoch is the cluster session whose ephemeral keys hold this node's
 	// observations (the loop goroutine's).
 	epoch uint64
+	// leaderRecords are the leader's check/ and policy/ records as the
+	// store holds them at the feed's position, kept while this node leads
+	// too (it does not apply them then), so that stepping down returns to
+	// them. Under mu.
+	leaderRecords map[string][]byte
 
 	snap        atomic.Pointer[Snapshot]
 	touched     touched // what the next publishLocked updates (snapshot.go)
@@ -162,30 +167,31 @@ func New(opts Options) (*Engine, error) {
 		opts.MaxQueuedEvents = DefaultMaxQueuedEvents
 	}
 	e := &Engine{
-		opts:        opts,
-		st:          opts.Store,
-		log:         opts.Logger,
-		now:         opts.Now,
-		notify:      newNotifier(),
-		revs:        newNotifier(),
-		raw:         map[api.Kind]map[string][]byte{},
-		checks:      objects[api.HealthCheck]{},
-		policies:    objects[api.TrafficPolicy]{},
-		replicaSets: objects[api.ReplicaSet]{},
-		toggles:     objects[api.BurstToggle]{},
-		overrides:   map[string]api.Override{},
-		obs:         map[string]map[string]api.SiteObservation{},
-		checkStates: map[string]checkState{},
-		runtime:     map[string]*policyRuntime{},
-		toggleOn:    map[string]bool{},
-		toggleNext:  map[string]time.Time{},
-		rsStatus:    map[string]api.ReplicaSetStatus{},
-		transitions: make(chan health.Transition, 4096),
-		kick:        make(chan struct{}, 1),
-		recheck:     make(chan struct{}, 1),
-		done:        make(chan struct{}),
-		feedDone:    make(chan struct{}),
-		started:     opts.Now(),
+		opts:          opts,
+		st:            opts.Store,
+		log:           opts.Logger,
+		now:           opts.Now,
+		notify:        newNotifier(),
+		revs:          newNotifier(),
+		raw:           map[api.Kind]map[string][]byte{},
+		checks:        objects[api.HealthCheck]{},
+		policies:      objects[api.TrafficPolicy]{},
+		replicaSets:   objects[api.ReplicaSet]{},
+		toggles:       objects[api.BurstToggle]{},
+		overrides:     map[string]api.Override{},
+		obs:           map[string]map[string]api.SiteObservation{},
+		checkStates:   map[string]checkState{},
+		runtime:       map[string]*policyRuntime{},
+		toggleOn:      map[string]bool{},
+		toggleNext:    map[string]time.Time{},
+		rsStatus:      map[string]api.ReplicaSetStatus{},
+		leaderRecords: map[string][]byte{},
+		transitions:   make(chan health.Transition, 4096),
+		kick:          make(chan struct{}, 1),
+		recheck:       make(chan struct{}, 1),
+		done:          make(chan struct{}),
+		feedDone:      make(chan struct{}),
+		started:       opts.Now(),
 	}
 	e.objects = map[api.Kind]collection{
 		api.KindHealthCheck:   e.checks,
@@ -316,12 +322,14 @@ func (e *Engine) loadStateLocked(k string, v []byte) error {
 		}
 		e.obsFor(check)[site] = o
 	case strings.HasPrefix(k, keyCheckPrefix):
+		e.leaderRecords[k] = v
 		var cs checkState
 		if err := json.Unmarshal(v, &cs); err != nil {
 			return err
 		}
 		e.checkStates[strings.TrimPrefix(k, keyCheckPrefix)] = cs
 	case strings.HasPrefix(k, keyPolicyPrefix):
+		e.leaderRecords[k] = v
 		var rt policyRuntime
 		if err := json.Unmarshal(v, &rt); err != nil {
 			return err
@@ -406,6 +414,7 @@ func (e *Engine) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case t := <-e.transitions:
+			e.confirmLeading()
 			e.handleTransition(t)
 		case <-e.kick:
 		case <-e.node.Changes():
@@ -413,6 +422,7 @@ func (e *Engine) loop(ctx context.Context) {
 		case <-e.recheck:
 			e.followCluster(ctx)
 		case <-timer.C:
+			e.confirmLeading()
 			e.handleTimers()
 		}
 	}
@@ -535,6 +545,11 @@ func (e *Engine) setCheckStateLocked(name string, cs checkState, from, lastErr s
 	e.checkStates[name] = cs
 	e.persist.put(store.BucketState, keyCheckPrefix+name, mustJSON(cs))
 	e.metrics.checkState(name, cs.State)
+	e.emitLocked(healthEvent(name, cs, from, lastErr, e.now()))
+}
+
+// healthEvent is the event of a check's state change from the state from.
+func healthEvent(name string, cs checkState, from, lastErr string, now time.Time) api.Event {
 	if from == "" {
 		from = api.StateUnknown
 	}
@@ -544,9 +559,9 @@ func (e *Engine) setCheckStateLocked(name string, cs checkState, from, lastErr s
 	if lastErr != "" && cs.State != api.StateHealthy {
 		msg += ": " + lastErr
 	}
-	e.emitLocked(api.Event{Time: e.now(), Type: api.EventHealth, Object: objectRef(api.KindHealthCheck, name),
+	return api.Event{Time: now, Type: api.EventHealth, Object: objectRef(api.KindHealthCheck, name),
 		Message: msg, ObservedAt: ptrTime(cs.ObservedAt),
-		Data: mustJSON(map[string]string{"from": from, "to": cs.State})})
+		Data: mustJSON(map[string]string{"from": from, "to": cs.State})}
 }
 
 // reactToCheckLocked re-evaluates what depends on check.

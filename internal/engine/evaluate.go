@@ -134,20 +134,29 @@ func (e *Engine) evaluateLocked(name string, observedAt, now time.Time, why stri
 	rt.Decision = d
 	e.touchPolicyLocked(name)
 	e.persist.put(store.BucketState, keyPolicyPrefix+name, mustJSON(rt))
-	from, to := servingNames(prev.Serving), servingNames(serving)
-	if prev.Generation == 0 {
-		from = "(none)"
-	}
-	msg := fmt.Sprintf("policy %s now serves %s (was %s): %s", name, to, from, res.Reason)
-	if why != "" {
-		msg += " [" + why + "]"
-	}
-	e.emitLocked(api.Event{Time: now, Type: api.EventDecision, Object: objectRef(api.KindTrafficPolicy, name),
-		Message: msg, ObservedAt: ptrTime(observedAt), Data: mustJSON(d)})
-	e.log.Info("policy decision changed", "policy", name, "from", from, "to", to, "reason", res.Reason,
+	e.emitLocked(decisionEvent(prev, d, why))
+	e.log.Info("policy decision changed", "policy", name, "from", fromNames(prev), "to", servingNames(serving), "reason", res.Reason,
 		"generation", d.Generation, "detect_to_decide", now.Sub(observedAt))
 	e.metrics.decision(name, prev.Generation > 0, now.Sub(observedAt), len(serving))
 	return true
+}
+
+// decisionEvent is the event of the decision d, which followed prev.
+func decisionEvent(prev, d api.Decision, why string) api.Event {
+	msg := fmt.Sprintf("policy %s now serves %s (was %s): %s", d.Policy, servingNames(d.Serving), fromNames(prev), d.Reason)
+	if why != "" {
+		msg += " [" + why + "]"
+	}
+	return api.Event{Time: d.Since, Type: api.EventDecision, Object: objectRef(api.KindTrafficPolicy, d.Policy),
+		Message: msg, ObservedAt: ptrTime(d.ObservedAt), Data: mustJSON(d)}
+}
+
+// fromNames names what prev served, "(none)" before the first decision.
+func fromNames(prev api.Decision) string {
+	if prev.Generation == 0 {
+		return "(none)"
+	}
+	return servingNames(prev.Serving)
 }
 
 func servingEqual(a, b []api.ServingTarget) bool {

@@ -58,6 +58,7 @@ func (e *Engine) follow(ctx context.Context, rev uint64) {
 
 // applyEvent makes one revision of the store live.
 func (e *Engine) applyEvent(ev store.WatchEvent) {
+	e.confirmLeading()
 	var monitorOps []func()
 	var lastSeq uint64
 	e.mu.Lock()
@@ -231,6 +232,7 @@ func (e *Engine) applyStateLocked(ch store.Change, now time.Time) bool {
 		return e.reaggregateLocked(check, at, health.LocalFailure(o), o.LastError)
 
 	case strings.HasPrefix(ch.Key, keyCheckPrefix):
+		e.noteLeaderRecordLocked(ch)
 		if e.leading {
 			return false
 		}
@@ -253,6 +255,7 @@ func (e *Engine) applyStateLocked(ch store.Change, now time.Time) bool {
 		return true
 
 	case strings.HasPrefix(ch.Key, keyPolicyPrefix):
+		e.noteLeaderRecordLocked(ch)
 		if e.leading {
 			return false
 		}
@@ -278,6 +281,15 @@ func (e *Engine) applyStateLocked(ch store.Change, now time.Time) bool {
 		return true
 	}
 	return false
+}
+
+// noteLeaderRecordLocked keeps the store's value of a leader record.
+func (e *Engine) noteLeaderRecordLocked(ch store.Change) {
+	if ch.Deleted {
+		delete(e.leaderRecords, ch.Key)
+	} else {
+		e.leaderRecords[ch.Key] = ch.Value
+	}
 }
 
 // reload loads everything again (the feed could not resume) and applies

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -96,12 +98,54 @@ func (e *Engine) lead(fence *store.Condition, why string) {
 	e.term = &term{fence: fence}
 	e.persist.setTerm(e.term)
 	e.log.Info("deciding: this node leads", "site", e.opts.Site)
+	// Before evaluating: what this term decides is written (with its
+	// events) by the evaluation itself.
+	e.storeHeldRecordsLocked()
 	now := e.now()
 	e.reaggregateAllLocked()
 	for _, name := range api.SortedKeys(e.policies) {
 		e.evaluateLocked(name, now, now, why)
 	}
 	e.publishLocked()
+}
+
+// storeHeldRecordsLocked writes every check state and decision this node
+// holds that the store does not, with the events of the changes: decided
+// in an earlier term of this node whose writes were dropped when it ended
+// (cut off for a moment, then elected again). Evaluating again finds no
+// change in them, so nothing else would write them, and the followers
+// would serve the older record for as long as this node leads.
+func (e *Engine) storeHeldRecordsLocked() {
+	const why = "stored when this node led again"
+	for _, name := range api.SortedKeys(e.checks) {
+		cs, ok := e.checkStates[name]
+		stored := e.leaderRecords[keyCheckPrefix+name]
+		v := mustJSON(cs)
+		if !ok || bytes.Equal(v, stored) {
+			continue
+		}
+		e.persist.put(store.BucketState, keyCheckPrefix+name, v)
+		var prev checkState
+		if json.Unmarshal(stored, &prev) != nil || prev.State != cs.State {
+			e.emitLocked(healthEvent(name, cs, prev.State, why, e.now()))
+		}
+	}
+	for _, name := range api.SortedKeys(e.policies) {
+		rt := e.runtime[name]
+		stored := e.leaderRecords[keyPolicyPrefix+name]
+		if rt == nil {
+			continue
+		}
+		v := mustJSON(rt)
+		if bytes.Equal(v, stored) {
+			continue
+		}
+		e.persist.put(store.BucketState, keyPolicyPrefix+name, v)
+		var prev policyRuntime
+		if json.Unmarshal(stored, &prev) != nil || prev.Decision.Generation < rt.Decision.Generation {
+			e.emitLocked(decisionEvent(prev.Decision, rt.Decision, why))
+		}
+	}
 }
 
 // reaggregateAllLocked re-aggregates every check. A vote count that gives
@@ -127,11 +171,69 @@ func (e *Engine) reaggregateAllLocked() bool {
 
 // stepDownLocked ends the term: pending leader writes are dropped, and the
 // Snapshot stays as it is (fail static) until the next leader's decisions
-// arrive through the feed.
+// arrive through the feed. Records the feed brought while this node still
+// believed it led (another node's, once this one was deposed) were not
+// applied then: they are now, where they are at least as new as what this
+// node holds — a decision of its own still on its way to the store (or
+// lost with its term) is not undone by an older one.
 func (e *Engine) stepDownLocked() {
 	e.leading, e.term = false, nil
 	e.persist.setTerm(nil)
 	e.log.Warn("not deciding: this node no longer leads", "site", e.opts.Site, "in_contact", e.node.InContact())
+	now := e.now()
+	changed := false
+	for _, k := range api.SortedKeys(e.leaderRecords) {
+		v := e.leaderRecords[k]
+		if e.heldIsNewerLocked(k, v) {
+			continue
+		}
+		if e.applyStateLocked(store.Change{Bucket: store.BucketState, Key: k, Value: v}, now) {
+			changed = true
+		}
+	}
+	if changed {
+		e.publishLocked()
+	}
+}
+
+// heldIsNewerLocked reports whether this node holds a newer value of the
+// leader record k than stored: a higher decision generation, a later
+// observed check state.
+func (e *Engine) heldIsNewerLocked(k string, stored []byte) bool {
+	switch {
+	case strings.HasPrefix(k, keyPolicyPrefix):
+		var rt policyRuntime
+		held := e.runtime[strings.TrimPrefix(k, keyPolicyPrefix)]
+		return held != nil && json.Unmarshal(stored, &rt) == nil && held.Decision.Generation > rt.Decision.Generation
+	case strings.HasPrefix(k, keyCheckPrefix):
+		var cs checkState
+		held, ok := e.checkStates[strings.TrimPrefix(k, keyCheckPrefix)]
+		return ok && json.Unmarshal(stored, &cs) == nil && held.ObservedAt.After(cs.ObservedAt)
+	}
+	return false
+}
+
+// confirmLeading steps down at once when the cluster no longer lets this
+// node decide. It runs before the node acts on a timer, a probe or the
+// feed: a node frozen for a while (SIGSTOP, a hung host) wakes up with its
+// timers due and its term still set while another node may lead by now;
+// the fence would refuse its writes, but it must not decide even in its
+// own memory (its DNS would answer its own stale decision).
+func (e *Engine) confirmLeading() {
+	e.mu.RLock()
+	t := e.term
+	e.mu.RUnlock()
+	if t == nil {
+		return
+	}
+	if f, ok := e.node.Leading(); ok && f == t.fence {
+		return
+	}
+	e.mu.Lock()
+	if e.term == t {
+		e.stepDownLocked()
+	}
+	e.mu.Unlock()
 }
 
 // collectGarbageLocked deletes the leader's state records of objects that
