@@ -248,6 +248,9 @@ func opStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // runs can be compared line by line.
 func writeStatus(w io.Writer, endpoint string, st api.Status, now time.Time) {
 	fmt.Fprintf(w, "failoverd %s at %s, site %s, up since %s\n", orDash(st.Version), endpoint, orDash(st.Site), stamp(st.Started, now))
+	if st.Cluster != nil {
+		writeCluster(w, *st.Cluster, now)
+	}
 
 	fmt.Fprintln(w, "\nHEALTH CHECKS")
 	checks := append([]api.HealthStatus(nil), st.Checks...)
@@ -310,6 +313,44 @@ func writeStatus(w io.Writer, endpoint string, st api.Status, now time.Time) {
 		}
 		tw.Flush()
 	}
+}
+
+// writeCluster renders the node's role, the leader, the store link and
+// every site's freshness: whether its failoverd is alive, so its votes
+// count.
+func writeCluster(w io.Writer, c api.ClusterStatus, now time.Time) {
+	fmt.Fprintln(w, "\nCLUSTER")
+	if c.Store.Kind == api.StoreBolt {
+		fmt.Fprintf(w, "standalone (store bolt): this node leads\n")
+		return
+	}
+	leader := "none (an election is under way)"
+	if c.Leader != nil {
+		leader = fmt.Sprintf("%s (node %s) since %s", c.Leader.Site, orDash(c.Leader.Node), stamp(c.Leader.Since, now))
+	}
+	fmt.Fprintf(w, "role:    %s (node %s)\n", orDash(c.Role), orDash(c.Node))
+	fmt.Fprintf(w, "leader:  %s\n", leader)
+	contact := "in contact since " + stamp(c.Store.Since, now)
+	if !c.Store.InContact {
+		contact = "OUT OF CONTACT since " + stamp(c.Store.Since, now) + ": " + orDash(oneLine(c.Store.Reason)) +
+			"; serving the last decisions, refusing writes"
+	}
+	fmt.Fprintf(w, "store:   %s %s, %s, revision %d\n", c.Store.Kind, strings.Join(c.Store.Endpoints, ","), contact, c.Revision)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SITE\tNODE\tFRESH\tSTARTED\tURL")
+	members := append([]api.ClusterMember(nil), c.Members...)
+	sort.SliceStable(members, func(i, j int) bool { return members[i].Site < members[j].Site })
+	for _, m := range members {
+		fresh := "yes"
+		if !m.Fresh {
+			fresh = "no"
+			if m.LastSeen != nil {
+				fresh = "no, last seen " + stamp(*m.LastSeen, now)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Site, orDash(m.Node), fresh, stamp(m.Started, now), orDash(m.URL))
+	}
+	tw.Flush()
 }
 
 // opBurst: failoverd burst engage|release NAME

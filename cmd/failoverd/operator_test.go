@@ -77,6 +77,16 @@ func newOpFixture(t *testing.T) *opFixture {
 			},
 			Decisions: []api.Decision{decision(nil)},
 			Toggles:   []api.BurstToggle{{Name: "dr", Site: "dc2", Engaged: opPtr(false), Effective: opPtr(false), URL: "http://127.0.0.1:8080/burst/dr"}},
+			Cluster: &api.ClusterStatus{Node: "host-a", Site: "dc1", Role: api.RoleFollower,
+				Leader: &api.ClusterLeader{Node: "host-b", Site: "cloud", Since: opTestNow.Add(-time.Minute)},
+				Members: []api.ClusterMember{
+					{Site: "dc1", Node: "host-a", URL: "http://192.0.2.1:8080", Started: opTestNow.Add(-2 * time.Hour), Fresh: true},
+					{Site: "cloud", Node: "host-b", URL: "http://192.0.2.2:8080", Started: opTestNow.Add(-time.Hour), Fresh: true},
+					{Site: "arbiter", LastSeen: opPtr(opTestNow.Add(-30 * time.Second))},
+				},
+				Store:    api.ClusterStore{Kind: api.StoreEtcd, Endpoints: []string{"https://192.0.2.1:2379"}, InContact: true, Since: opTestNow.Add(-2 * time.Hour)},
+				Revision: 42,
+			},
 		})
 	})
 	mux.HandleFunc("PATCH /v1/burst-toggles/{name}", func(w http.ResponseWriter, r *http.Request) {
@@ -173,6 +183,15 @@ func TestOperatorStatus(t *testing.T) {
 		t.Fatalf("exit %d, stderr %s", code, stderr)
 	}
 	want := `failoverd 1.2.3 at ` + f.srv.URL + `, site dc1, up since 2026-11-22T02:01:02Z (2h0m0s ago)
+
+CLUSTER
+role:    follower (node host-a)
+leader:  cloud (node host-b) since 2026-11-22T04:00:02Z (1m0s ago)
+store:   etcd https://192.0.2.1:2379, in contact since 2026-11-22T02:01:02Z (2h0m0s ago), revision 42
+SITE     NODE    FRESH                                         STARTED                            URL
+arbiter  -       no, last seen 2026-11-22T04:00:32Z (30s ago)  -                                  -
+cloud    host-b  yes                                           2026-11-22T03:01:02Z (1h0m0s ago)  http://192.0.2.2:8080
+dc1      host-a  yes                                           2026-11-22T02:01:02Z (2h0m0s ago)  http://192.0.2.1:8080
 
 HEALTH CHECKS
 CHECK    STATE      SINCE                              SITE  SITE STATE  LAST ERROR

@@ -13,8 +13,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/cluster"
 	"github.com/hatopo/terraform-provider-failover/internal/dnsserver"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
 	"github.com/hatopo/terraform-provider-failover/internal/server"
@@ -37,6 +40,13 @@ type serveConfig struct {
 	site           string
 	storeKind      string
 	etcdEndpoints  string
+	etcdPrefix     string
+	etcdCA         string
+	etcdCert       string
+	etcdKey        string
+	etcdDial       time.Duration
+	leaseTTL       time.Duration
+	probeSourceArg string
 	tokenFile      string
 	tlsCert        string
 	tlsKey         string
@@ -47,6 +57,11 @@ type serveConfig struct {
 	logFormat      string
 	logLevel       string
 	maxHTTPConns   int
+
+	// Set by runServe and check, not flags.
+	siteGiven   bool       // --site was given (required with --store etcd)
+	probeSource netip.Addr // parsed --probe-source-addr; invalid when not set
+	endpoints   []string   // parsed --etcd-endpoints
 }
 
 func serveFlags(fs *flag.FlagSet, c *serveConfig) {
@@ -55,9 +70,16 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.dnsAddr, "dns-addr", "127.0.0.1:8053", "DNS listen address, UDP and TCP on the same port (port 0 picks a free port)")
 	fs.StringVar(&c.dnsZone, "dns-zone", "failover.internal.", "DNS zone policies answer in: <policy>.<zone>")
 	fs.StringVar(&c.dataDir, "data-dir", "", "directory of the embedded store (with --dev: a new temporary directory)")
-	fs.StringVar(&c.site, "site", "local", "name of the site this failoverd probes from")
-	fs.StringVar(&c.storeKind, "store", "bolt", "store: bolt (embedded, one file) or etcd")
-	fs.StringVar(&c.etcdEndpoints, "etcd-endpoints", "", "comma-separated etcd URLs (with --store etcd)")
+	fs.StringVar(&c.site, "site", "local", "name of the site this failoverd probes from (required with --store etcd: one failoverd per site)")
+	fs.StringVar(&c.storeKind, "store", "bolt", "store: bolt (embedded, one file) or etcd (a cluster of failoverd nodes, one per site)")
+	fs.StringVar(&c.etcdEndpoints, "etcd-endpoints", "", "comma-separated etcd client URLs, e.g. https://10.0.1.5:2379,https://10.0.2.5:2379,https://10.0.3.5:2379 (with --store etcd)")
+	fs.StringVar(&c.etcdPrefix, "etcd-prefix", "/failover/", "key prefix of this control plane in etcd (with --store etcd): several control planes can share one etcd")
+	fs.StringVar(&c.etcdCA, "etcd-ca", "", "CA certificate (PEM) that signed the etcd servers' certificates (with https etcd endpoints)")
+	fs.StringVar(&c.etcdCert, "etcd-cert", "", "client certificate (PEM) for etcd client-certificate authentication")
+	fs.StringVar(&c.etcdKey, "etcd-key", "", "private key (PEM) of --etcd-cert")
+	fs.DurationVar(&c.etcdDial, "etcd-dial-timeout", 5*time.Second, "how long to wait for etcd at start")
+	fs.DurationVar(&c.leaseTTL, "lease-ttl", 5*time.Second, "TTL of this node's etcd lease, whole seconds: a dead node's votes and leadership expire after it, so a new leader decides within about lease-ttl + 1s (with --store etcd)")
+	fs.StringVar(&c.probeSourceArg, "probe-source-addr", "", "source IP address health probes leave from (a multi-homed host; default: chosen by the routing table)")
 	fs.StringVar(&c.tokenFile, "token-file", "", "API tokens: lines of \"<name> <read|operate|admin> sha256:<hex>\" (failoverd token create)")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "private key of --tls-cert (PEM)")
@@ -128,18 +150,12 @@ func isLoopback(addr string) bool {
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("failoverd serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c serveConfig
-	serveFlags(fs, &c)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if c.configFile != "" {
-		if err := applyConfigFile(fs, c.configFile); err != nil {
+	c, err := parseServe(args, stderr)
+	if err != nil {
+		if !errors.Is(err, errFlagsReported) {
 			fmt.Fprintln(stderr, "failoverd:", err)
-			return 2
 		}
+		return 2
 	}
 	log, err := newLogger(stderr, c.logFormat, c.logLevel)
 	if err != nil {
@@ -154,13 +170,38 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
-func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Writer) error {
-	// SIGHUP reloads the token file. Its default action ends the process,
-	// so it is caught before anything else.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+// errFlagsReported: the flag package has already told the user.
+var errFlagsReported = errors.New("bad flags")
 
+// parseServe reads serve's flags and --config file, and checks them
+// together.
+func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
+	fs := flag.NewFlagSet("failoverd serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c serveConfig
+	serveFlags(fs, &c)
+	if err := fs.Parse(args); err != nil {
+		return c, errFlagsReported
+	}
+	if c.configFile != "" {
+		if err := applyConfigFile(fs, c.configFile); err != nil {
+			return c, err
+		}
+	}
+	fs.Visit(func(f *flag.Flag) { c.siteGiven = c.siteGiven || f.Name == "site" })
+	return c, c.check()
+}
+
+// Bounds of --lease-ttl. etcd leases count whole seconds, and etcd raises
+// a shorter TTL to its own minimum (1.5 election timeouts) silently.
+const (
+	minLeaseTTL = time.Second
+	maxLeaseTTL = 10 * time.Minute
+)
+
+// check validates the flags together and fills the parsed fields. Its
+// errors name the flag and the fix.
+func (c *serveConfig) check() error {
 	if !api.ValidName(c.site) {
 		return fmt.Errorf("--site %q: use lower-case letters, digits and '-'", c.site)
 	}
@@ -175,17 +216,141 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 				return fmt.Errorf("--dev listens on 127.0.0.1 only; %q is not a loopback address (drop --dev for a real deployment)", a)
 			}
 		}
-		if c.dataDir == "" {
-			d, err := os.MkdirTemp("", "failoverd-dev-")
-			if err != nil {
-				return err
-			}
-			// A throwaway dev data dir goes away with the process.
-			defer os.RemoveAll(d)
-			c.dataDir = d
-		}
 	}
-	if c.dataDir == "" {
+	if c.probeSourceArg != "" {
+		a, err := netip.ParseAddr(c.probeSourceArg)
+		if err != nil || a.Zone() != "" {
+			return fmt.Errorf("--probe-source-addr %q: give an IP address of this host, without a port, e.g. 192.0.2.10", c.probeSourceArg)
+		}
+		// Refused now rather than as a local failure on every probe.
+		l, err := net.ListenTCP("tcp", &net.TCPAddr{IP: a.AsSlice()})
+		if err != nil {
+			return fmt.Errorf("--probe-source-addr %s is not an address of this host (%w): give one of its own addresses", a, err)
+		}
+		l.Close()
+		c.probeSource = a
+	}
+	switch c.storeKind {
+	case "bolt":
+		for _, f := range []struct{ name, value string }{
+			{"--etcd-endpoints", c.etcdEndpoints}, {"--etcd-ca", c.etcdCA}, {"--etcd-cert", c.etcdCert}, {"--etcd-key", c.etcdKey},
+		} {
+			if f.value != "" {
+				return fmt.Errorf("%s is for --store etcd; this failoverd uses --store bolt: add --store etcd, or drop %s", f.name, f.name)
+			}
+		}
+		return nil
+	case "etcd":
+	default:
+		return fmt.Errorf("--store %q: use bolt (one node) or etcd (a cluster)", c.storeKind)
+	}
+	if !c.siteGiven {
+		return errors.New("--store etcd needs --site: name the site this node probes from (each node of a cluster runs in its own site, e.g. --site dc1)")
+	}
+	if c.endpoints, err = etcdEndpoints(c.etcdEndpoints); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(c.etcdPrefix, "/") || !strings.HasSuffix(c.etcdPrefix, "/") || strings.Contains(c.etcdPrefix, "//") {
+		return fmt.Errorf("--etcd-prefix %q: start and end it with '/', e.g. /failover/ or /failover/prod/", c.etcdPrefix)
+	}
+	if (c.etcdCert == "") != (c.etcdKey == "") {
+		return errors.New("--etcd-cert and --etcd-key go together: give both, or neither")
+	}
+	if c.leaseTTL < minLeaseTTL || c.leaseTTL > maxLeaseTTL || c.leaseTTL%time.Second != 0 {
+		return fmt.Errorf("--lease-ttl %s: use whole seconds from %s to %s, e.g. 5s", c.leaseTTL, minLeaseTTL, maxLeaseTTL)
+	}
+	if c.etcdDial <= 0 {
+		return fmt.Errorf("--etcd-dial-timeout %s: use a positive duration, e.g. 5s", c.etcdDial)
+	}
+	return nil
+}
+
+// etcdEndpoints parses --etcd-endpoints: http(s)://host:port, comma-separated.
+func etcdEndpoints(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.New("--store etcd needs --etcd-endpoints: the client URLs of the etcd members, comma-separated, e.g. https://10.0.1.5:2379,https://10.0.2.5:2379,https://10.0.3.5:2379")
+	}
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		e = strings.TrimSpace(e)
+		u, err := url.Parse(e)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Port() == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			return nil, fmt.Errorf("--etcd-endpoints: %q is not an etcd client URL: write http(s)://host:port, e.g. https://10.0.1.5:2379", e)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// openStore opens the store --store names.
+func openStore(ctx context.Context, c serveConfig, log *slog.Logger) (store.Store, error) {
+	if c.storeKind == "bolt" {
+		return store.OpenBolt(store.BoltPath(c.dataDir), store.BoltOptions{})
+	}
+	return store.OpenEtcd(ctx, store.EtcdOptions{
+		Endpoints: c.endpoints, Prefix: c.etcdPrefix,
+		CAFile: c.etcdCA, CertFile: c.etcdCert, KeyFile: c.etcdKey,
+		DialTimeout: c.etcdDial, SessionTTL: c.leaseTTL,
+		Logger: log,
+	})
+}
+
+// joinCluster is this node's place in the control plane: a cluster of one
+// on bolt; on etcd, a member that campaigns on the store's session.
+func joinCluster(ctx context.Context, c serveConfig, st store.Store, base string, log *slog.Logger) (cluster.Node, error) {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost"
+	}
+	self := api.ClusterMember{Site: c.site, Node: host, URL: base, Started: time.Now(), Version: version}
+	if c.probeSource.IsValid() {
+		self.ProbeSourceAddr = c.probeSource.String()
+	}
+	es, ok := st.(*store.Etcd)
+	if !ok {
+		return cluster.NewStandalone(self), nil
+	}
+	// A crashed predecessor of this site holds its key until its lease
+	// expires: wait that long, and no longer.
+	jctx, cancel := context.WithTimeout(ctx, c.etcdDial+2*c.leaseTTL)
+	defer cancel()
+	node, err := cluster.StartEtcd(jctx, cluster.EtcdOptions{Sessions: es, Prefix: c.etcdPrefix, Self: self, Endpoints: c.endpoints, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("join the cluster: %w", err)
+	}
+	return node, nil
+}
+
+func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Writer) (err error) {
+	// SIGHUP reloads the token file. Its default action ends the process,
+	// so it is caught before anything else.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	// One way out: every component pushes its close as soon as it exists,
+	// and however serve returns they run in reverse order — the HTTP
+	// server finishes in-flight requests before the engine stops, the
+	// engine flushes before the store closes.
+	var down closers
+	defer func() {
+		if !down.run(log) && err == nil {
+			log.Warn("failoverd stopped; some requests were cut off by the shutdown timeout")
+		} else if err == nil {
+			log.Info("failoverd stopped cleanly")
+		}
+	}()
+	if c.dev && c.dataDir == "" {
+		d, err := os.MkdirTemp("", "failoverd-dev-")
+		if err != nil {
+			return err
+		}
+		// A throwaway dev data dir goes away with the process.
+		down.push("dev data dir", func(context.Context) error { return os.RemoveAll(d) })
+		c.dataDir = d
+	}
+	if c.dataDir == "" && c.storeKind == "bolt" {
 		return errors.New("--data-dir is required (or use --dev for a temporary one)")
 	}
 	nofile, err := fileLimit()
@@ -202,26 +367,19 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		return err
 	}
 
-	var st store.Store
-	switch c.storeKind {
-	case "bolt":
-		b, err := store.OpenBolt(store.BoltPath(c.dataDir), store.BoltOptions{})
-		if err != nil {
-			return err
-		}
-		st = b
-	case "etcd":
-		return errors.New("--store etcd is not available in this build: use --store bolt")
-	default:
-		return fmt.Errorf("--store %q: use bolt or etcd", c.storeKind)
+	st, err := openStore(ctx, c, log)
+	if err != nil {
+		return err
 	}
-	defer st.Close()
+	down.push("store", func(context.Context) error { return st.Close() })
 
 	rawLn, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on --http-addr %s: %w", c.httpAddr, err)
 	}
 	ln := limitConns(rawLn, budget.HTTP)
+	// Serve closes it too; closing it here covers the ways out before.
+	down.push("http listener", func(context.Context) error { ln.Close(); return nil })
 	scheme := "http"
 	if c.tlsCert != "" {
 		scheme = "https"
@@ -231,20 +389,30 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		base = scheme + "://" + ln.Addr().String()
 	}
 
+	node, err := joinCluster(ctx, c, st, base, log)
+	if err != nil {
+		return err
+	}
+	// After the engine (it stops deciding first): a clean stop resigns, so
+	// the next leader is elected now rather than after the lease TTL.
+	down.push("cluster", node.Close)
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	eng, err := engine.New(engine.Options{Store: st, Site: c.site, Zone: c.dnsZone, BaseURL: base, Logger: log, Registerer: reg})
+	eng, err := engine.New(engine.Options{Store: st, Cluster: node, Site: c.site, Zone: c.dnsZone, BaseURL: base, Logger: log,
+		Registerer: reg, ProbeSourceAddr: c.probeSource})
 	if err != nil {
-		ln.Close()
 		return err
 	}
+	down.push("engine", func(context.Context) error { eng.Close(); return nil })
 	dnsSrv, err := listenDNS(c, eng, log, reg, budget.DNSTCP)
 	if err != nil {
-		ln.Close()
-		eng.Close()
 		return err
 	}
+	down.push("dns server", dnsSrv.Shutdown)
 	srv := server.New(server.Options{Engine: eng, Store: st, Auth: auth, Logger: log, Gatherer: reg, Registerer: reg, Version: version})
+	// After the HTTP server: it stores the audit summaries still counting.
+	down.push("api", func(context.Context) error { srv.Close(); return nil })
 	// Shutdown waits for in-flight requests, but an event stream
 	// (GET /v1/events?follow=1) only ends when its client leaves: end the
 	// streams when shutdown begins, so one connected `failoverd events
@@ -256,16 +424,12 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	if c.tlsCert != "" {
 		tc, err := serverTLS(c)
 		if err != nil {
-			ln.Close()
-			dnsSrv.Shutdown(context.Background())
-			eng.Close()
 			return err
 		}
 		hs.TLSConfig = tc
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	eng.Start(runCtx)
+	down.push("http server", hs.Shutdown)
+	eng.Start(ctx)
 
 	errc := make(chan error, 1)
 	go func() {
@@ -275,8 +439,8 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 			errc <- hs.Serve(ln)
 		}
 	}()
-	// The DNS server stops only through Shutdown below: its context is not
-	// runCtx, which ends before it.
+	// The DNS server stops only through its Shutdown (a closer), not
+	// through ctx, which ends before the HTTP server has drained.
 	dnsErrc := make(chan error, 1)
 	go func() { dnsErrc <- dnsSrv.Serve(context.Background()) }()
 	log.Info("connection limits", "nofile", budget.NoFile, "http_conns", budget.HTTP, "dns_tcp_conns", budget.DNSTCP,
@@ -285,46 +449,52 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 	log.Info("failoverd ready", "http", ln.Addr().String(), "url", base, "dns", dnsSrv.Addr(), "site", c.site, "data_dir", c.dataDir,
 		"store", c.storeKind, "zone", c.dnsZone, "version", version)
 
-wait:
 	for {
 		select {
 		case <-hup:
 			tokens.reload(auth, log)
 		case <-ctx.Done():
 			log.Info("shutting down: finishing in-flight requests")
-			break wait
+			return nil
 		case err := <-errc:
-			dnsSrv.Shutdown(context.Background())
-			srv.Close()
-			eng.Close()
 			return fmt.Errorf("http server: %w", err)
 		case err := <-dnsErrc:
-			hs.Close()
-			srv.Close()
-			eng.Close()
 			return fmt.Errorf("dns server: %w", err)
 		}
 	}
-	shutCtx, done := context.WithTimeout(context.Background(), 15*time.Second)
-	defer done()
-	clean := true
-	if err := hs.Shutdown(shutCtx); err != nil {
-		log.Warn("http shutdown incomplete", "err", err)
-		clean = false
+}
+
+// shutdownBudget bounds the whole shutdown: in-flight requests, the DNS
+// server, the engine's last writes.
+const shutdownBudget = 15 * time.Second
+
+// closers is serve's one cleanup path (etcd's embed.StartEtcd has the same
+// shape): a stack of closes run in reverse order of creation, so adding a
+// component is one push, not an edit of every error path.
+type closers []closer
+
+type closer struct {
+	name  string
+	close func(ctx context.Context) error
+}
+
+func (cs *closers) push(name string, close func(ctx context.Context) error) {
+	*cs = append(*cs, closer{name, close})
+}
+
+// run closes everything, newest first, within shutdownBudget, and reports
+// whether every close completed.
+func (cs closers) run(log *slog.Logger) (clean bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
+	defer cancel()
+	clean = true
+	for i := len(cs) - 1; i >= 0; i-- {
+		if err := cs[i].close(ctx); err != nil {
+			log.Warn("shutdown incomplete", "component", cs[i].name, "err", err)
+			clean = false
+		}
 	}
-	if err := dnsSrv.Shutdown(shutCtx); err != nil {
-		log.Warn("dns shutdown incomplete", "err", err)
-		clean = false
-	}
-	srv.Close() // stores the audit summaries still counting
-	cancel()
-	eng.Close()
-	if clean {
-		log.Info("failoverd stopped cleanly")
-	} else {
-		log.Warn("failoverd stopped; some requests were cut off by the shutdown timeout")
-	}
-	return nil
+	return clean
 }
 
 // listenDNS binds --dns-addr on UDP and TCP for the zone's DNS server,

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func configFlags(t *testing.T, content string, args ...string) (serveConfig, error) {
@@ -61,5 +65,80 @@ func TestIsLoopback(t *testing.T) {
 		if got := isLoopback(addr); got != want {
 			t.Errorf("isLoopback(%q) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+// TestServeFlagsTogether: serve's flags are checked together before
+// anything starts, and each refusal names the flag and the fix.
+func TestServeFlagsTogether(t *testing.T) {
+	etcd := []string{"--store", "etcd", "--site", "dc1", "--etcd-endpoints", "http://127.0.0.1:2379,http://127.0.0.2:2379"}
+	with := func(extra ...string) []string { return append(append([]string{}, etcd...), extra...) }
+	tests := []struct {
+		name string
+		args []string
+		want string // substring of the error; "" = accepted
+	}{
+		{"bolt default", nil, ""},
+		{"bad site", []string{"--site", "DC 1"}, `--site "DC 1": use lower-case`},
+		{"dev off loopback", []string{"--dev", "--http-addr", "0.0.0.0:8080"}, "--dev listens on 127.0.0.1 only"},
+		{"unknown store", []string{"--store", "consul"}, `--store "consul": use bolt (one node) or etcd (a cluster)`},
+		{"etcd flag with bolt", []string{"--etcd-endpoints", "http://127.0.0.1:2379"}, "--etcd-endpoints is for --store etcd"},
+		{"etcd", etcd, ""},
+		{"etcd without site", []string{"--store", "etcd", "--etcd-endpoints", "http://127.0.0.1:2379"}, "--store etcd needs --site"},
+		{"etcd without endpoints", []string{"--store", "etcd", "--site", "dc1"}, "--store etcd needs --etcd-endpoints"},
+		{"endpoint without port", []string{"--store", "etcd", "--site", "dc1", "--etcd-endpoints", "http://127.0.0.1"}, `"http://127.0.0.1" is not an etcd client URL`},
+		{"endpoint without scheme", []string{"--store", "etcd", "--site", "dc1", "--etcd-endpoints", "127.0.0.1:2379"}, "is not an etcd client URL: write http(s)://host:port"},
+		{"prefix", with("--etcd-prefix", "failover"), `--etcd-prefix "failover": start and end it with '/'`},
+		{"prefix nested", with("--etcd-prefix", "/failover/prod/"), ""},
+		{"cert without key", with("--etcd-cert", "c.pem"), "--etcd-cert and --etcd-key go together"},
+		{"lease fraction", with("--lease-ttl", "1500ms"), "--lease-ttl 1.5s: use whole seconds"},
+		{"lease zero", with("--lease-ttl", "0s"), "--lease-ttl 0s: use whole seconds"},
+		{"lease ok", with("--lease-ttl", "2s"), ""},
+		{"probe source", []string{"--probe-source-addr", "127.0.0.2"}, ""},
+		{"probe source with port", []string{"--probe-source-addr", "127.0.0.2:80"}, `--probe-source-addr "127.0.0.2:80": give an IP address`},
+		{"probe source not here", []string{"--probe-source-addr", "192.0.2.1"}, "--probe-source-addr 192.0.2.1 is not an address of this host"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseServe(tt.args, io.Discard)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+			if tt.name == "etcd" && (len(c.endpoints) != 2 || c.etcdPrefix != "/failover/" || c.leaseTTL != 5*time.Second) {
+				t.Errorf("parsed %+v", c)
+			}
+			if tt.name == "probe source" && c.probeSource.String() != "127.0.0.2" {
+				t.Errorf("probe source %v", c.probeSource)
+			}
+		})
+	}
+}
+
+// TestClosersRunNewestFirst: serve's one cleanup path closes components
+// in reverse order of creation, all of them even when one fails, and says
+// whether everything closed.
+func TestClosersRunNewestFirst(t *testing.T) {
+	var order []string
+	var cs closers
+	for _, name := range []string{"store", "engine", "http"} {
+		cs.push(name, func(ctx context.Context) error {
+			if _, ok := ctx.Deadline(); !ok {
+				t.Errorf("%s closed without a deadline", name)
+			}
+			order = append(order, name)
+			if name == "engine" {
+				return errors.New("flush timed out")
+			}
+			return nil
+		})
+	}
+	if clean := cs.run(slog.New(slog.NewTextHandler(io.Discard, nil))); clean {
+		t.Error("run reported clean although a close failed")
+	}
+	if got := strings.Join(order, ","); got != "http,engine,store" {
+		t.Errorf("closed %s, want http,engine,store", got)
 	}
 }

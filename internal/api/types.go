@@ -336,4 +336,78 @@ type Status struct {
 	Checks    []HealthStatus `json:"checks"`
 	Decisions []Decision     `json:"decisions"`
 	Toggles   []BurstToggle  `json:"toggles"`
+	// Cluster is this node's place in the control plane (as GET
+	// /v1/cluster).
+	Cluster *ClusterStatus `json:"cluster,omitempty"`
+}
+
+// Cluster roles. A standalone failoverd (bolt) is a cluster of one: always
+// the leader.
+const (
+	RoleLeader   = "leader"
+	RoleFollower = "follower"
+)
+
+// Store kinds.
+const (
+	StoreBolt = "bolt"
+	StoreEtcd = "etcd"
+)
+
+// ClusterStatus is the answer of GET /v1/cluster: this node's place in the
+// control plane, as this node sees it.
+type ClusterStatus struct {
+	Node string `json:"node"`
+	Site string `json:"site"`
+	// Role is leader (evaluates policies and writes decisions) or follower
+	// (serves the leader's decisions). A node out of contact with its
+	// store is a follower, whatever it was.
+	Role string `json:"role"`
+	// Leader is absent while no node leads (during an election, or when
+	// this node cannot tell).
+	Leader *ClusterLeader `json:"leader,omitempty"`
+	// Members are the sites whose failoverd is alive (fresh: their votes
+	// count), then those seen since this node started that are gone.
+	Members []ClusterMember `json:"members"`
+	Store   ClusterStore    `json:"store"`
+	// Revision is the store revision this node has applied.
+	Revision uint64 `json:"revision"`
+}
+
+// ClusterLeader names the node that decides.
+type ClusterLeader struct {
+	Node string `json:"node"`
+	Site string `json:"site"`
+	// Since is when this node saw it become the leader.
+	Since time.Time `json:"since"`
+}
+
+// ClusterMember is one site's failoverd.
+type ClusterMember struct {
+	Site            string    `json:"site"`
+	Node            string    `json:"node"`
+	URL             string    `json:"url,omitempty"`
+	Started         time.Time `json:"started"`
+	Version         string    `json:"version,omitempty"`
+	ProbeSourceAddr string    `json:"probe_source_addr,omitempty"`
+	// Fresh: the site's failoverd is alive (its lease holds), so its
+	// observations vote.
+	Fresh bool `json:"fresh"`
+	// LastSeen is when a member that is no longer fresh was last seen
+	// alive by this node.
+	LastSeen *time.Time `json:"last_seen,omitempty"`
+}
+
+// ClusterStore is this node's link to the shared store.
+type ClusterStore struct {
+	Kind      string   `json:"kind"` // bolt | etcd
+	Endpoints []string `json:"endpoints,omitempty"`
+	// InContact: this node reaches the store's majority. Out of contact it
+	// fails static: it serves the last decisions, refuses writes and
+	// decides nothing.
+	InContact bool `json:"in_contact"`
+	// Since is when InContact last changed (or the node started).
+	Since time.Time `json:"since"`
+	// Reason says why a node is out of contact.
+	Reason string `json:"reason,omitempty"`
 }

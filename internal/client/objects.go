@@ -159,6 +159,14 @@ func (c *Client) Status(ctx context.Context) (api.Status, error) {
 	return out, err
 }
 
+// Cluster is the node's view of its control plane: role, leader, members
+// and their freshness, its link to the store.
+func (c *Client) Cluster(ctx context.Context) (api.ClusterStatus, error) {
+	var out api.ClusterStatus
+	_, err := c.call(ctx, request{method: http.MethodGet, path: "/v1/cluster"}, &out)
+	return out, err
+}
+
 func (c *Client) getSub(ctx context.Context, kind api.Kind, name, sub string, out any) error {
 	path, err := objectPath[any](kind, name)
 	if err != nil {
@@ -186,19 +194,11 @@ func checkKind[T any](kind api.Kind) error {
 	if !slices.Contains(api.Kinds, kind) {
 		return fmt.Errorf("unknown kind %q: use one of %v", kind, api.Kinds)
 	}
-	var want api.Kind
-	switch any(*new(T)).(type) {
-	case api.HealthCheck:
-		want = api.KindHealthCheck
-	case api.TrafficPolicy:
-		want = api.KindTrafficPolicy
-	case api.ReplicaSet:
-		want = api.KindReplicaSet
-	case api.BurstToggle:
-		want = api.KindBurstToggle
-	default:
+	o, ok := any(*new(T)).(api.Object)
+	if !ok {
 		return nil
 	}
+	want := o.ObjectKind()
 	if want != kind {
 		return fmt.Errorf("%T objects live under %q, not %q", *new(T), want, kind)
 	}

@@ -4,10 +4,13 @@ import (
 	"encoding/binary"
 
 	"github.com/miekg/dns"
+
+	"github.com/hatopo/terraform-provider-failover/internal/policy"
 )
 
-// maxChase bounds how many in-zone CNAMEs one answer follows.
-const maxChase = 8
+// maxChase bounds how many in-zone CNAMEs one answer follows; policy
+// validation sizes the largest answer with it.
+const maxChase = policy.MaxCNAMEChase
 
 // outcome is what one query came to, for metrics.
 type outcome struct {

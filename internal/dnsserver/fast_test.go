@@ -18,8 +18,7 @@ import (
 // answer shape, for calling the handler directly.
 func handlerFixture(t testing.TB) *Server {
 	t.Helper()
-	snap := &engine.Snapshot{Zone: testZone, Decisions: map[string]api.Decision{}}
-	for _, d := range []api.Decision{
+	snap := engine.NewSnapshot(testZone, []api.Decision{
 		decision("web", 5, "dc1=192.0.2.10,2001:db8::10"),
 		weighted(decision("aa", 30, "a=192.0.2.1,192.0.2.11,192.0.2.21", "b=2001:db8::2,2001:db8::12", "c=lb.example.net.", "d=192.0.2.4"), 1, 3, 2, 0),
 		decision("alias", 60, "dc1=lb.example.net."),
@@ -28,9 +27,7 @@ func handlerFixture(t testing.TB) *Server {
 		decision("chase", 7, "dc1=web.failover.internal."),
 		decision("mid", 30, "dc1="+addrs("192.0.2", 40)),
 		decision("big", 30, "dc1="+addrs("198.51.100", 100)),
-	} {
-		snap.Decisions[d.Policy] = d
-	}
+	}...)
 	s, err := New(Options{Zone: testZone, Snapshot: func() *engine.Snapshot { return snap },
 		NSAddrs: []netip.Addr{netip.MustParseAddr("192.0.2.53")}, Logger: quietLogger()})
 	if err != nil {

@@ -13,7 +13,7 @@ const (
 	dropMalformed = "malformed" // shorter than a header
 	dropResponse  = "response"  // QR set: never answer an answer
 	dropOversized = "oversized" // larger than MaxQuerySize
-	dropTCPLimit  = "tcp_limit" // MaxTCPConns connections already open
+	dropTCPLimit  = "tcp_limit" // a TCP connection closed to admit a new one (MaxTCPConns, MaxTCPConnsPerSource)
 )
 
 // Query types and rcodes get their own label value; everything else is

@@ -57,6 +57,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
+	"github.com/hatopo/terraform-provider-failover/internal/policy"
 )
 
 // Options configures a Server. Zero values take the defaults noted.
@@ -90,15 +91,28 @@ type Options struct {
 	// MaxQuerySize: larger queries are dropped (default 1024 bytes; a
 	// real query is well under 300).
 	MaxQuerySize int
-	// MaxTCPConns bounds concurrent TCP connections (default 512); more
-	// are closed at once.
+	// MaxTCPConns bounds concurrent TCP connections (default 512). A new
+	// connection beyond it is admitted by closing the one whose last query
+	// is oldest (RFC 7766 §6.2.3), so idle clients can never lock a
+	// resolver out of TCP. Each costs a file descriptor: size it below the
+	// process's limit, with room for the prober.
 	MaxTCPConns int
+	// MaxTCPConnsPerSource bounds the connections of one client (an IPv4
+	// address or an IPv6 /64; default MaxTCPConns/4, at least 1). A
+	// source at its cap makes room by losing its own longest-idle
+	// connection, never another client's. RFC 7766 §6.2.2 asks clients
+	// for one connection per server.
+	MaxTCPConnsPerSource int
 	// TCPIdleTimeout closes a TCP connection with no query for this long
-	// (default 10s, RFC 7766 §6.2.3); the first query must arrive within
-	// TCPReadTimeout (default 2s).
+	// (default 10s, RFC 7766 §6.2.3; TCPReadTimeout while more than half
+	// of MaxTCPConns are open). TCPReadTimeout (default 2s) bounds the
+	// wait for a connection's first query and the time from the first
+	// byte of any query to its last, so a client dribbling a byte at a
+	// time is cut off.
 	TCPIdleTimeout, TCPReadTimeout time.Duration
 	// UDPSockets is how many UDP sockets share the port (SO_REUSEPORT),
-	// each read by its own goroutine (default: GOMAXPROCS).
+	// each read by its own goroutine (default: one per two cores, at least
+	// one; see defaultUDPSockets).
 	UDPSockets int
 
 	// Rand returns a uniform random number in [0, n); tests seed it.
@@ -119,8 +133,7 @@ type Server struct {
 	mu       sync.Mutex
 	udp      []*net.UDPConn
 	tcp      net.Listener
-	conns    map[net.Conn]struct{}
-	tcpSlots chan struct{}
+	tcpConns tcpConns
 	stopping atomic.Bool
 	stopped  chan struct{}
 	wg       sync.WaitGroup
@@ -165,15 +178,19 @@ func New(o Options) (*Server, error) {
 	def(&o.Expire, 86400)
 	def(&o.NegativeTTL, 30)
 	if o.MaxUDPSize == 0 {
-		o.MaxUDPSize = 1232
+		o.MaxUDPSize = policy.EDNSUDPSize
 	}
 	o.MaxUDPSize = max(o.MaxUDPSize, 512)
 	if o.MaxQuerySize == 0 {
 		o.MaxQuerySize = 1024
 	}
-	if o.MaxTCPConns == 0 {
+	if o.MaxTCPConns <= 0 {
 		o.MaxTCPConns = 512
 	}
+	if o.MaxTCPConnsPerSource <= 0 {
+		o.MaxTCPConnsPerSource = max(o.MaxTCPConns/4, 1)
+	}
+	o.MaxTCPConnsPerSource = min(o.MaxTCPConnsPerSource, o.MaxTCPConns)
 	if o.TCPIdleTimeout == 0 {
 		o.TCPIdleTimeout = 10 * time.Second
 	}
@@ -184,13 +201,11 @@ func New(o Options) (*Server, error) {
 		o.Rand = rand.Uint64N
 	}
 	return &Server{
-		opts:     o,
-		log:      o.Logger,
-		metrics:  newMetrics(o.Registerer),
-		rnd:      o.Rand,
-		conns:    map[net.Conn]struct{}{},
-		tcpSlots: make(chan struct{}, o.MaxTCPConns),
-		stopped:  make(chan struct{}),
+		opts:    o,
+		log:     o.Logger,
+		metrics: newMetrics(o.Registerer),
+		rnd:     o.Rand,
+		stopped: make(chan struct{}),
 	}, nil
 }
 
@@ -226,7 +241,7 @@ func (s *Server) Zone() string { return s.opts.Zone }
 // on the first query that sees a new snapshot.
 func (s *Server) current() *zone {
 	snap := s.opts.Snapshot()
-	if z := s.zone.Load(); z != nil && z.snap == snap {
+	if z := s.zone.Load(); z != nil && z.from == snap {
 		return z
 	}
 	s.compileMu.Lock()
@@ -235,13 +250,13 @@ func (s *Server) current() *zone {
 	// one must not install it over a newer zone.
 	snap = s.opts.Snapshot()
 	prev := s.zone.Load()
-	if prev != nil && prev.snap == snap {
+	if prev != nil && prev.from == snap {
 		return prev
 	}
 	z := compile(&s.opts, snap, prev)
 	s.zone.Store(z)
 	if prev == nil || prev.serial != z.serial {
-		s.log.Debug("dns zone compiled", "zone", z.origin, "serial", z.serial, "names", len(z.names))
+		s.log.Debug("dns zone compiled", "zone", z.origin, "serial", z.serial, "policies", z.snap.Decisions())
 	}
 	return z
 }
@@ -400,9 +415,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.tcp != nil {
 		s.tcp.Close()
 	}
-	for c := range s.conns {
-		c.SetReadDeadline(past)
-	}
+	s.deadlineAllTCP(past)
 	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -416,9 +429,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range s.udp {
 		c.Close()
 	}
-	for c := range s.conns {
-		c.Close()
-	}
+	s.closeAllTCP()
 	s.mu.Unlock()
 	<-done
 	return err

@@ -66,17 +66,30 @@ func newTestServer(t testing.TB, opts func(*Options), decisions ...api.Decision)
 	return ts
 }
 
-// set publishes a new snapshot, like the engine does on every change.
+// set publishes a new snapshot answering exactly decisions, like the
+// engine does on every change.
 func (ts *testServer) set(decisions ...api.Decision) {
-	prev := ts.snap.Load()
-	s := &engine.Snapshot{Zone: testZone, Decisions: map[string]api.Decision{}}
-	if prev != nil {
-		s.Version = prev.Version + 1
+	ts.snap.Store(successor(ts.snap.Load(), decisions...))
+}
+
+// successor is the snapshot after prev (nil: the first) that answers
+// exactly decisions: the others are removed.
+func successor(prev *engine.Snapshot, decisions ...api.Decision) *engine.Snapshot {
+	if prev == nil {
+		return engine.NewSnapshot(testZone, decisions...)
 	}
+	keep := map[string]bool{}
 	for _, d := range decisions {
-		s.Decisions[d.Policy] = d
+		keep[d.Policy] = true
 	}
-	ts.snap.Store(s)
+	var changes []api.Decision
+	prev.RangeDecisions(func(name string, _ *engine.PolicyAnswer) bool {
+		if !keep[name] {
+			changes = append(changes, api.Decision{Policy: name}) // generation 0 removes it
+		}
+		return true
+	})
+	return prev.WithDecisions(append(changes, decisions...)...)
 }
 
 // exchange sends m over network ("udp" or "tcp") and returns the answer.
@@ -221,7 +234,7 @@ func TestNewRejectsBadZones(t *testing.T) {
 // TestShutdownIsGracefulAndFinal: after Shutdown nothing answers, and a
 // TCP client idling on a connection does not hold it up.
 func TestShutdownIsGracefulAndFinal(t *testing.T) {
-	snap := &engine.Snapshot{Zone: testZone, Decisions: map[string]api.Decision{"web": decision("web", 5, "dc1=192.0.2.10")}}
+	snap := engine.NewSnapshot(testZone, decision("web", 5, "dc1=192.0.2.10"))
 	s, err := New(Options{Zone: testZone, Snapshot: func() *engine.Snapshot { return snap }})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -13,6 +14,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/policy"
 )
 
 // TestEDNSBufferSizesAndTruncation: a UDP answer fits the client's
@@ -86,6 +90,75 @@ func TestEDNSBufferSizesAndTruncation(t *testing.T) {
 	if i < 0 || !slices.Equal(got, append(want[i:len(want):len(want)], want[:i]...)) {
 		t.Fatalf("addresses %v are not a rotation of the target's", got)
 	}
+}
+
+// TestLargestValidAnswerIsServedOverTCP ties policy validation to the
+// wire: a target with as many addresses as Validate accepts, at the
+// longest name a zone can hold, at the end of the longest CNAME chain the
+// server follows, is answered whole over TCP for A, AAAA and ANY — and one
+// address more is refused by Validate (issue 9: thousands of addresses
+// were accepted, then truncated even over TCP).
+func TestLargestValidAnswerIsServedOverTCP(t *testing.T) {
+	// A 191-byte zone leaves 64 bytes for a 63-character policy name:
+	// qnames of 255 bytes, the most DNS allows.
+	zone := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 61) + "."
+	name := func(i int) string { return fmt.Sprintf("p%d%s", i, strings.Repeat("x", 61)) }
+	if l := len(wireName(name(0) + "." + zone)); l != 255 {
+		t.Fatalf("qname is %d bytes, want 255", l)
+	}
+	tests := []struct {
+		name   string
+		v4, v6 int
+	}{
+		{"IPv4", policy.MaxIPv4PerAnswer, 0},
+		{"IPv6", 0, policy.MaxIPv6PerAnswer},
+		{"mixed", (policy.AddressBudget - 28*1127) / 16, 1127},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			addrs := manyAddrs(tc.v4, tc.v6)
+			p := api.TrafficPolicy{Name: "big", Mode: api.ModeActivePassive, WhenAllDown: api.AllDownFailOpen,
+				Targets: map[string]api.PolicyTarget{"dc1": {Site: "dc1", Addresses: addrs, Priority: 1, HealthChecks: []string{"c"}}}}
+			if errs := policy.Validate(p).Errors(); len(errs) != 0 {
+				t.Fatalf("Validate refuses the largest answer: %v", errs)
+			}
+			more := p.Targets["dc1"]
+			more.Addresses = manyAddrs(tc.v4+1, tc.v6)
+			p.Targets["dc1"] = more
+			if errs := policy.Validate(p).Errors(); len(errs) != 1 || !strings.Contains(errs[0].Detail, "at most") {
+				t.Fatalf("Validate of one address more: %v, want one error stating the limit", errs)
+			}
+
+			var ds []api.Decision
+			for i := range maxChase {
+				ds = append(ds, decision(name(i), 30, "dc1="+name(i+1)+"."+zone))
+			}
+			ds = append(ds, decision(name(maxChase), 30, "dc1="+strings.Join(addrs, ",")))
+			ts := newTestServer(t, func(o *Options) { o.Zone = zone }, ds...)
+			for _, qt := range []struct {
+				qtype   uint16
+				records int
+			}{{dns.TypeA, tc.v4}, {dns.TypeAAAA, tc.v6}, {dns.TypeANY, tc.v4 + tc.v6}} {
+				r := ts.exchange(t, "tcp", query(name(0)+"."+zone, qt.qtype, 1232))
+				if r.Truncated || r.Rcode != dns.RcodeSuccess || len(r.Answer) != maxChase+qt.records {
+					t.Fatalf("%s over TCP: rcode %s, TC %t, %d records; want %d CNAMEs and %d addresses",
+						dns.TypeToString[qt.qtype], dns.RcodeToString[r.Rcode], r.Truncated, len(r.Answer), maxChase, qt.records)
+				}
+			}
+		})
+	}
+}
+
+// manyAddrs is v4 distinct IPv4 and v6 distinct IPv6 addresses.
+func manyAddrs(v4, v6 int) []string {
+	var out []string
+	for i := range v4 {
+		out = append(out, fmt.Sprintf("10.%d.%d.1", i/256, i%256))
+	}
+	for i := range v6 {
+		out = append(out, fmt.Sprintf("2001:db8::%x", i+1))
+	}
+	return out
 }
 
 // udpRaw sends b and returns the answer, or nil after a short wait.
@@ -193,9 +266,11 @@ func tcpRead(c net.Conn) (*dns.Msg, error) {
 
 // TestTCPConnections: pipelined queries are answered in order on one
 // connection; an oversized length or garbage ends only that connection;
-// connections beyond MaxTCPConns are closed at once.
+// a connection beyond MaxTCPConns closes the longest-idle one.
 func TestTCPConnections(t *testing.T) {
-	ts := newTestServer(t, func(o *Options) { o.MaxTCPConns = 2; o.TCPReadTimeout = 300 * time.Millisecond },
+	ts := newTestServer(t, func(o *Options) {
+		o.MaxTCPConns, o.MaxTCPConnsPerSource, o.TCPReadTimeout = 2, 2, 300*time.Millisecond
+	},
 		decision("web", 5, "dc1=192.0.2.10"), decision("v6", 5, "dc1=2001:db8::1"))
 	dial := func() net.Conn {
 		c, err := net.Dial("tcp", ts.Addr())
@@ -252,37 +327,226 @@ func TestTCPConnections(t *testing.T) {
 		}
 		c.Close()
 	})
-	t.Run("connection limit", func(t *testing.T) {
+	t.Run("a new connection closes the longest idle", func(t *testing.T) {
 		// Wait for the connections of the cases above to be gone.
-		deadline := time.Now().Add(3 * time.Second)
-		for len(ts.tcpSlots) > 0 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
+		ts.waitTCPConns(t, 0)
 		a, b := dial(), dial()
-		tcpWrite(t, a, packed(t, web))
-		tcpWrite(t, b, packed(t, web))
 		for _, c := range []net.Conn{a, b} {
+			tcpWrite(t, c, packed(t, web))
 			if _, err := tcpRead(c); err != nil {
 				t.Fatal(err)
 			}
 		}
 		third := dial()
-		third.Write(packed(t, web)) // may fail: the server may have closed it already
-		if _, err := tcpRead(third); err == nil {
-			t.Fatal("a third connection was served with MaxTCPConns = 2")
+		tcpWrite(t, third, packed(t, web))
+		if _, err := tcpRead(third); err != nil {
+			t.Fatalf("a third connection with MaxTCPConns = 2: %v", err)
+		}
+		if _, err := tcpRead(a); err == nil || isTimeout(err) {
+			t.Fatalf("the longest-idle connection: read %v, want it closed", err)
+		}
+		tcpWrite(t, b, packed(t, web))
+		if _, err := tcpRead(b); err != nil {
+			t.Fatalf("the other connection: %v", err)
 		}
 		if got := ts.waitMetric(t, 1, "failover_dns_dropped_total", "reason", dropTCPLimit); got < 1 {
 			t.Errorf("failover_dns_dropped_total{reason=tcp_limit} = %v", got)
 		}
-		a.Close()
-		deadline = time.Now().Add(3 * time.Second)
-		for len(ts.tcpSlots) > 1 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if r := ts.exchange(t, "tcp", web); len(r.Answer) != 1 {
-			t.Fatalf("after a slot freed: %v", r)
-		}
 	})
+}
+
+// waitTCPConns waits until the server holds want TCP connections.
+func (ts *testServer) waitTCPConns(t *testing.T, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for int(ts.tcpConns.n.Load()) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server holds %d TCP connections, want %d", ts.tcpConns.n.Load(), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// dialFrom connects to addr from the loopback address src (any of
+// 127.0.0.0/8 is this host), so one test can be many clients.
+func dialFrom(t *testing.T, src, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// isOpen: the server has not closed c (a short read times out).
+func isOpen(c net.Conn) bool {
+	c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	var b [1]byte
+	_, err := c.Read(b[:])
+	return isTimeout(err)
+}
+
+// TestIdleTCPConnectionsNeverLockOutANewQuery is issue 9's attack: more
+// idle TCP connections than MaxTCPConns (default 512), opened before a
+// resolver's query. The query is answered; the connections evicted are
+// the oldest; the server never holds more than its cap.
+func TestIdleTCPConnectionsNeverLockOutANewQuery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens 600 connections")
+	}
+	tests := []struct {
+		name    string
+		sources []string // 600 connections spread over these
+		client  string
+	}{
+		{"600 from one address", []string{"127.0.0.1"}, "127.0.0.1"},
+		{"600 from six addresses", []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.7"}, "127.0.0.8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Timeouts long enough that only eviction can close anything.
+			ts := newTestServer(t, func(o *Options) { o.TCPReadTimeout, o.TCPIdleTimeout = time.Minute, time.Minute },
+				decision("web", 5, "dc1=192.0.2.10"))
+			var idle []net.Conn
+			for i := range 600 {
+				idle = append(idle, dialFrom(t, tc.sources[i%len(tc.sources)], ts.Addr()))
+			}
+			held := min(ts.opts.MaxTCPConns, len(tc.sources)*min(ts.opts.MaxTCPConnsPerSource, 600/len(tc.sources)))
+			ts.waitTCPConns(t, held)
+			c := dialFrom(t, tc.client, ts.Addr())
+			tcpWrite(t, c, packed(t, query("web.failover.internal.", dns.TypeA, 0)))
+			r, err := tcpRead(c)
+			if err != nil || len(r.Answer) != 1 {
+				t.Fatalf("a query after 600 idle connections: %v %v", r, err)
+			}
+			if n := int(ts.tcpConns.n.Load()); n > held {
+				t.Fatalf("%d connections open, want at most %d", n, held)
+			}
+			if isOpen(idle[0]) || !isOpen(idle[len(idle)-1]) {
+				t.Fatalf("oldest open %t, newest open %t: want the oldest evicted, the newest kept", isOpen(idle[0]), isOpen(idle[len(idle)-1]))
+			}
+		})
+	}
+}
+
+// TestTCPSourceCapEvictsOnlyItsOwn: a source opening connections beyond
+// MaxTCPConnsPerSource loses its own oldest ones, never another client's.
+func TestTCPSourceCapEvictsOnlyItsOwn(t *testing.T) {
+	ts := newTestServer(t, func(o *Options) { o.MaxTCPConns, o.MaxTCPConnsPerSource = 8, 2 }, decision("web", 5, "dc1=192.0.2.10"))
+	web := packed(t, query("web.failover.internal.", dns.TypeA, 0))
+	var resolver []net.Conn
+	for range 2 {
+		c := dialFrom(t, "127.0.0.2", ts.Addr())
+		tcpWrite(t, c, web)
+		if _, err := tcpRead(c); err != nil {
+			t.Fatal(err)
+		}
+		resolver = append(resolver, c)
+	}
+	var flood []net.Conn
+	for range 5 {
+		flood = append(flood, dialFrom(t, "127.0.0.3", ts.Addr()))
+	}
+	ts.waitTCPConns(t, 4)
+	for i, c := range resolver {
+		tcpWrite(t, c, web)
+		if _, err := tcpRead(c); err != nil {
+			t.Fatalf("the resolver's connection %d after another source's flood: %v", i, err)
+		}
+	}
+	for i, c := range flood {
+		if want := i >= 3; isOpen(c) != want {
+			t.Errorf("flood connection %d open = %t, want %t", i, !want, want)
+		}
+	}
+}
+
+// TestTCPSlowClientsAreCutOff: a query must arrive whole within
+// TCPReadTimeout of its first byte, first query or not, however busy the
+// client looks (slowloris).
+func TestTCPSlowClientsAreCutOff(t *testing.T) {
+	const readTimeout = 300 * time.Millisecond
+	ts := newTestServer(t, func(o *Options) { o.TCPReadTimeout, o.TCPIdleTimeout = readTimeout, time.Minute },
+		decision("web", 5, "dc1=192.0.2.10"))
+	web := packed(t, query("web.failover.internal.", dns.TypeA, 0))
+	msg := binary.BigEndian.AppendUint16(nil, uint16(len(web)))
+	msg = append(msg, web...)
+	for _, tc := range []struct {
+		name  string
+		first bool // answer one query before dribbling the next
+	}{{"first query", false}, {"after a query", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialFrom(t, "127.0.0.1", ts.Addr())
+			if tc.first {
+				tcpWrite(t, c, web)
+				if _, err := tcpRead(c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// One byte every 50 ms: the whole query would take ~1.5 s,
+			// five times the read timeout, and the connection is never
+			// idle for more than 50 ms.
+			start := time.Now()
+			sent := 0
+			for _, b := range msg {
+				if _, err := c.Write([]byte{b}); err != nil {
+					break
+				}
+				sent++
+				if !isOpen(c) {
+					break
+				}
+				time.Sleep(30 * time.Millisecond)
+			}
+			if sent == len(msg) {
+				if _, err := tcpRead(c); err == nil {
+					t.Fatalf("a query dribbled over %s was answered", time.Since(start).Round(time.Millisecond))
+				}
+			}
+			if isOpen(c) {
+				t.Fatal("the connection is still open")
+			}
+		})
+	}
+}
+
+// TestTCPIdleTimeoutShrinksUnderPressure: with more than half of
+// MaxTCPConns open, a connection waits for its next query no longer than
+// TCPReadTimeout; with few open, TCPIdleTimeout holds.
+func TestTCPIdleTimeoutShrinksUnderPressure(t *testing.T) {
+	ts := newTestServer(t, func(o *Options) {
+		o.MaxTCPConns, o.MaxTCPConnsPerSource, o.TCPReadTimeout, o.TCPIdleTimeout = 4, 4, 200*time.Millisecond, time.Minute
+	}, decision("web", 5, "dc1=192.0.2.10"))
+	web := packed(t, query("web.failover.internal.", dns.TypeA, 0))
+	served := func(n int) []net.Conn {
+		var cs []net.Conn
+		for range n {
+			c := dialFrom(t, "127.0.0.1", ts.Addr())
+			tcpWrite(t, c, web)
+			if _, err := tcpRead(c); err != nil {
+				t.Fatal(err)
+			}
+			cs = append(cs, c)
+		}
+		return cs
+	}
+	alone := served(1)[0]
+	time.Sleep(600 * time.Millisecond)
+	if !isOpen(alone) {
+		t.Fatal("a lone idle connection was closed before TCPIdleTimeout")
+	}
+	alone.Close()
+	ts.waitTCPConns(t, 0)
+	crowd := served(3)
+	time.Sleep(600 * time.Millisecond)
+	for i, c := range crowd {
+		tcpWrite(t, c, web)
+		if _, err := tcpRead(c); err == nil {
+			t.Errorf("connection %d of 3 (cap 4) was still open after 3 × TCPReadTimeout idle", i)
+		}
+	}
 }
 
 // isTimeout: the read timed out, so the connection stayed open.

@@ -11,21 +11,35 @@ import (
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
 )
 
-// zone is the answer data compiled from one engine.Snapshot: every name
-// the server is authoritative for, keyed by its lower-case wire form, with
-// each policy's serving targets split into ready-to-answer record data and
-// weighted choices per query type. It is immutable once built; the server
-// swaps in a new one the first time a query sees a new snapshot.
+// zone is what the server answers from for one engine.Snapshot: the
+// apex, the name servers and the names between them, built when a query
+// first sees the snapshot, and the snapshot's policies, each compiled into
+// ready-to-answer record data and weighted choices the first time it is
+// asked for and kept on its snapshot entry until its decision changes
+// (engine.PolicyAnswer.Derived). A decision change therefore costs the
+// server one policy's compile, never the whole zone's, and is answered
+// from the first query after the engine publishes it. Immutable once
+// built; the server swaps in a new one for every new snapshot.
 type zone struct {
-	snap   *engine.Snapshot
-	origin string // canonical: lower case, trailing dot
+	// from is the snapshot the zone was built for (nil: none yet), snap
+	// the one it answers from (empty for nil).
+	from, snap *engine.Snapshot
+	opts       *Options
+	origin     string // canonical: lower case, trailing dot
 	// originWire is the origin in lower-case wire format.
 	originWire []byte
 	serial     uint32
-	// gens is each policy's decision generation: answers changed between
-	// two zones exactly when these differ.
-	gens  map[string]uint64
-	names map[string]*node
+	// answers is snap.AnswerVersion: the answers changed between two
+	// zones exactly when these differ.
+	answers uint64
+	// static are the names that are not policies, keyed by lower-case
+	// wire form: the apex, the name servers, empty non-terminals.
+	static map[string]*node
+	// nsPolicyNames: a name server has a policy's form (one label below
+	// the origin), so policy lookups must look for it first.
+	nsPolicyNames bool
+	// shadowed are the policies named like an in-zone name server.
+	shadowed []string
 
 	soa *dns.SOA // as answered at the apex (TTL = Options.SOATTL)
 	ns  []dns.RR
@@ -137,52 +151,72 @@ func choiceFor(qtype uint16) int {
 	return choiceCNAME
 }
 
-// compile builds the zone for snap. prev, the zone it replaces, keeps the
-// serial moving forward.
-func compile(o *Options, snap *engine.Snapshot, prev *zone) *zone {
-	z := &zone{
-		snap:       snap,
-		origin:     o.Zone,
-		originWire: wireName(o.Zone),
-		gens:       map[string]uint64{},
-		names:      map[string]*node{},
+// compile builds the zone for snap; its policies compile as they are
+// asked for. prev, the zone it replaces, keeps the serial moving forward.
+// It costs the same at ten policies as at ten thousand.
+func compile(o *Options, from *engine.Snapshot, prev *zone) *zone {
+	snap := from
+	if snap == nil {
+		snap = engine.NewSnapshot(o.Zone)
 	}
-	var newest int64
-	if snap != nil {
-		for name, d := range snap.Decisions {
-			z.gens[name] = d.Generation
-			newest = max(newest, d.Since.Unix())
+	var z *zone
+	if prev != nil && prev.opts == o {
+		// The names that are not policies come from the options alone.
+		c := *prev
+		z = &c
+		z.shadowed = nil
+	} else {
+		z = compileStatic(o)
+	}
+	z.from, z.snap, z.answers = from, snap, snap.AnswerVersion
+	z.serial = nextSerial(prev, snap)
+	if prev == nil || z.serial != prev.serial || z.soa == nil {
+		z.soa = &dns.SOA{
+			Hdr:     dns.RR_Header{Name: z.origin, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: o.SOATTL},
+			Ns:      o.NS[0],
+			Mbox:    o.Hostmaster,
+			Serial:  z.serial,
+			Refresh: o.Refresh,
+			Retry:   o.Retry,
+			Expire:  o.Expire,
+			Minttl:  o.NegativeTTL,
+		}
+		z.soaRdata = soaRdata(z.soa)
+	}
+	// A policy of a name server's name yields to it: the zone's own
+	// delegation must keep working.
+	for key, n := range z.static {
+		if n.kind != kindNSHost {
+			continue
+		}
+		if policy, ok := z.policyName([]byte(key)); ok {
+			if _, ok := snap.DecisionBytes(policy); ok {
+				z.shadowed = append(z.shadowed, n.name)
+				if prev == nil || !slices.Contains(prev.shadowed, n.name) {
+					o.Logger.Warn("dns: a policy has the name server's name; the name server's addresses answer", "name", n.name)
+				}
+			}
 		}
 	}
-	z.serial = nextSerial(prev, z.gens, newest)
+	return z
+}
 
-	z.soa = &dns.SOA{
-		Hdr:     dns.RR_Header{Name: z.origin, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: o.SOATTL},
-		Ns:      o.NS[0],
-		Mbox:    o.Hostmaster,
-		Serial:  z.serial,
-		Refresh: o.Refresh,
-		Retry:   o.Retry,
-		Expire:  o.Expire,
-		Minttl:  o.NegativeTTL,
+// compileStatic builds the part of a zone that depends on the options
+// only: the apex's records and the names that are not policies.
+func compileStatic(o *Options) *zone {
+	z := &zone{
+		opts:       o,
+		origin:     o.Zone,
+		originWire: wireName(o.Zone),
+		static:     map[string]*node{},
+		negTTL:     min(o.SOATTL, o.NegativeTTL),
 	}
-	z.soaRdata = soaRdata(z.soa)
-	z.negTTL = min(o.SOATTL, o.NegativeTTL)
 	for _, h := range o.NS {
 		z.ns = append(z.ns, &dns.NS{Hdr: dns.RR_Header{Name: z.origin, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: o.NSTTL}, Ns: h})
 	}
-	z.names[string(z.originWire)] = &node{kind: kindApex, name: z.origin, negTTL: z.negTTL}
-
-	if snap != nil {
-		for name, d := range snap.Decisions {
-			fqdn := strings.ToLower(name) + "." + z.origin
-			z.names[string(wireName(fqdn))] = compilePolicy(fqdn, d, z.origin, o.NegativeTTL)
-		}
-	}
+	z.static[string(z.originWire)] = &node{kind: kindApex, name: z.origin, negTTL: z.negTTL}
 	// Name servers inside the zone answer their addresses; the names
-	// between them and the apex exist (empty non-terminals). A policy of
-	// the same name yields to the name server: the zone's own
-	// delegation must keep working.
+	// between them and the apex exist (empty non-terminals).
 	for _, h := range o.NS {
 		if !dns.IsSubDomain(z.origin, h) || h == z.origin {
 			continue
@@ -197,15 +231,16 @@ func compile(o *Options, snap *engine.Snapshot, prev *zone) *zone {
 				z.glue = append(z.glue, &dns.AAAA{Hdr: dns.RR_Header{Name: h, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: o.NSTTL}, AAAA: a.AsSlice()})
 			}
 		}
-		key := string(wireName(h))
-		if old, ok := z.names[key]; ok && old.kind == kindPolicy {
-			o.Logger.Warn("dns: a policy has the name server's name; the name server's addresses answer", "name", h)
-		}
-		z.names[key] = n
+		z.static[string(wireName(h))] = n
 		for p := parent(h); p != z.origin && p != "."; p = parent(p) {
-			if _, ok := z.names[string(wireName(p))]; !ok {
-				z.names[string(wireName(p))] = &node{kind: kindEmpty, name: p, negTTL: z.negTTL}
+			if _, ok := z.static[string(wireName(p))]; !ok {
+				z.static[string(wireName(p))] = &node{kind: kindEmpty, name: p, negTTL: z.negTTL}
 			}
+		}
+	}
+	for key, n := range z.static {
+		if _, ok := z.policyName([]byte(key)); ok && n.kind == kindNSHost {
+			z.nsPolicyNames = true
 		}
 	}
 	return z
@@ -218,30 +253,21 @@ func compile(o *Options, snap *engine.Snapshot, prev *zone) *zone {
 // second, a policy deleted), the serial is the previous one plus one;
 // when answers do not change, it stays. It never goes backwards within a
 // process (RFC 1982 arithmetic).
-func nextSerial(prev *zone, gens map[string]uint64, newest int64) uint32 {
-	serial := max(uint32(newest), 1)
+func nextSerial(prev *zone, snap *engine.Snapshot) uint32 {
+	serial := uint32(1)
+	if !snap.Newest.IsZero() {
+		serial = max(uint32(snap.Newest.Unix()), 1)
+	}
 	if prev == nil {
 		return serial
 	}
-	if maps2Equal(prev.gens, gens) {
+	if prev.answers == snap.AnswerVersion {
 		return prev.serial
 	}
 	if int32(serial-prev.serial) <= 0 {
 		serial = prev.serial + 1
 	}
 	return serial
-}
-
-func maps2Equal(a, b map[string]uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func compilePolicy(fqdn string, d api.Decision, origin string, negative uint32) *node {
@@ -329,8 +355,42 @@ func makeChoice(ts []target, idx []int) choice {
 	return c
 }
 
-// lookup finds the node of a lower-case wire name.
-func (z *zone) lookup(key []byte) *node { return z.names[string(key)] }
+// lookup finds the node of a lower-case wire name: a name server or the
+// apex first, then a policy (<policy>.<origin>), then an empty
+// non-terminal.
+func (z *zone) lookup(key []byte) *node {
+	policy, isPolicy := z.policyName(key)
+	if isPolicy && z.nsPolicyNames {
+		if n := z.static[string(key)]; n != nil && n.kind == kindNSHost {
+			return n
+		}
+	}
+	if isPolicy {
+		if a, ok := z.snap.DecisionBytes(policy); ok {
+			return a.Derived(z.opts, z.compilePolicy).(*node)
+		}
+	}
+	return z.static[string(key)]
+}
+
+// policyName is the policy a lower-case wire name would be: its first
+// label, when the rest is the origin.
+func (z *zone) policyName(key []byte) ([]byte, bool) {
+	if len(key) == 0 {
+		return nil, false
+	}
+	l := int(key[0])
+	if l == 0 || l > 63 || 1+l+len(z.originWire) != len(key) || string(key[1+l:]) != string(z.originWire) {
+		return nil, false
+	}
+	return key[1 : 1+l], true
+}
+
+// compilePolicy compiles a policy's decision; it runs once per decision
+// (engine.PolicyAnswer.Derived).
+func (z *zone) compilePolicy(d api.Decision) any {
+	return compilePolicy(strings.ToLower(d.Policy)+"."+z.origin, d, z.origin, z.opts.NegativeTTL)
+}
 
 // inZone reports whether the lower-case wire name key is at or below the
 // origin. starts are the offsets of key's labels.

@@ -3,6 +3,14 @@
 // they happen, keeps timers for delays, schedules and override expiry,
 // persists runtime state so a restart resumes exactly where it stopped,
 // and publishes an immutable Snapshot that DNS and /burst answer from.
+//
+// The store is shared: every node of a cluster applies the store's change
+// feed (feed.go), whoever wrote the change, so all nodes hold the same
+// objects, overrides, observations, check states and decisions. Only the
+// leader (cluster.Node) aggregates votes, evaluates policies and writes
+// check states, decisions and runtime events, under its fence
+// (leader.go); followers take those from the feed and publish the same
+// Snapshot. A standalone node is a cluster of one and always leads.
 package engine
 
 import (
@@ -11,6 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/cluster"
 	"github.com/hatopo/terraform-provider-failover/internal/health"
 	"github.com/hatopo/terraform-provider-failover/internal/policy"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
@@ -27,6 +38,9 @@ import (
 // Options configures an Engine.
 type Options struct {
 	Store store.Store
+	// Cluster is this node's place in the control plane; nil: a cluster of
+	// one (cluster.Standalone) of Site.
+	Cluster cluster.Node
 	// Site is the probing site of this failoverd ("local" standalone).
 	Site string
 	// Zone is the DNS zone policies answer in, e.g. "failover.internal.".
@@ -37,6 +51,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+	// ProbeSourceAddr, when valid, is the source address of every health
+	// probe (--probe-source-addr).
+	ProbeSourceAddr netip.Addr
 	// MaxQueuedEvents bounds the events waiting for the store while its
 	// commits fail (default DefaultMaxQueuedEvents).
 	MaxQueuedEvents int
@@ -76,8 +93,10 @@ type Engine struct {
 	now     func() time.Time
 	monitor *health.Monitor
 	persist *persister
-	notify  *notifier
+	notify  *notifier // event sequence numbers
+	revs    *notifier // store revisions applied from the feed
 	metrics *metrics
+	node    cluster.Node
 
 	// writeMu serialises mutations of declared objects so validation,
 	// referential checks and the commit see one consistent world.
@@ -85,10 +104,12 @@ type Engine struct {
 
 	mu          sync.RWMutex
 	raw         map[api.Kind]map[string][]byte
-	checks      map[string]api.HealthCheck
-	policies    map[string]api.TrafficPolicy
-	replicaSets map[string]api.ReplicaSet
-	toggles     map[string]api.BurstToggle
+	checks      objects[api.HealthCheck]
+	policies    objects[api.TrafficPolicy]
+	replicaSets objects[api.ReplicaSet]
+	toggles     objects[api.BurstToggle]
+	objects     map[api.Kind]collection // the four maps above, by kind
+	checkUsers  checkUsers              // policies by the checks they use (index.go)
 	overrides   map[string]api.Override
 	obs         map[string]map[string]api.SiteObservation
 	checkStates map[string]checkState
@@ -97,11 +118,23 @@ type Engine struct {
 	toggleNext  map[string]time.Time
 	rsStatus    map[string]api.ReplicaSetStatus
 
+	// leading: this node decides (see leader.go); term is its current
+	// leadership. Under mu.
+	leading bool
+	term    *term
+	// epoch is the cluster session whose ephemeral keys hold this node's
+	// observations (the loop goroutine's).
+	epoch uint64
+
 	snap        atomic.Pointer[Snapshot]
+	touched     touched // what the next publishLocked updates (snapshot.go)
 	transitions chan health.Transition
 	kick        chan struct{}
+	recheck     chan struct{} // the leadership is to be looked at again
 	cancel      context.CancelFunc
 	done        chan struct{}
+	feedCancel  context.CancelFunc
+	feedDone    chan struct{}
 	started     time.Time
 	ready       atomic.Bool
 }
@@ -134,11 +167,12 @@ func New(opts Options) (*Engine, error) {
 		log:         opts.Logger,
 		now:         opts.Now,
 		notify:      newNotifier(),
+		revs:        newNotifier(),
 		raw:         map[api.Kind]map[string][]byte{},
-		checks:      map[string]api.HealthCheck{},
-		policies:    map[string]api.TrafficPolicy{},
-		replicaSets: map[string]api.ReplicaSet{},
-		toggles:     map[string]api.BurstToggle{},
+		checks:      objects[api.HealthCheck]{},
+		policies:    objects[api.TrafficPolicy]{},
+		replicaSets: objects[api.ReplicaSet]{},
+		toggles:     objects[api.BurstToggle]{},
 		overrides:   map[string]api.Override{},
 		obs:         map[string]map[string]api.SiteObservation{},
 		checkStates: map[string]checkState{},
@@ -148,72 +182,95 @@ func New(opts Options) (*Engine, error) {
 		rsStatus:    map[string]api.ReplicaSetStatus{},
 		transitions: make(chan health.Transition, 4096),
 		kick:        make(chan struct{}, 1),
+		recheck:     make(chan struct{}, 1),
 		done:        make(chan struct{}),
+		feedDone:    make(chan struct{}),
 		started:     opts.Now(),
+	}
+	e.objects = map[api.Kind]collection{
+		api.KindHealthCheck:   e.checks,
+		api.KindTrafficPolicy: e.policies,
+		api.KindReplicaSet:    e.replicaSets,
+		api.KindBurstToggle:   e.toggles,
 	}
 	e.metrics = newMetrics(opts.Registerer)
 	e.persist = newPersister(e.st, e.log, e.notify.advance, opts.MaxQueuedEvents, e.metrics.eventsDropped)
 	e.monitor = health.NewMonitor(health.MonitorOptions{
-		Site:         opts.Site,
-		OnTransition: func(t health.Transition) { e.transitions <- t },
-		Registerer:   opts.Registerer,
+		Site:            opts.Site,
+		OnTransition:    func(t health.Transition) { e.transitions <- t },
+		Registerer:      opts.Registerer,
+		ProbeSourceAddr: opts.ProbeSourceAddr,
 	})
-	if err := e.load(context.Background()); err != nil {
+	e.node = opts.Cluster
+	if e.node == nil {
+		e.node = cluster.NewStandalone(api.ClusterMember{Site: opts.Site, Node: hostname(), URL: opts.BaseURL, Started: e.started})
+	}
+	cluster.RegisterMetrics(opts.Registerer, e.node)
+	// Leading before the load means the load reads everything a previous
+	// leader wrote (it lost its key before this node won), so this node may
+	// decide from what it loads. Otherwise the loop takes over later, once
+	// the feed has caught up (leader.go).
+	fence, leadingBefore := e.node.Leading()
+	rev, err := e.load(context.Background())
+	if err != nil {
 		e.persist.close()
 		return nil, err
+	}
+	e.epoch = e.node.Epoch()
+	if f, ok := e.node.Leading(); leadingBefore && ok && f == fence {
+		e.mu.Lock()
+		e.lead(fence, "restored after restart")
+		e.mu.Unlock()
 	}
 	if last, err := e.st.LastSeq(context.Background()); err == nil {
 		e.notify.advance(last)
 	}
+	feedCtx, cancel := context.WithCancel(context.Background())
+	e.feedCancel = cancel
+	go e.follow(feedCtx, rev)
 	return e, nil
 }
 
-func (e *Engine) load(ctx context.Context) error {
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "localhost"
+	}
+	return h
+}
+
+// loadBuckets are the buckets the engine holds in memory.
+func loadBuckets() []string {
+	b := []string{store.BucketState}
 	for _, k := range api.Kinds {
-		kvs, err := e.st.List(ctx, string(k))
-		if err != nil {
-			return fmt.Errorf("load %s: %w", k, err)
-		}
+		b = append(b, string(k))
+	}
+	return b
+}
+
+// load reads every object and all runtime state at one revision, restores
+// this site's last observations into the monitor and publishes the stored
+// decisions. It returns the revision, from which the feed continues.
+func (e *Engine) load(ctx context.Context) (uint64, error) {
+	rev, kvs, err := e.st.Load(ctx, loadBuckets()...)
+	if err != nil {
+		return 0, fmt.Errorf("load: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, k := range api.Kinds {
 		e.raw[k] = map[string][]byte{}
-		for _, kv := range kvs {
+		for _, kv := range kvs[string(k)] {
 			o, err := api.DecodeObject(k, kv.Value)
 			if err != nil {
-				return fmt.Errorf("load %s/%s: %w", k, kv.Key, err)
+				return 0, fmt.Errorf("load %s/%s: %w", k, kv.Key, err)
 			}
 			e.raw[k][kv.Key] = kv.Value
 			e.setObjectLocked(o)
 		}
 	}
-	kvs, err := e.st.List(ctx, store.BucketState)
-	if err != nil {
-		return fmt.Errorf("load runtime state: %w", err)
-	}
-	for _, kv := range kvs {
-		var err error
-		switch {
-		case strings.HasPrefix(kv.Key, keyHealthPrefix):
-			check, site, _ := strings.Cut(strings.TrimPrefix(kv.Key, keyHealthPrefix), "/")
-			var o api.SiteObservation
-			if err = json.Unmarshal(kv.Value, &o); err == nil {
-				e.obsFor(check)[site] = o
-			}
-		case strings.HasPrefix(kv.Key, keyCheckPrefix):
-			var cs checkState
-			if err = json.Unmarshal(kv.Value, &cs); err == nil {
-				e.checkStates[strings.TrimPrefix(kv.Key, keyCheckPrefix)] = cs
-			}
-		case strings.HasPrefix(kv.Key, keyPolicyPrefix):
-			var rt policyRuntime
-			if err = json.Unmarshal(kv.Value, &rt); err == nil {
-				e.runtime[strings.TrimPrefix(kv.Key, keyPolicyPrefix)] = &rt
-			}
-		case strings.HasPrefix(kv.Key, keyOverridePrefix):
-			var ov api.Override
-			if err = json.Unmarshal(kv.Value, &ov); err == nil {
-				e.overrides[strings.TrimPrefix(kv.Key, keyOverridePrefix)] = ov
-			}
-		}
-		if err != nil {
+	for _, kv := range kvs[store.BucketState] {
+		if err := e.loadStateLocked(kv.Key, kv.Value); err != nil {
 			// Runtime state is rebuilt by probing; a bad record must not
 			// keep the control plane down.
 			e.log.Warn("ignoring unreadable runtime state", "key", kv.Key, "err", err)
@@ -228,9 +285,6 @@ func (e *Engine) load(ctx context.Context) error {
 	now := e.now()
 	for name := range e.toggles {
 		e.refreshToggleLocked(name, now)
-	}
-	for name := range e.policies {
-		e.evaluateLocked(name, now, now, "restored after restart")
 	}
 	// The gauges are otherwise set only when a state changes: export the
 	// restored states now, or a restart blanks them until the next change.
@@ -248,6 +302,38 @@ func (e *Engine) load(ctx context.Context) error {
 		e.refreshReplicaStatusLocked(name, now)
 	}
 	e.publishLocked()
+	return rev, nil
+}
+
+// loadStateLocked takes one runtime-state record as stored.
+func (e *Engine) loadStateLocked(k string, v []byte) error {
+	switch {
+	case strings.HasPrefix(k, keyHealthPrefix):
+		check, site, _ := strings.Cut(strings.TrimPrefix(k, keyHealthPrefix), "/")
+		var o api.SiteObservation
+		if err := json.Unmarshal(v, &o); err != nil {
+			return err
+		}
+		e.obsFor(check)[site] = o
+	case strings.HasPrefix(k, keyCheckPrefix):
+		var cs checkState
+		if err := json.Unmarshal(v, &cs); err != nil {
+			return err
+		}
+		e.checkStates[strings.TrimPrefix(k, keyCheckPrefix)] = cs
+	case strings.HasPrefix(k, keyPolicyPrefix):
+		var rt policyRuntime
+		if err := json.Unmarshal(v, &rt); err != nil {
+			return err
+		}
+		e.runtime[strings.TrimPrefix(k, keyPolicyPrefix)] = &rt
+	case strings.HasPrefix(k, keyOverridePrefix):
+		var ov api.Override
+		if err := json.Unmarshal(v, &ov); err != nil {
+			return err
+		}
+		e.overrides[strings.TrimPrefix(k, keyOverridePrefix)] = ov
+	}
 	return nil
 }
 
@@ -264,6 +350,10 @@ func (e *Engine) obsFor(check string) map[string]api.SiteObservation {
 func (e *Engine) Start(ctx context.Context) {
 	ctx, e.cancel = context.WithCancel(ctx)
 	e.monitor.Start(ctx)
+	// This site's observations go to the store now, on this process's
+	// session: the restored ones were written by a previous process, whose
+	// ephemeral keys vanish with its lease.
+	e.writeOwnObservations()
 	go e.loop(ctx)
 	e.ready.Store(true)
 }
@@ -271,8 +361,8 @@ func (e *Engine) Start(ctx context.Context) {
 // Ready reports whether the engine has loaded its state and is probing.
 func (e *Engine) Ready() bool { return e.ready.Load() }
 
-// Close stops probing and evaluation and flushes runtime state. It does
-// not close the store.
+// Close stops probing, evaluation and the feed, and flushes runtime
+// state. It does not close the store or the cluster node.
 func (e *Engine) Close() {
 	e.ready.Store(false)
 	if e.cancel != nil {
@@ -280,6 +370,8 @@ func (e *Engine) Close() {
 		e.monitor.Stop()
 		<-e.done
 	}
+	e.feedCancel()
+	<-e.feedDone
 	e.persist.close()
 }
 
@@ -292,10 +384,15 @@ func (e *Engine) Site() string { return e.opts.Site }
 // Started is when this engine was created.
 func (e *Engine) Started() time.Time { return e.started }
 
+// Cluster is this node's place in the control plane.
+func (e *Engine) Cluster() cluster.Node { return e.node }
+
 func (e *Engine) loop(ctx context.Context) {
 	defer close(e.done)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// Leadership may have come between New and Start.
+	e.followCluster(ctx)
 	for {
 		e.mu.RLock()
 		next := e.nextWakeLocked()
@@ -311,6 +408,10 @@ func (e *Engine) loop(ctx context.Context) {
 		case t := <-e.transitions:
 			e.handleTransition(t)
 		case <-e.kick:
+		case <-e.node.Changes():
+			e.followCluster(ctx)
+		case <-e.recheck:
+			e.followCluster(ctx)
 		case <-timer.C:
 			e.handleTimers()
 		}
@@ -324,6 +425,9 @@ func (e *Engine) wakeLoop() {
 	}
 }
 
+// nextWakeLocked is the next timer: toggle schedules on every node;
+// override expiry and evaluator delays only where they are acted on, on
+// the leader (a follower takes the resulting decision from the feed).
 func (e *Engine) nextWakeLocked() time.Time {
 	var next time.Time
 	consider := func(t time.Time) {
@@ -331,11 +435,14 @@ func (e *Engine) nextWakeLocked() time.Time {
 			next = t
 		}
 	}
-	for _, rt := range e.runtime {
-		consider(rt.nextWake)
-	}
 	for _, t := range e.toggleNext {
 		consider(t)
+	}
+	if !e.leading {
+		return next
+	}
+	for _, rt := range e.runtime {
+		consider(rt.nextWake)
 	}
 	for _, ov := range e.overrides {
 		consider(ov.ExpiresAt)
@@ -348,14 +455,16 @@ func (e *Engine) handleTimers() {
 	defer e.mu.Unlock()
 	now := e.now()
 	changed := false
-	for name, ov := range e.overrides {
-		if !now.Before(ov.ExpiresAt) {
-			delete(e.overrides, name)
-			e.persist.del(store.BucketState, OverrideKey(name))
-			e.emitLocked(api.Event{Time: now, Type: api.EventDecision, Object: objectRef(api.KindTrafficPolicy, name),
-				Message: fmt.Sprintf("override to %q expired", ov.Target)})
-			e.evaluateLocked(name, now, now, "override expired")
-			changed = true
+	if e.leading {
+		for name, ov := range e.overrides {
+			if !now.Before(ov.ExpiresAt) {
+				delete(e.overrides, name)
+				e.persist.del(store.BucketState, OverrideKey(name))
+				e.emitLocked(api.Event{Time: now, Type: api.EventDecision, Object: objectRef(api.KindTrafficPolicy, name),
+					Message: fmt.Sprintf("override to %q expired", ov.Target)})
+				e.evaluateLocked(name, now, now, "override expired")
+				changed = true
+			}
 		}
 	}
 	for name, next := range e.toggleNext {
@@ -365,10 +474,12 @@ func (e *Engine) handleTimers() {
 			}
 		}
 	}
-	for name, rt := range e.runtime {
-		if !rt.nextWake.IsZero() && !now.Before(rt.nextWake) {
-			if e.evaluateLocked(name, now, now, "") {
-				changed = true
+	if e.leading {
+		for name, rt := range e.runtime {
+			if !rt.nextWake.IsZero() && !now.Before(rt.nextWake) {
+				if e.evaluateLocked(name, now, now, "") {
+					changed = true
+				}
 			}
 		}
 	}
@@ -377,33 +488,47 @@ func (e *Engine) handleTimers() {
 	}
 }
 
-// handleTransition records one site's rise/fall transition and, when the
-// check's overall state changes, re-evaluates every policy and replica set
-// that depends on it — right away, in this goroutine.
+// handleTransition records a rise/fall transition of this site and writes
+// it to the store, where the leader reads it. On the leader, when the
+// check's overall state changes, every policy and replica set that depends
+// on it is re-evaluated — right away, in this goroutine.
 func (e *Engine) handleTransition(t health.Transition) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c, ok := e.checks[t.Check]
-	if !ok {
+	if _, ok := e.checks[t.Check]; !ok {
 		return // deleted while the probe ran
 	}
 	e.obsFor(t.Check)[t.Site] = t.Observation
-	e.persist.put(store.BucketState, healthKey(t.Check, t.Site), mustJSON(t.Observation))
+	e.persist.putOwn(store.BucketState, healthKey(t.Check, t.Site), mustJSON(t.Observation), true)
 	e.log.Info("site observation changed", "check", t.Check, "site", t.Site, "from", t.From, "to", t.To, "error", t.Observation.LastError)
+	if e.reaggregateLocked(t.Check, t.At, t.Local != "", t.Observation.LastError) {
+		e.publishLocked()
+	}
+}
 
+// reaggregateLocked recomputes a check's overall state from the votes, on
+// the leader, and acts on a change: at (the triggering observation's
+// time) becomes the state's Since. local says the vote that changed was a
+// local failure of its site (see failsStatic). It reports whether the
+// state changed.
+func (e *Engine) reaggregateLocked(check string, at time.Time, local bool, lastErr string) bool {
+	c, ok := e.checks[check]
+	if !ok || !e.leading || !api.Bool(c.Enabled, true) {
+		return false
+	}
 	now := e.now()
-	prev := e.checkStates[t.Check]
+	prev := e.checkStates[check]
 	state := e.aggregateLocked(c, now)
 	if state == prev.State || (prev.State == "" && state == api.StateUnknown) {
-		return
+		return false
 	}
-	if failsStatic(prev.State, state, t) {
-		e.log.Warn("check held unhealthy: no site can probe it", "check", t.Check, "site", t.Site, "error", t.Observation.LastError)
-		return
+	if failsStatic(prev.State, state, local) {
+		e.log.Warn("check held unhealthy: no site can probe it", "check", check, "error", lastErr)
+		return false
 	}
-	e.setCheckStateLocked(t.Check, checkState{State: state, Since: t.At, ObservedAt: t.At}, prev.State, t.Observation.LastError)
-	e.reactToCheckLocked(t.Check, t.At, now)
-	e.publishLocked()
+	e.setCheckStateLocked(check, checkState{State: state, Since: at, ObservedAt: at}, prev.State, lastErr)
+	e.reactToCheckLocked(check, at, now)
+	return true
 }
 
 func (e *Engine) setCheckStateLocked(name string, cs checkState, from, lastErr string) {
@@ -426,10 +551,8 @@ func (e *Engine) setCheckStateLocked(name string, cs checkState, from, lastErr s
 
 // reactToCheckLocked re-evaluates what depends on check.
 func (e *Engine) reactToCheckLocked(check string, observedAt, now time.Time) {
-	for _, name := range api.SortedKeys(e.policies) {
-		if policyUsesCheck(e.policies[name], check) {
-			e.evaluateLocked(name, observedAt, now, "")
-		}
+	for _, name := range e.checkUsers.of(check) {
+		e.evaluateLocked(name, observedAt, now, "")
 	}
 	for _, name := range api.SortedKeys(e.replicaSets) {
 		for _, m := range e.replicaSets[name].Members {
@@ -441,27 +564,27 @@ func (e *Engine) reactToCheckLocked(check string, observedAt, now time.Time) {
 	}
 }
 
-func policyUsesCheck(p api.TrafficPolicy, check string) bool {
-	for _, t := range p.Targets {
-		for _, c := range t.HealthChecks {
-			if c == check {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// aggregateLocked is the check's overall state across probing sites. This
-// node's own observation is never stale — if we run, we probe — so a
+// aggregateLocked is the check's overall state across probing sites.
+// This node's own observation is never stale — if we run, we probe — so a
 // restart that restores an old observation keeps its state instead of
-// dropping to unknown.
+// dropping to unknown. Another site's observation votes while that site's
+// failoverd is alive (its cluster lease holds), however long ago it
+// changed; without membership information (standalone) its age decides
+// (health.Aggregate's staleness rule).
 func (e *Engine) aggregateLocked(c api.HealthCheck, now time.Time) string {
 	sites := map[string]api.SiteObservation{}
 	for s, o := range e.obs[c.Name] {
-		if s == e.opts.Site {
-			o.LastChecked = now
+		if s != e.opts.Site {
+			fresh, known := e.node.SiteFresh(s)
+			if known && !fresh {
+				continue
+			}
+			if !known {
+				sites[s] = o
+				continue
+			}
 		}
+		o.LastChecked = now
 		sites[s] = o
 	}
 	return health.Aggregate(c, sites, now)

@@ -196,14 +196,21 @@ func TestBurstScheduleWindowFlipsOnItsOwn(t *testing.T) {
 	r.put(api.BurstToggle{Name: "bf", Site: "dr", BodyEngaged: "burst", BodyReleased: "no-burst",
 		Schedule: []api.Window{{Start: now.Add(300 * time.Millisecond), End: now.Add(700 * time.Millisecond)}}})
 	r.start()
-	if r.e.Snapshot().Burst["bf"].Engaged {
-		t.Fatal("engaged before its window")
+	burst := func() BurstAnswer {
+		a, ok := r.e.Snapshot().Burst("bf")
+		if !ok {
+			t.Fatal("toggle bf is not in the snapshot")
+		}
+		return a
 	}
-	r.waitFor("window starts", 3*time.Second, func() bool { return r.e.Snapshot().Burst["bf"].Engaged })
-	if body := r.e.Snapshot().Burst["bf"].Body; body != "burst" {
+	if a := burst(); a.Engaged || a.Body != "no-burst" {
+		t.Fatalf("before its window: %+v", a)
+	}
+	r.waitFor("window starts", 3*time.Second, func() bool { return burst().Engaged })
+	if body := burst().Body; body != "burst" {
 		t.Fatalf("body %q, want burst", body)
 	}
-	r.waitFor("window ends", 3*time.Second, func() bool { return !r.e.Snapshot().Burst["bf"].Engaged })
+	r.waitFor("window ends", 3*time.Second, func() bool { return !burst().Engaged })
 }
 
 func TestOverridePinsAndExpires(t *testing.T) {
@@ -271,5 +278,16 @@ func TestEventsCarryObservationTime(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no decision event carrying the failover's observation time in %d events", len(evs))
+	}
+}
+
+// TestEveryKindHasACollection: generic code reaches each kind's objects
+// through e.objects, so a kind missing there would be silently dropped.
+func TestEveryKindHasACollection(t *testing.T) {
+	e := newRig(t).e
+	for _, k := range api.Kinds {
+		if e.objects[k] == nil {
+			t.Errorf("no collection for %q", k)
+		}
 	}
 }

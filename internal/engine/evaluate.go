@@ -11,7 +11,6 @@ import (
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/burst"
-	"github.com/hatopo/terraform-provider-failover/internal/health"
 	"github.com/hatopo/terraform-provider-failover/internal/policy"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
 	"github.com/hatopo/terraform-provider-failover/internal/topology"
@@ -57,7 +56,7 @@ func (e *Engine) targetHealthLocked(p api.TrafficPolicy) map[string]policy.Targe
 
 // failsStatic reports whether a check whose overall state would go from
 // unhealthy to unknown keeps unhealthy instead, because the site transition
-// that caused it was a local failure (t.Local: this node could not probe,
+// that caused it was a local failure (local: a node could not probe,
 // e.g. it ran out of file descriptors). Nothing was learnt about the
 // endpoint, and unknown counts as up: letting it through would send traffic
 // back to an endpoint last seen down whenever failoverd itself is in
@@ -66,17 +65,20 @@ func (e *Engine) targetHealthLocked(p api.TrafficPolicy) map[string]policy.Targe
 // check stays unhealthy until a site observes the endpoint again (or it is
 // disabled). From healthy, unknown changes nothing that serves traffic, so
 // it goes through and says why.
-func failsStatic(prev, next string, t health.Transition) bool {
-	return t.Local != "" && prev == api.StateUnhealthy && next == api.StateUnknown
+func failsStatic(prev, next string, local bool) bool {
+	return local && prev == api.StateUnhealthy && next == api.StateUnknown
 }
 
 // evaluateLocked runs the evaluator for one policy and, when what it
 // serves changes, records a new decision: a generation, an event carrying
 // the triggering observation's time, metrics and a log line. It reports
 // whether the decision changed.
+//
+// Only the leader evaluates: on a follower it does nothing (the leader's
+// decision arrives through the feed).
 func (e *Engine) evaluateLocked(name string, observedAt, now time.Time, why string) bool {
 	p, ok := e.policies[name]
-	if !ok {
+	if !ok || !e.leading {
 		return false
 	}
 	rt := e.runtime[name]
@@ -130,6 +132,7 @@ func (e *Engine) evaluateLocked(name string, observedAt, now time.Time, why stri
 		Override:   in.Override,
 	}
 	rt.Decision = d
+	e.touchPolicyLocked(name)
 	e.persist.put(store.BucketState, keyPolicyPrefix+name, mustJSON(rt))
 	from, to := servingNames(prev.Serving), servingNames(serving)
 	if prev.Generation == 0 {
@@ -182,6 +185,7 @@ func (e *Engine) refreshToggleLocked(name string, now time.Time) bool {
 	e.toggleNext[name] = next
 	prev, known := e.toggleOn[name]
 	e.toggleOn[name] = on
+	e.touchToggleLocked(name)
 	e.metrics.burst(name, on)
 	if known && prev == on {
 		return false

@@ -34,7 +34,8 @@ type switchTarget struct {
 var switches sync.Map // address → *switchTarget
 
 func init() {
-	health.Probers[typeSwitch] = func(ctx context.Context, c api.HealthCheck) health.Result {
+	health.Probers[typeSwitch] = func(ctx context.Context, t *health.Target) health.Result {
+		c := t.Check
 		v, _ := switches.LoadOrStore(c.Address, &switchTarget{})
 		s := v.(*switchTarget)
 		defer s.calls.Add(1)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/burst"
@@ -23,8 +24,10 @@ type Change struct {
 	// Override, when set, sets or clears a policy's operator override.
 	Override *OverrideChange
 	Audit    api.Event
-	// Extra records written in the same batch (the idempotency record).
-	Extra []store.KV
+	// Extra records written in the same batch (the idempotency record),
+	// and Conditions the batch must also meet (that record is new).
+	Extra      []store.KV
+	Conditions []store.Condition
 }
 
 // OverrideChange sets (Set non-nil) or clears a policy's override.
@@ -35,11 +38,18 @@ type OverrideChange struct {
 
 // Mutate runs fn while holding the write lock, so fn's validation and
 // referential checks see exactly the world the commit will change; then
-// commits its Change durably and applies it. fn returning (nil, nil) means
-// nothing to write (e.g. an idempotent replay).
+// commits its Change durably and waits until the feed has applied it, so
+// this node reads its own writes when Mutate returns. fn returning
+// (nil, nil) means nothing to write (e.g. an idempotent replay).
+//
+// A node cut off from the store's majority refuses at once (ErrNoContact):
+// its view may be stale, and its commit could not be acknowledged anyway.
 func (e *Engine) Mutate(ctx context.Context, fn func() (*Change, error)) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
+	if !e.node.InContact() {
+		return ErrNoContact
+	}
 	ch, err := fn()
 	if err != nil || ch == nil {
 		return err
@@ -54,7 +64,7 @@ func (e *Engine) Mutate(ctx context.Context, fn func() (*Change, error)) error {
 		// concurrent writer elsewhere makes this commit fail, not vanish.
 		b.Conditions = append(b.Conditions, store.Condition{Bucket: string(ch.Kind), Key: ch.Name, Value: cur, Absent: !exists})
 		if ch.Object != nil {
-			encoded, err = json.Marshal(StripComputed(ch.Object))
+			encoded, err = json.Marshal(api.StripComputed(ch.Object))
 			if err != nil {
 				return fmt.Errorf("encode %s/%s: %w", ch.Kind, ch.Name, err)
 			}
@@ -71,141 +81,71 @@ func (e *Engine) Mutate(ctx context.Context, fn func() (*Change, error)) error {
 		}
 	}
 	b.Puts = append(b.Puts, ch.Extra...)
+	b.Conditions = append(b.Conditions, ch.Conditions...)
 	// The audit log keeps it beyond the event log's count-based pruning.
 	b.Audit = append(b.Audit, encodeEvent(ch.Audit))
-	seqs, err := e.st.Commit(ctx, b)
+	res, err := e.st.Commit(ctx, b)
 	if err != nil {
 		return err
 	}
-	e.apply(ch, encoded)
-	if len(seqs) > 0 {
-		e.notify.advance(seqs[len(seqs)-1])
+	if len(res.Seqs) > 0 {
+		e.notify.advance(res.Seqs[len(res.Seqs)-1])
+	}
+	// The write is durable: what is left is this node's view of it. A feed
+	// that does not get there in time (the store lost contact just now)
+	// catches up by itself; the write stands either way.
+	wctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
+	defer cancel()
+	if err := e.waitApplied(wctx, res.Rev); err != nil {
+		e.log.Warn("write committed but not applied on this node yet", "kind", ch.Kind, "name", ch.Name, "err", err)
 	}
 	return nil
 }
 
-// StripComputed drops server-computed fields before storage: they are
-// recomputed on every read so they can never go stale.
-func StripComputed(o api.Object) api.Object {
-	switch x := o.(type) {
-	case api.TrafficPolicy:
-		x.FQDN, x.WorstCaseFailoverSeconds, x.Warnings = "", 0, nil
-		return x
-	case api.ReplicaSet:
-		x.Analysis = nil
-		return x
-	case api.BurstToggle:
-		x.URL, x.Effective = "", nil
-		return x
-	}
-	return o
-}
-
-// apply makes a committed change live.
-func (e *Engine) apply(ch *Change, encoded []byte) {
-	var monitorOp func()
-	e.mu.Lock()
-	now := e.now()
-	if ch.Kind != "" {
-		if ch.Object != nil {
-			e.raw[ch.Kind][ch.Name] = encoded
-			e.setObjectLocked(ch.Object)
-		} else {
-			delete(e.raw[ch.Kind], ch.Name)
-			e.deleteObjectLocked(ch.Kind, ch.Name)
-		}
-		switch ch.Kind {
-		case api.KindHealthCheck:
-			name := ch.Name
-			if c, ok := ch.Object.(api.HealthCheck); ok {
-				monitorOp = func() { e.monitor.Upsert(c) }
-				if _, known := e.checkStates[name]; !known {
-					e.metrics.checkState(name, api.StateUnknown) // a series from the start, not the first transition
-				}
-				if !api.Bool(c.Enabled, true) {
-					// A disabled check has no opinion: unknown, which counts
-					// as up, so disabling a check never moves traffic away.
-					if prev, ok := e.checkStates[name]; ok && prev.State != api.StateUnknown {
-						e.setCheckStateLocked(name, checkState{State: api.StateUnknown, Since: now, ObservedAt: now}, prev.State, "")
-					}
-					for site := range e.obs[name] {
-						e.persist.del(store.BucketState, healthKey(name, site))
-					}
-					delete(e.obs, name)
-				}
-				e.reactToCheckLocked(name, now, now)
-			} else {
-				monitorOp = func() { e.monitor.Remove(name) }
-			}
-		case api.KindTrafficPolicy:
-			if ch.Object != nil {
-				e.evaluateLocked(ch.Name, now, now, "policy updated")
-			}
-		case api.KindBurstToggle:
-			if ch.Object != nil {
-				e.refreshToggleLocked(ch.Name, now)
-			}
-		case api.KindReplicaSet:
-			if ch.Object != nil {
-				delete(e.rsStatus, ch.Name)
-				e.refreshReplicaStatusLocked(ch.Name, now)
-			}
-		}
-	}
-	if ov := ch.Override; ov != nil {
-		if ov.Set != nil {
-			e.overrides[ov.Policy] = *ov.Set
-			e.evaluateLocked(ov.Policy, now, now, "override set")
-		} else {
-			delete(e.overrides, ov.Policy)
-			e.evaluateLocked(ov.Policy, now, now, "override cleared")
-		}
-	}
-	e.publishLocked()
-	e.mu.Unlock()
-	// Outside e.mu: stopping a probe may wait for it, and a probe may be
-	// handing a transition to the loop, which needs e.mu.
-	if monitorOp != nil {
-		monitorOp()
-	}
-	e.wakeLoop()
-}
+// applyTimeout bounds how long Mutate waits for the feed to apply its own
+// commit.
+const applyTimeout = 5 * time.Second
 
 func (e *Engine) setObjectLocked(o api.Object) {
-	switch x := o.(type) {
-	case api.HealthCheck:
-		e.checks[x.Name] = x
-	case api.TrafficPolicy:
-		e.policies[x.Name] = x
-	case api.ReplicaSet:
-		e.replicaSets[x.Name] = x
-	case api.BurstToggle:
-		e.toggles[x.Name] = x
+	if p, ok := o.(api.TrafficPolicy); ok {
+		if old, ok := e.policies[p.Name]; ok {
+			e.checkUsers.remove(old)
+		}
+		e.checkUsers.add(p)
 	}
+	e.objects[o.ObjectKind()].set(o)
 }
 
 func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 	e.metrics.forget(k, name)
+	if p, ok := e.policies[name]; ok && k == api.KindTrafficPolicy {
+		e.checkUsers.remove(p)
+	}
+	e.objects[k].del(name)
 	switch k {
 	case api.KindHealthCheck:
-		delete(e.checks, name)
+		// Each node deletes its own observation; the leader deletes the
+		// check's state and every site's observation, which also covers
+		// the sites whose node is gone.
 		delete(e.checkStates, name)
 		e.persist.del(store.BucketState, keyCheckPrefix+name)
+		if _, ok := e.obs[name][e.opts.Site]; ok {
+			e.persist.delOwn(store.BucketState, healthKey(name, e.opts.Site))
+		}
 		for site := range e.obs[name] {
 			e.persist.del(store.BucketState, healthKey(name, site))
 		}
 		delete(e.obs, name)
 	case api.KindTrafficPolicy:
-		delete(e.policies, name)
+		e.touchPolicyLocked(name)
 		delete(e.runtime, name)
 		delete(e.overrides, name)
 		e.persist.del(store.BucketState, keyPolicyPrefix+name)
 		e.persist.del(store.BucketState, OverrideKey(name))
 	case api.KindReplicaSet:
-		delete(e.replicaSets, name)
 		delete(e.rsStatus, name)
 	case api.KindBurstToggle:
-		delete(e.toggles, name)
+		e.touchToggleLocked(name)
 		delete(e.toggleOn, name)
 		delete(e.toggleNext, name)
 	}
@@ -223,22 +163,34 @@ func (e *Engine) Get(k api.Kind, name string) (api.Object, bool) {
 }
 
 func (e *Engine) getLocked(k api.Kind, name string) (api.Object, bool) {
-	var (
-		o  api.Object
-		ok bool
-	)
-	switch k {
-	case api.KindHealthCheck:
-		o, ok = e.checks[name]
-	case api.KindTrafficPolicy:
-		o, ok = e.policies[name]
-	case api.KindReplicaSet:
-		o, ok = e.replicaSets[name]
-	case api.KindBurstToggle:
-		o, ok = e.toggles[name]
+	if c := e.objects[k]; c != nil {
+		return c.get(name)
 	}
-	return o, ok
+	return nil, false
 }
+
+// collection holds the declared objects of one kind. The engine reads its
+// typed maps (e.checks, e.policies, …) directly; generic code (get, set,
+// delete by kind) goes through e.objects, which holds the same maps.
+type collection interface {
+	get(name string) (api.Object, bool)
+	set(o api.Object)
+	del(name string)
+}
+
+// objects is the collection of one kind's objects, by name.
+type objects[T api.Object] map[string]T
+
+func (m objects[T]) get(name string) (api.Object, bool) {
+	o, ok := m[name]
+	if !ok {
+		return nil, false
+	}
+	return o, true
+}
+
+func (m objects[T]) set(o api.Object) { m[o.ObjectName()] = o.(T) }
+func (m objects[T]) del(name string)  { delete(m, name) }
 
 // List returns every object of a kind, by name, with computed fields.
 func (e *Engine) List(k api.Kind) []api.Object {
@@ -351,10 +303,8 @@ func (e *Engine) Referrers(k api.Kind, name string) []string {
 	var out []string
 	switch k {
 	case api.KindHealthCheck:
-		for _, pn := range api.SortedKeys(e.policies) {
-			if policyUsesCheck(e.policies[pn], name) {
-				out = append(out, objectRef(api.KindTrafficPolicy, pn))
-			}
+		for _, pn := range e.checkUsers.of(name) {
+			out = append(out, objectRef(api.KindTrafficPolicy, pn))
 		}
 		for _, rn := range api.SortedKeys(e.replicaSets) {
 			for _, mn := range api.SortedKeys(e.replicaSets[rn].Members) {
@@ -385,10 +335,8 @@ func (e *Engine) PoliciesUsing(check string) []api.TrafficPolicy {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var out []api.TrafficPolicy
-	for _, pn := range api.SortedKeys(e.policies) {
-		if policyUsesCheck(e.policies[pn], check) {
-			out = append(out, e.policies[pn])
-		}
+	for _, pn := range e.checkUsers.of(check) {
+		out = append(out, e.policies[pn])
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,14 +22,25 @@ const DefaultMaxQueuedEvents = 10000
 
 // persister writes runtime state (health observations, decisions, policy
 // memory) and runtime events in the background. Probing and evaluation
-// never wait for the disk: a transition is acted on in memory at once and
-// reaches stable storage within one commit (a few milliseconds). Writes to
-// the same key coalesce, so a burst of 1,000 transitions is a handful of
-// fsyncs, not 1,000. Declared objects and the audit events of mutations
+// never wait for the store: a transition is acted on in memory at once and
+// reaches the store within one commit (a few milliseconds). Writes to the
+// same key coalesce, so a burst of 1,000 transitions is a handful of
+// commits, not 1,000. Declared objects and the audit events of mutations
 // do not go through here: the API commits those synchronously before it
 // answers. Audit events of refused requests do (Engine.Emit).
 //
-// Memory stays bounded while the disk fails: pending holds one value per
+// Writes go in two lanes. The node's own lane holds what any node writes
+// for itself: its site's observations (ephemeral: they vanish with its
+// lease) and audit events. The leader's lane holds what only the leader
+// writes — check states, policy decisions and memory, runtime events —
+// and is committed under the leadership's fence: a deposed leader's batch
+// fails with store.ErrConflict and is dropped, never retried, so it cannot
+// land after its successor's writes. A term (setTerm) starts each
+// leadership; leader writes made under an older term, or with none, are
+// dropped. Without a fence (a standalone node leads unconditionally) both
+// lanes go in one commit.
+//
+// Memory stays bounded while the store fails: pending holds one value per
 // key, and the event queues at most maxEvents besides the batch being
 // committed (see DefaultMaxQueuedEvents).
 type persister struct {
@@ -38,10 +50,12 @@ type persister struct {
 	maxEvents int
 	dropped   *prometheus.CounterVec
 
-	mu       sync.Mutex
-	pending  map[key][]byte        // nil value = delete
-	events   []func(uint64) []byte // runtime events, oldest first
-	audit    []func(uint64) []byte // audit events, oldest first
+	mu   sync.Mutex
+	own  lane
+	lead lane
+	// term is the current leadership; nil while this node does not lead
+	// (leader writes are then dropped).
+	term     *term
 	wake     chan struct{}
 	done     chan struct{}
 	closed   bool
@@ -65,6 +79,57 @@ type persister struct {
 	}
 }
 
+// term is one leadership of this node: fence is the condition its writes
+// carry, nil when nothing can depose it (standalone).
+type term struct{ fence *store.Condition }
+
+// lane is one stream of pending writes.
+type lane struct {
+	pending map[key]record        // value nil = delete
+	events  []func(uint64) []byte // runtime events, oldest first
+	audit   []func(uint64) []byte // audit events, oldest first
+}
+
+type record struct {
+	value     []byte
+	ephemeral bool
+}
+
+func (l *lane) empty() bool { return len(l.pending) == 0 && len(l.events) == 0 && len(l.audit) == 0 }
+
+// take moves everything pending into a batch.
+func (l *lane) take() store.Batch {
+	var b store.Batch
+	for k, r := range l.pending {
+		if r.value == nil {
+			b.Deletes = append(b.Deletes, store.KV{Bucket: k.bucket, Key: k.key})
+		} else {
+			b.Puts = append(b.Puts, store.KV{Bucket: k.bucket, Key: k.key, Value: r.value, Ephemeral: r.ephemeral})
+		}
+	}
+	b.Events, b.Audit = l.events, l.audit
+	l.pending = map[key]record{}
+	l.events, l.audit = nil, nil
+	return b
+}
+
+// putBack returns a batch that failed to the lane, unless newer values
+// superseded it, so a transient store error delays state but never drops it.
+func (l *lane) putBack(b store.Batch) {
+	for _, kv := range b.Puts {
+		if _, newer := l.pending[key{kv.Bucket, kv.Key}]; !newer {
+			l.pending[key{kv.Bucket, kv.Key}] = record{kv.Value, kv.Ephemeral}
+		}
+	}
+	for _, kv := range b.Deletes {
+		if _, newer := l.pending[key{kv.Bucket, kv.Key}]; !newer {
+			l.pending[key{kv.Bucket, kv.Key}] = record{}
+		}
+	}
+	l.events = append(b.Events, l.events...)
+	l.audit = append(b.Audit, l.audit...)
+}
+
 type key struct{ bucket, key string }
 
 func newPersister(st store.Store, log *slog.Logger, onSeq func(uint64), maxEvents int, dropped *prometheus.CounterVec) *persister {
@@ -74,7 +139,8 @@ func newPersister(st store.Store, log *slog.Logger, onSeq func(uint64), maxEvent
 		onSeq:     onSeq,
 		maxEvents: maxEvents,
 		dropped:   dropped,
-		pending:   map[key][]byte{},
+		own:       lane{pending: map[key]record{}},
+		lead:      lane{pending: map[key]record{}},
 		wake:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
@@ -83,42 +149,74 @@ func newPersister(st store.Store, log *slog.Logger, onSeq func(uint64), maxEvent
 	return p
 }
 
+// putOwn queues a write of this node's own record; ephemeral ones live as
+// long as this node's session.
+func (p *persister) putOwn(bucket, k string, v []byte, ephemeral bool) {
+	p.mu.Lock()
+	p.own.pending[key{bucket, k}] = record{v, ephemeral}
+	p.mu.Unlock()
+	p.kick()
+}
+
+func (p *persister) delOwn(bucket, k string) { p.putOwn(bucket, k, nil, false) }
+
+// put queues a leader write; it is dropped unless this node leads.
 func (p *persister) put(bucket, k string, v []byte) {
 	p.mu.Lock()
-	p.pending[key{bucket, k}] = v
+	if p.term != nil {
+		p.lead.pending[key{bucket, k}] = record{value: v}
+	}
 	p.mu.Unlock()
 	p.kick()
 }
 
 func (p *persister) del(bucket, k string) { p.put(bucket, k, nil) }
 
-// event queues a runtime event, or an audit event (kept in the store's
-// audit log, and the last to be dropped here).
+// event queues a runtime event (a leader write, dropped unless this node
+// leads), or an audit event (this node's own: kept in the store's audit
+// log, and the last to be dropped here).
 func (p *persister) event(enc func(uint64) []byte, audit bool) {
 	p.mu.Lock()
-	if audit {
-		p.audit = append(p.audit, enc)
-	} else {
-		p.events = append(p.events, enc)
+	switch {
+	case audit:
+		p.own.audit = append(p.own.audit, enc)
+	case p.term != nil:
+		p.lead.events = append(p.lead.events, enc)
 	}
 	p.trimLocked()
 	p.mu.Unlock()
 	p.kick()
 }
 
+// setTerm starts a leadership (t non-nil) or ends one (nil). Leader writes
+// still pending from an earlier term are dropped: they were decided by a
+// leader that may no longer be one.
+func (p *persister) setTerm(t *term) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.term == t {
+		return
+	}
+	if n := len(p.lead.pending) + len(p.lead.events); n > 0 && p.term != nil {
+		p.log.Warn("leadership ended: dropping the leader writes not yet stored", "writes", n)
+	}
+	p.lead = lane{pending: map[key]record{}}
+	p.term = t
+}
+
 // trimLocked drops the oldest events beyond maxEvents: runtime events
 // first, audit events only when no runtime event is left.
 func (p *persister) trimLocked() {
-	for len(p.events)+len(p.audit) > p.maxEvents {
+	for len(p.lead.events)+len(p.own.audit) > p.maxEvents {
 		kind := "runtime"
-		if len(p.events) > 0 {
-			p.events[0] = nil // release the event now, not at the next reallocation
-			p.events = p.events[1:]
+		if len(p.lead.events) > 0 {
+			p.lead.events[0] = nil // release the event now, not at the next reallocation
+			p.lead.events = p.lead.events[1:]
 			p.burst.runtime++
 		} else {
 			kind = "audit"
-			p.audit[0] = nil
-			p.audit = p.audit[1:]
+			p.own.audit[0] = nil
+			p.own.audit = p.own.audit[1:]
 			p.burst.audit++
 		}
 		p.dropped.WithLabelValues(kind).Inc()
@@ -141,7 +239,7 @@ func (p *persister) loop() {
 	for {
 		<-p.wake
 		p.mu.Lock()
-		if len(p.pending) == 0 && len(p.events) == 0 && len(p.audit) == 0 {
+		if p.own.empty() && p.lead.empty() {
 			closed := p.closed
 			p.flushed.Broadcast()
 			p.mu.Unlock()
@@ -150,42 +248,43 @@ func (p *persister) loop() {
 			}
 			continue
 		}
-		var b store.Batch
-		for k, v := range p.pending {
-			if v == nil {
-				b.Deletes = append(b.Deletes, store.KV{Bucket: k.bucket, Key: k.key})
-			} else {
-				b.Puts = append(b.Puts, store.KV{Bucket: k.bucket, Key: k.key, Value: v})
-			}
-		}
-		b.Events, b.Audit = p.events, p.audit
-		p.pending = map[key][]byte{}
-		p.events, p.audit = nil, nil
-		p.inFlight, p.inFlightEvents = true, len(b.Events)+len(b.Audit)
+		t := p.term
+		own, lead := p.own.take(), p.lead.take()
+		p.inFlight, p.inFlightEvents = true, len(own.Events)+len(own.Audit)+len(lead.Events)
 		p.mu.Unlock()
 
-		seqs, err := p.commitWithRetry(b)
+		var seqs []uint64
+		var ownErr, leadErr error
+		if t == nil || t.fence == nil {
+			// Nothing to fence: one commit.
+			ownErr = p.commit(merge(own, lead), nil, &seqs)
+			leadErr = ownErr
+		} else {
+			ownErr = p.commit(own, nil, &seqs)
+			leadErr = p.commit(lead, t, &seqs)
+		}
 
 		p.mu.Lock()
 		p.inFlight, p.inFlightEvents = false, 0
-		if err != nil && !p.closed {
-			// Put the batch back unless newer values superseded it, so a
-			// transient disk error delays state but never drops it.
-			for _, kv := range b.Puts {
-				if _, newer := p.pending[key{kv.Bucket, kv.Key}]; !newer {
-					p.pending[key{kv.Bucket, kv.Key}] = kv.Value
-				}
-			}
-			for _, kv := range b.Deletes {
-				if _, newer := p.pending[key{kv.Bucket, kv.Key}]; !newer {
-					p.pending[key{kv.Bucket, kv.Key}] = nil
-				}
-			}
-			p.events = append(b.Events, p.events...)
-			p.audit = append(b.Audit, p.audit...)
-			p.trimLocked()
+		if ownErr != nil && !p.closed {
+			p.own.putBack(own)
 		}
-		if err == nil && p.burst.runtime+p.burst.audit > 0 {
+		switch {
+		case leadErr == nil:
+		case errors.Is(leadErr, store.ErrConflict):
+			// The fence failed: another node leads. Nothing of this term
+			// may be written any more.
+			p.log.Warn("leadership lost: the store refused a fenced write; dropping this term's leader writes",
+				"dropped_writes", len(lead.Puts)+len(lead.Deletes)+len(p.lead.pending), "dropped_events", len(lead.Events)+len(p.lead.events))
+			if p.term == t {
+				p.term = nil
+			}
+			p.lead = lane{pending: map[key]record{}}
+		case !p.closed && p.term == t:
+			p.lead.putBack(lead)
+		}
+		p.trimLocked()
+		if ownErr == nil && leadErr == nil && p.burst.runtime+p.burst.audit > 0 {
 			p.log.Error("events were dropped while the store failed; it accepts commits again",
 				"dropped_runtime", p.burst.runtime, "dropped_audit", p.burst.audit)
 			p.burst.runtime, p.burst.audit = 0, 0
@@ -196,6 +295,31 @@ func (p *persister) loop() {
 		}
 		p.kick() // more may have arrived while committing
 	}
+}
+
+// merge is one batch of a's and b's writes and events (new slices: a
+// failed batch goes back to each lane as it was).
+func merge(a, b store.Batch) store.Batch {
+	return store.Batch{
+		Puts:    slices.Concat(a.Puts, b.Puts),
+		Deletes: slices.Concat(a.Deletes, b.Deletes),
+		Events:  slices.Concat(a.Events, b.Events),
+		Audit:   slices.Concat(a.Audit, b.Audit),
+	}
+}
+
+// commit writes b, under t's fence when t has one, and adds the assigned
+// event sequence numbers to seqs.
+func (p *persister) commit(b store.Batch, t *term, seqs *[]uint64) error {
+	if len(b.Puts) == 0 && len(b.Deletes) == 0 && len(b.Events) == 0 && len(b.Audit) == 0 {
+		return nil
+	}
+	if t != nil && t.fence != nil {
+		b.Conditions = append(b.Conditions, *t.fence)
+	}
+	s, err := p.commitWithRetry(b)
+	*seqs = append(*seqs, s...)
+	return err
 }
 
 // damagedRetry spaces the attempts on a damaged store, which fail at once.
@@ -209,8 +333,9 @@ const failLogEvery = time.Minute
 func (p *persister) commitWithRetry(b store.Batch) ([]uint64, error) {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		var seqs []uint64
-		seqs, err = p.st.Commit(context.Background(), b)
+		var res store.CommitResult
+		res, err = p.st.Commit(context.Background(), b)
+		seqs := res.Seqs
 		now := time.Now()
 		if err == nil {
 			if p.fail.count > 0 {
@@ -218,6 +343,9 @@ func (p *persister) commitWithRetry(b store.Batch) ([]uint64, error) {
 				p.fail.count = 0
 			}
 			return seqs, nil
+		}
+		if errors.Is(err, store.ErrConflict) {
+			return nil, err // a failed fence: the store works, retrying cannot help
 		}
 		if p.fail.count == 0 {
 			p.fail.since = now
@@ -247,7 +375,7 @@ func (p *persister) commitWithRetry(b store.Batch) ([]uint64, error) {
 func (p *persister) flush() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for !p.damaged && (len(p.pending) > 0 || len(p.events) > 0 || len(p.audit) > 0 || p.inFlight) {
+	for !p.damaged && (!p.own.empty() || !p.lead.empty() || p.inFlight) {
 		p.kick()
 		p.flushed.Wait()
 	}

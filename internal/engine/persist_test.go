@@ -28,10 +28,10 @@ type fullDisk struct {
 	failed atomic.Int64
 }
 
-func (d *fullDisk) Commit(ctx context.Context, b store.Batch) ([]uint64, error) {
+func (d *fullDisk) Commit(ctx context.Context, b store.Batch) (store.CommitResult, error) {
 	if d.full.Load() {
 		d.failed.Add(1)
-		return nil, fmt.Errorf("store: commit: write failoverd.db: %w", syscall.ENOSPC)
+		return store.CommitResult{}, fmt.Errorf("store: commit: write failoverd.db: %w", syscall.ENOSPC)
 	}
 	return d.Store.Commit(ctx, b)
 }
@@ -162,7 +162,7 @@ func (e *Engine) queued() int {
 	p := e.persist
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.events) + len(p.audit) + p.inFlightEvents
+	return len(p.lead.events) + len(p.own.audit) + p.inFlightEvents
 }
 
 // counterValue reads one counter series from what reg would expose on

@@ -119,7 +119,17 @@ func (e *Engine) Status(version string) api.Status {
 	for _, n := range api.SortedKeys(e.toggles) {
 		s.Toggles = append(s.Toggles, e.decorateLocked(e.toggles[n]).(api.BurstToggle))
 	}
+	cs := e.ClusterStatus()
+	s.Cluster = &cs
 	return s
+}
+
+// ClusterStatus is this node's place in the control plane and the store
+// revision it has applied.
+func (e *Engine) ClusterStatus() api.ClusterStatus {
+	cs := e.node.Status()
+	cs.Revision = e.Revision()
+	return cs
 }
 
 // Events returns up to limit events with seq > after.

@@ -17,6 +17,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -52,10 +53,11 @@ type Result struct {
 	At        time.Time
 }
 
-// ProbeFn probes one check once. ctx carries the timeout: a ProbeFn must
-// return soon after ctx is done. When ctx has no deadline, the built-in
-// probers apply the check's timeout_seconds themselves.
-type ProbeFn func(ctx context.Context, c api.HealthCheck) Result
+// ProbeFn probes one check once, as compiled by Compile (t.Check is the
+// declared check). ctx carries the timeout: a ProbeFn must return soon
+// after ctx is done. When ctx has no deadline, the built-in probers apply
+// the check's timeout_seconds themselves.
+type ProbeFn func(ctx context.Context, t *Target) Result
 
 // Probers maps a check type to its probe. The Monitor looks a type up when
 // a check is upserted, so tests may register their own types (in init or
@@ -70,13 +72,17 @@ var Probers = map[string]ProbeFn{
 // time.Duration never overflows. Validate is stricter (a day).
 const maxSeconds = 1e6
 
-// target is a check compiled once per Upsert: everything a probe needs that
+// Target is a check compiled once per Upsert: everything a probe needs that
 // can be computed ahead of time (URL, request template, status ranges,
-// regexp, TLS config, transport), so a probe only does I/O.
-type target struct {
-	check    api.HealthCheck
+// regexp, TLS config, transport, the dialer with its source address), so a
+// probe only does I/O. The Monitor hands it to the ProbeFn as an argument.
+type Target struct {
+	// Check is the declared check, normalized.
+	Check    api.HealthCheck
 	timeout  time.Duration
 	interval time.Duration
+	// dialer opens every probe connection of this check (see dialProbe).
+	dialer *net.Dialer
 
 	// http and https only.
 	client     *http.Client
@@ -86,11 +92,30 @@ type target struct {
 	match      *bodyMatcher
 }
 
-// compile checks c just enough to probe it and precomputes what probes
-// reuse. Validate gives users the detailed, field-by-field answer; compile
+// ProbeOptions are what every probe of one Monitor shares.
+type ProbeOptions struct {
+	// SourceAddr, when valid, is the local address probe connections leave
+	// from (--probe-source-addr: a multi-homed host, or one loopback
+	// address per site in tests). Default: chosen by the routing table.
+	SourceAddr netip.Addr
+}
+
+// dialer returns the dialer of probe connections. KeepAlive -1: a probe
+// connection carries one request, so TCP keep-alive would only cost a
+// setsockopt per probe.
+func (o ProbeOptions) dialer() *net.Dialer {
+	d := &net.Dialer{KeepAlive: -1}
+	if o.SourceAddr.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: o.SourceAddr.AsSlice()}
+	}
+	return d
+}
+
+// Compile checks c just enough to probe it and precomputes what probes
+// reuse. Validate gives users the detailed, field-by-field answer; Compile
 // only guarantees that everything Validate accepts can be probed.
-func compile(c api.HealthCheck) (*target, error) {
-	t := &target{check: c}
+func Compile(c api.HealthCheck, o ProbeOptions) (*Target, error) {
+	t := &Target{Check: c, dialer: o.dialer()}
 	var err error
 	if t.timeout, err = seconds(c.TimeoutSeconds); err != nil {
 		return nil, fmt.Errorf("timeout_seconds: %w", err)
@@ -141,28 +166,9 @@ func checkAddress(a string) error {
 	return nil
 }
 
-type targetKey struct{}
-
-// withTarget attaches a compiled check to ctx. It is how the Monitor hands
-// the configuration it compiled on Upsert to a ProbeFn whose signature only
-// carries the declared api.HealthCheck: the built-in probers use it and
-// compile on the fly when it is absent (a direct call).
-func withTarget(ctx context.Context, t *target) context.Context {
-	return context.WithValue(ctx, targetKey{}, t)
-}
-
-// targetFor returns the compiled form of c: from ctx when the Monitor put
-// it there, compiled now otherwise.
-func targetFor(ctx context.Context, c api.HealthCheck) (*target, error) {
-	if t, ok := ctx.Value(targetKey{}).(*target); ok && t.check.Name == c.Name && t.check.Type == c.Type {
-		return t, nil
-	}
-	return compile(c)
-}
-
 // deadline bounds ctx by the check's timeout unless the caller already
 // set a deadline (the Monitor always does).
-func (t *target) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+func (t *Target) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := ctx.Deadline(); ok {
 		return ctx, func() {}
 	}
@@ -172,7 +178,7 @@ func (t *target) deadline(ctx context.Context) (context.Context, context.CancelF
 // fail finishes a probe that failed with err. A local cause (local.go) is
 // marked as such and never reads as the endpoint's failure; anything else
 // is described by describe, after prefix.
-func (t *target) fail(ctx context.Context, r Result, prefix string, err error) Result {
+func (t *Target) fail(ctx context.Context, r Result, prefix string, err error) Result {
 	if reason, text, ok := localCause(ctx, err); ok {
 		r = r.finish(false, text)
 		r.Local = reason
@@ -184,7 +190,7 @@ func (t *target) fail(ctx context.Context, r Result, prefix string, err error) R
 // describe turns a probe error into the reason shown to operators: a
 // timeout says which timeout, a URL error loses its redundant
 // `Get "http://…":` prefix so the root cause reads first.
-func (t *target) describe(ctx context.Context, err error) string {
+func (t *Target) describe(ctx context.Context, err error) string {
 	if timedOut(ctx, err) {
 		return "timeout after " + t.timeout.String()
 	}

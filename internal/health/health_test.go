@@ -33,19 +33,23 @@ var (
 )
 
 func init() {
-	Probers[typeOK] = func(ctx context.Context, c api.HealthCheck) Result {
+	Probers[typeOK] = func(ctx context.Context, t *Target) Result {
+		c := t.Check
 		now := time.Now()
 		return Result{Check: c.Name, OK: true, Start: now, At: now}
 	}
-	Probers[typeFail] = func(ctx context.Context, c api.HealthCheck) Result {
+	Probers[typeFail] = func(ctx context.Context, t *Target) Result {
+		c := t.Check
 		now := time.Now()
 		return Result{Check: c.Name, Error: "stub failure", Start: now, At: now}
 	}
-	Probers[typeLocal] = func(ctx context.Context, c api.HealthCheck) Result {
+	Probers[typeLocal] = func(ctx context.Context, t *Target) Result {
+		c := t.Check
 		now := time.Now()
 		return Result{Check: c.Name, Error: localText("too many open files"), Local: LocalFileDescriptors, Start: now, At: now}
 	}
-	Probers[typeSlow] = func(ctx context.Context, c api.HealthCheck) Result {
+	Probers[typeSlow] = func(ctx context.Context, t *Target) Result {
+		c := t.Check
 		n := slowInFlight.Add(1)
 		defer slowInFlight.Add(-1)
 		for {
@@ -62,6 +66,16 @@ func init() {
 		}
 		return Result{Check: c.Name, OK: true, Start: start, At: time.Now(), Latency: time.Since(start)}
 	}
+}
+
+// compiled is c compiled as a Monitor without probe options compiles it.
+func compiled(t testing.TB, c api.HealthCheck) *Target {
+	t.Helper()
+	tg, err := Compile(c, ProbeOptions{})
+	if err != nil {
+		t.Fatalf("compile %s: %v", c.Name, err)
+	}
+	return tg
 }
 
 // newCheck returns a normalized check; mods adjust it before Normalize.
@@ -161,7 +175,7 @@ func TestCompileRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCheck("web", api.CheckHTTP, "127.0.0.1:80", tt.mod)
-			_, err := compile(c)
+			_, err := Compile(c, ProbeOptions{})
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Fatalf("compile error = %v, want prefix %q", err, tt.want)
 			}
@@ -170,7 +184,7 @@ func TestCompileRejects(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	tg := &target{timeout: 1500 * time.Millisecond}
+	tg := &Target{timeout: 1500 * time.Millisecond}
 	expired, cancel := context.WithTimeout(context.Background(), 0)
 	defer cancel()
 	<-expired.Done()

@@ -39,11 +39,6 @@ var bodyPool = sync.Pool{New: func() any {
 	return &b
 }}
 
-// dialer is shared by every probe; it holds no per-connection state.
-// KeepAlive -1: a probe connection carries one request, so TCP keep-alive
-// would only cost a setsockopt per probe.
-var dialer = &net.Dialer{KeepAlive: -1}
-
 // dialProbe opens a probe connection that closes with a reset (SO_LINGER
 // 0), as HAProxy's and most load balancers' health checks do.
 //
@@ -60,8 +55,8 @@ var dialer = &net.Dialer{KeepAlive: -1}
 // stray segments out of a later connection on the same 4-tuple; a probe
 // has read everything it wants when it closes, so it has nothing to
 // protect. The cost is a reset in the endpoint's packet counters.
-func dialProbe(ctx context.Context, network, addr string) (net.Conn, error) {
-	c, err := dialer.DialContext(ctx, network, addr)
+func (t *Target) dialProbe(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := t.dialer.DialContext(ctx, network, addr)
 	if tc, ok := c.(*net.TCPConn); ok {
 		// Best effort: if it fails the probe still works, with a FIN.
 		_ = tc.SetLinger(0)
@@ -76,8 +71,8 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 
 // compileHTTP prepares the request template, the transport and the
 // matchers of an http or https check.
-func (t *target) compileHTTP() error {
-	c := t.check
+func (t *Target) compileHTTP() error {
+	c := t.Check
 	u, err := url.ParseRequestURI(c.Path)
 	if err != nil {
 		return fmt.Errorf("path: %w", err)
@@ -139,7 +134,7 @@ func (t *target) compileHTTP() error {
 	tr := &http.Transport{
 		// Proxy stays nil: a probe must reach the endpoint directly, never
 		// through whatever HTTP_PROXY the daemon inherited.
-		DialContext: dialProbe,
+		DialContext: t.dialProbe,
 		// A new connection per probe: a pooled connection would keep
 		// answering after the backend stopped accepting, hiding the
 		// failure a real client would see.
@@ -261,7 +256,7 @@ func allDigits(s string) bool {
 	return true
 }
 
-func (t *target) statusOK(code int) bool {
+func (t *Target) statusOK(code int) bool {
 	for _, r := range t.statuses {
 		if code >= r.lo && code <= r.hi {
 			return true
@@ -356,12 +351,8 @@ func snippet(b []byte) string {
 
 // probeHTTP probes an http or https check: one request on a new
 // connection, judged by status code and optional body match.
-func probeHTTP(ctx context.Context, c api.HealthCheck) Result {
-	res := Result{Check: c.Name, Start: time.Now()}
-	t, err := targetFor(ctx, c)
-	if err != nil {
-		return res.finish(false, "invalid check: "+err.Error())
-	}
+func probeHTTP(ctx context.Context, t *Target) Result {
+	res := Result{Check: t.Check.Name, Start: time.Now()}
 	ctx, cancel := t.deadline(ctx)
 	defer cancel()
 	resp, err := t.client.Do(t.req.WithContext(ctx))

@@ -103,7 +103,7 @@ func TestProbeHTTP(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newCheck("web", api.CheckHTTP, addr, tt.mods...)
-			res := probeHTTP(context.Background(), c)
+			res := probeHTTP(context.Background(), compiled(t, c))
 			if res.Local == LocalOverloaded && strings.HasPrefix(tt.wantErr, "timeout after") {
 				// Correct, and not the case under test: the machine was too
 				// busy for this process to notice the deadline on time.
@@ -148,7 +148,7 @@ func TestProbeHTTPRequest(t *testing.T) {
 			c := newCheck("web", api.CheckHTTP, addr, func(c *api.HealthCheck) {
 				c.Path, c.Method, c.HostHeader, c.Headers = "/echo?x=1", tt.method, tt.hostHeader, tt.headers
 			})
-			if res := probeHTTP(context.Background(), c); !res.OK {
+			if res := probeHTTP(context.Background(), compiled(t, c)); !res.OK {
 				t.Fatalf("probe failed: %s", res.Error)
 			}
 			r := <-reqs
@@ -170,7 +170,7 @@ func TestProbeHTTPRequest(t *testing.T) {
 
 func TestProbeHTTPRefused(t *testing.T) {
 	addr := freePort(t)
-	res := probeHTTP(context.Background(), newCheck("web", api.CheckHTTP, addr))
+	res := probeHTTP(context.Background(), compiled(t, newCheck("web", api.CheckHTTP, addr)))
 	want := "dial tcp " + addr + ": connect: connection refused"
 	if res.OK || res.Error != want || res.Status != 0 {
 		t.Fatalf("OK=%v Status=%d Error=%q, want %q", res.OK, res.Status, res.Error, want)
@@ -191,14 +191,13 @@ func TestProbeHTTPNewConnectionPerProbe(t *testing.T) {
 	defer srv.Close()
 
 	c := newCheck("web", api.CheckHTTP, srv.Listener.Addr().String())
-	tg, err := compile(c)
+	tg, err := Compile(c, ProbeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := withTarget(context.Background(), tg) // the Monitor's path: one compiled transport
-	const probes = 5
+	const probes = 5 // the Monitor's path: one compiled transport
 	for i := 0; i < probes; i++ {
-		if res := probeHTTP(ctx, c); !res.OK {
+		if res := probeHTTP(context.Background(), tg); !res.OK {
 			t.Fatalf("probe %d: %s", i, res.Error)
 		}
 	}
@@ -249,7 +248,7 @@ func TestProbeHTTPS(t *testing.T) {
 			if p := Validate(c).Errors(); len(p) > 0 {
 				t.Fatalf("fixture does not validate: %v", p)
 			}
-			res := probeHTTP(context.Background(), c)
+			res := probeHTTP(context.Background(), compiled(t, c))
 			if res.Local == LocalOverloaded && strings.HasPrefix(tt.wantErr, "timeout after") {
 				// Correct, and not the case under test: the machine was too
 				// busy for this process to notice the deadline on time.
@@ -310,11 +309,11 @@ func BenchmarkProbeHTTP(b *testing.B) {
 	c := newCheck("web", api.CheckHTTP, srv.Listener.Addr().String(), func(c *api.HealthCheck) {
 		c.BodyMatch = &api.BodyMatch{Mode: api.MatchExact, Value: "burst"}
 	})
-	tg, err := compile(c)
+	tg, err := Compile(c, ProbeOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := withTarget(context.Background(), tg)
+	ctx := context.Background()
 	for _, par := range []bool{false, true} {
 		name := "serial"
 		if par {
@@ -324,7 +323,7 @@ func BenchmarkProbeHTTP(b *testing.B) {
 			b.ReportAllocs()
 			probe := func() {
 				pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				res := probeHTTP(pctx, c)
+				res := probeHTTP(pctx, tg)
 				cancel()
 				if !res.OK {
 					b.Error(res.Error) // not Fatal: RunParallel goroutines may not stop the benchmark

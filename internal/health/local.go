@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hatopo/terraform-provider-failover/internal/api"
 )
 
 // Local failure reasons: the closed label set of
@@ -138,5 +141,15 @@ func timedOut(ctx context.Context, err error) bool {
 // localText is the last_error of a local failure: it says so first, and
 // that the endpoint was not judged.
 func localText(what string) string {
-	return "local: " + what + " (not a backend failure)"
+	return localPrefix + what + " (not a backend failure)"
+}
+
+// localPrefix starts the last_error of every local failure.
+const localPrefix = "local: "
+
+// LocalFailure reports whether an observation is unknown because its site
+// could not probe (a local failure, as another node reports it through the
+// store): the site abstains, and says nothing about the endpoint.
+func LocalFailure(o api.SiteObservation) bool {
+	return o.State == api.StateUnknown && strings.HasPrefix(o.LastError, localPrefix)
 }

@@ -97,7 +97,7 @@ func fdChild(t *testing.T, backend string) {
 	c := newCheck("web", api.CheckHTTP, backend, fast(0.02, 0.5, 1, 1))
 	// A first probe before the limit: it proves the backend answers and
 	// sets up the runtime's poller, which needs descriptors of its own.
-	if r := probeHTTP(context.Background(), c); !r.OK {
+	if r := probeHTTP(context.Background(), compiled(t, c)); !r.OK {
 		t.Fatalf("backend not healthy to start with: %+v", r)
 	}
 	var orig syscall.Rlimit

@@ -197,7 +197,7 @@ func TestProbeTooBusyIsLocal(t *testing.T) {
 		t.Run(typ, func(t *testing.T) {
 			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 			defer cancel()
-			res := Probers[typ](ctx, newCheck("web", typ, addr))
+			res := Probers[typ](ctx, compiled(t, newCheck("web", typ, addr)))
 			if res.OK || res.Local != LocalOverloaded || !strings.HasPrefix(res.Error, "local: this node was too busy") {
 				t.Fatalf("result %+v, want a local overloaded failure", res)
 			}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"net/netip"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,6 +42,9 @@ type MonitorOptions struct {
 	OnResult func(Result)
 	// Registerer, optional, exports the probe metrics.
 	Registerer prometheus.Registerer
+	// ProbeSourceAddr, when valid, is the local address every probe
+	// connection leaves from (see ProbeOptions.SourceAddr).
+	ProbeSourceAddr netip.Addr
 	// Now, optional, timestamps observations (Result.At, LastChecked,
 	// Since) for tests. Scheduling always uses the real clock.
 	Now func() time.Time
@@ -80,7 +85,7 @@ type entry struct {
 
 	mu    sync.Mutex
 	check api.HealthCheck
-	t     *target // nil while disabled or invalid
+	t     *Target // nil while disabled, invalid or not probed from this site
 	probe ProbeFn
 	tm    typeMetrics
 	// gen changes whenever the running schedule is replaced; a result of
@@ -121,15 +126,17 @@ func (m *Monitor) now() time.Time {
 // or labels change, the schedule and counters continue untouched; when the
 // target or timing changes, the schedule restarts (on the same phase) and
 // the counters reset, so the next rise/fall is decided by the new target.
-// Disabling stops probing and makes the state unknown (a transition).
+// Disabling stops probing and makes the state unknown (a transition); so
+// does a probe_sites that leaves this Monitor's site out.
 func (m *Monitor) Upsert(c api.HealthCheck) {
 	c.Normalize()
-	t, err := compile(c)
+	t, err := Compile(c, ProbeOptions{SourceAddr: m.opts.ProbeSourceAddr})
 	probe := Probers[c.Type]
 	if err == nil && probe == nil {
 		err = fmt.Errorf("no prober for type %q", c.Type)
 	}
-	enabled := api.Bool(c.Enabled, true) && err == nil
+	here := m.ProbesHere(c)
+	enabled := api.Bool(c.Enabled, true) && err == nil && here
 
 	m.cfgMu.Lock()
 	defer m.cfgMu.Unlock()
@@ -168,8 +175,11 @@ func (m *Monitor) Upsert(c api.HealthCheck) {
 			m.launch(e)
 		}
 	} else {
-		if err != nil {
+		switch {
+		case err != nil:
 			e.obs.LastError = "invalid check: " + err.Error()
+		case !here:
+			e.obs.LastError = fmt.Sprintf("not probed from site %s: probe_sites is %v", m.site, c.ProbeSites)
 		}
 		if e.obs.State != api.StateUnknown {
 			at := m.now()
@@ -185,6 +195,14 @@ func (m *Monitor) Upsert(c api.HealthCheck) {
 	if tr != nil && m.opts.OnTransition != nil {
 		m.opts.OnTransition(*tr)
 	}
+}
+
+// ProbesHere reports whether this Monitor's site probes c: the sites in
+// its probe_sites do, every site when it lists none. Another site's
+// observation does not vote (Aggregate), so probing it would only load the
+// endpoint.
+func (m *Monitor) ProbesHere(c api.HealthCheck) bool {
+	return len(c.ProbeSites) == 0 || slices.Contains(c.ProbeSites, m.site)
 }
 
 // sameProbe reports whether two versions of a check probe the same target
@@ -349,11 +367,10 @@ func (m *Monitor) launch(e *entry) {
 // process was too busy to start it) are skipped and counted in
 // failover_probes_skipped_total; the next probe waits for the next slot
 // on the grid.
-func (m *Monitor) run(ctx context.Context, e *entry, t *target, probe ProbeFn, tm typeMetrics, gen uint64) {
+func (m *Monitor) run(ctx context.Context, e *entry, t *Target, probe ProbeFn, tm typeMetrics, gen uint64) {
 	defer m.wg.Done()
-	pctx := withTarget(ctx, t)
 	now := time.Now()
-	due := now.Add(untilSlot(now, t.interval, phaseOf(m.site, t.check.Name, t.interval)))
+	due := now.Add(untilSlot(now, t.interval, phaseOf(m.site, t.Check.Name, t.interval)))
 	timer := time.NewTimer(time.Until(due))
 	defer timer.Stop()
 	for {
@@ -363,13 +380,13 @@ func (m *Monitor) run(ctx context.Context, e *entry, t *target, probe ProbeFn, t
 		case <-timer.C:
 		}
 		start := time.Now()
-		tctx, cancel := context.WithTimeout(pctx, t.timeout)
-		res := probe(tctx, t.check)
+		tctx, cancel := context.WithTimeout(ctx, t.timeout)
+		res := probe(tctx, t)
 		cancel()
 		if ctx.Err() != nil {
 			return
 		}
-		res.Check, res.Site, res.Scheduled, res.Start = t.check.Name, m.site, due, start
+		res.Check, res.Site, res.Scheduled, res.Start = t.Check.Name, m.site, due, start
 		if res.At.IsZero() {
 			res.At = time.Now()
 		}

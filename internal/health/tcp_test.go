@@ -38,11 +38,10 @@ func TestProbeTCP(t *testing.T) {
 	}{
 		{"listening", ln.Addr().String(), true, ""},
 		{"closed port", closed, false, "dial tcp " + closed + ": connect: connection refused"},
-		{"invalid address", "127.0.0.1", false, "invalid check: address: address 127.0.0.1: missing port in address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := probeTCP(context.Background(), newCheck("db", api.CheckTCP, tt.addr))
+			res := probeTCP(context.Background(), compiled(t, newCheck("db", api.CheckTCP, tt.addr)))
 			if res.OK != tt.wantOK || res.Error != tt.wantErr || res.Status != 0 {
 				t.Fatalf("OK=%v Error=%q Status=%d, want OK=%v Error=%q", res.OK, res.Error, res.Status, tt.wantOK, tt.wantErr)
 			}
@@ -50,6 +49,16 @@ func TestProbeTCP(t *testing.T) {
 				t.Errorf("bad bookkeeping: %+v", res)
 			}
 		})
+	}
+}
+
+// TestCompileTCPAddress: a tcp check's address is host:port; anything else
+// is refused when the check is compiled, before any probe (the Monitor then
+// reports "invalid check: …" as the observation's last error).
+func TestCompileTCPAddress(t *testing.T) {
+	_, err := Compile(newCheck("db", api.CheckTCP, "127.0.0.1"), ProbeOptions{})
+	if err == nil || err.Error() != "address: address 127.0.0.1: missing port in address" {
+		t.Fatalf("Compile: %v", err)
 	}
 }
 
@@ -62,7 +71,7 @@ func TestProbeLeavesNoTimeWait(t *testing.T) {
 			addr := rawHTTPServer(t)
 			c := newCheck("web", typ, addr)
 			for i := 0; i < 20; i++ {
-				if res := Probers[typ](context.Background(), c); !res.OK {
+				if res := Probers[typ](context.Background(), compiled(t, c)); !res.OK {
 					t.Fatalf("probe %d: %+v", i, res)
 				}
 			}

@@ -166,7 +166,7 @@ func TestValidate(t *testing.T) {
 			}
 			checkProblems(t, p)
 			if len(errs) == 0 {
-				if _, err := compile(c); err != nil {
+				if _, err := Compile(c, ProbeOptions{}); err != nil {
 					t.Fatalf("valid check does not compile: %v", err)
 				}
 			}
@@ -233,7 +233,7 @@ func FuzzValidate(f *testing.F) {
 		if len(p.Errors()) > 0 {
 			return
 		}
-		tg, err := compile(c)
+		tg, err := Compile(c, ProbeOptions{})
 		if err != nil {
 			t.Fatalf("Validate accepted %+v but compile failed: %v", c, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -54,6 +56,34 @@ type EtcdOptions struct {
 	Log func(member, line string)
 	// Timeout bounds the wait for a ready cluster (default 30s).
 	Timeout time.Duration
+	// TLS, when set, serves the client URLs over https with this
+	// certificate and accepts only clients with a certificate signed by
+	// its CA (peers still talk plain http on loopback).
+	TLS *EtcdTLS
+}
+
+// EtcdTLS are the PEM files of a member's client-facing TLS.
+type EtcdTLS struct {
+	CertFile, KeyFile string // the members' certificate (valid for their 127.0.0.N addresses)
+	CAFile            string // signs the clients' certificates and the members'
+}
+
+// clientTLS is the TLS configuration of a client of such members: it
+// trusts CAFile and presents the members' own certificate.
+func (t *EtcdTLS) clientTLS() (*tls.Config, error) {
+	ca, err := os.ReadFile(t.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("launch: %s holds no PEM certificate", t.CAFile)
+	}
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 func (o EtcdOptions) members() int {
@@ -105,7 +135,7 @@ type EtcdCluster struct {
 // directory stay the same across Stop/Kill and Restart.
 type EtcdMember struct {
 	Name      string // m1, m2, …
-	ClientURL string // http://127.0.0.N:PORT
+	ClientURL string // http://127.0.0.N:PORT (https with EtcdOptions.TLS)
 	PeerURL   string
 	DataDir   string
 
@@ -150,6 +180,15 @@ func StartEtcdCluster(ctx context.Context, o EtcdOptions) (*EtcdCluster, error) 
 
 func startEtcdOnce(ctx context.Context, o EtcdOptions) (c *EtcdCluster, err error) {
 	c = &EtcdCluster{http: &http.Client{Timeout: 2 * time.Second}}
+	scheme := "http"
+	if o.TLS != nil {
+		cfg, err := o.TLS.clientTLS()
+		if err != nil {
+			return c, fmt.Errorf("launch: etcd TLS: %w", err)
+		}
+		c.http.Transport = &http.Transport{TLSClientConfig: cfg}
+		scheme = "https"
+	}
 	defer func() {
 		if err != nil {
 			c.Close()
@@ -164,7 +203,7 @@ func startEtcdOnce(ctx context.Context, o EtcdOptions) (c *EtcdCluster, err erro
 		}
 		m := &EtcdMember{
 			Name:      "m" + strconv.Itoa(i+1),
-			ClientURL: "http://" + net.JoinHostPort(host, strconv.Itoa(ports[0])),
+			ClientURL: scheme + "://" + net.JoinHostPort(host, strconv.Itoa(ports[0])),
 			PeerURL:   "http://" + net.JoinHostPort(host, strconv.Itoa(ports[1])),
 			DataDir:   filepath.Join(o.Dir, "m"+strconv.Itoa(i+1)),
 			bin:       o.Bin,
@@ -196,6 +235,10 @@ func startEtcdOnce(ctx context.Context, o EtcdOptions) (c *EtcdCluster, err erro
 			"--heartbeat-interval", strconv.FormatInt(o.heartbeatInterval().Milliseconds(), 10),
 			"--election-timeout", strconv.FormatInt(o.electionTimeout().Milliseconds(), 10),
 		}, o.Args...)
+		if o.TLS != nil {
+			m.args = append(m.args, "--cert-file", o.TLS.CertFile, "--key-file", o.TLS.KeyFile,
+				"--trusted-ca-file", o.TLS.CAFile, "--client-cert-auth")
+		}
 		if err := m.start(); err != nil {
 			return c, err
 		}
@@ -535,17 +578,26 @@ func (m *EtcdMember) signalAndWaitState(sig syscall.Signal, stopped bool) error 
 		return fmt.Errorf("etcd member %s is not running", m.Name)
 	}
 	cmd, _ := m.current()
-	if err := cmd.Process.Signal(sig); err != nil {
-		return err
-	}
 	m.mu.Lock()
 	m.paused = stopped
 	m.mu.Unlock()
-	stat := fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)
+	if err := signalAndWait(cmd.Process, sig, stopped); err != nil {
+		return fmt.Errorf("etcd member %s: %w", m.Name, err)
+	}
+	return nil
+}
+
+// signalAndWait sends sig (SIGSTOP or SIGCONT) and waits until the kernel
+// reports p stopped, or running again.
+func signalAndWait(p *os.Process, sig syscall.Signal, stopped bool) error {
+	if err := p.Signal(sig); err != nil {
+		return err
+	}
+	stat := fmt.Sprintf("/proc/%d/stat", p.Pid)
 	for i := 0; i < 200; i++ {
 		b, err := os.ReadFile(stat)
 		if err != nil {
-			return fmt.Errorf("etcd member %s: %w", m.Name, err)
+			return err
 		}
 		// The state follows the parenthesised command name: "pid (etcd) T …".
 		if j := bytes.LastIndexByte(b, ')'); j >= 0 && j+2 < len(b) {
@@ -555,7 +607,7 @@ func (m *EtcdMember) signalAndWaitState(sig syscall.Signal, stopped bool) error 
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return fmt.Errorf("etcd member %s did not change state after %s", m.Name, sig)
+	return fmt.Errorf("process %d did not change state after %s", p.Pid, sig)
 }
 
 // Restart starts a stopped or killed member again with the same name,

@@ -160,6 +160,17 @@ func (f *Failoverd) Kill() {
 	<-f.done
 }
 
+// Pause sends SIGSTOP and returns once the kernel reports the process
+// stopped: it holds its sockets and its etcd lease stops being renewed,
+// like a hung host.
+func (f *Failoverd) Pause() error { return signalAndWait(f.cmd.Process, syscall.SIGSTOP, true) }
+
+// Resume sends SIGCONT to a paused failoverd.
+func (f *Failoverd) Resume() error { return signalAndWait(f.cmd.Process, syscall.SIGCONT, false) }
+
+// Exited is closed once the process has exited.
+func (f *Failoverd) Exited() <-chan struct{} { return f.done }
+
 // Backend is a stand-in site backend (cmd/standin) child process.
 type Backend struct {
 	Addr string

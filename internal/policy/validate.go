@@ -22,6 +22,45 @@ const (
 	MaxNameLength = 253
 )
 
+// Answer size. Every DNS answer at a policy name carries the records of
+// ONE target (or of the fallback): all its addresses of the asked family,
+// both families for ANY, or its CNAME. So each target's addresses must fit
+// in one DNS message, however long the policy's name in its zone, and even
+// at the end of the longest chain of in-zone CNAMEs the server follows.
+// Over TCP a message holds at most 65,535 bytes (RFC 1035 §4.2.2): an
+// answer larger than that cannot be served at all (the server could only
+// send it truncated, over TCP too), so Validate refuses it. An answer
+// larger than the 1,232-byte EDNS UDP size (DNS flag day 2020, failoverd's
+// default) is served, but every resolver has to retry it over TCP, so it
+// is only a warning. The bounds are computed from the wire format:
+//
+//	header 12 + question (name ≤ 255, type, class) 259 + OPT record 11 = 282
+//	CNAME in the chain: owner pointer 2 + type, class, TTL, length 10 + target ≤ 255 = 267
+//	A record: owner pointer 2 + 10 + 4 = 16; AAAA record: 2 + 10 + 16 = 28
+//
+// so 16 × IPv4 + 28 × IPv6 ≤ 65,535 − 282 − 8 × 267 = 63,117 bytes: at most
+// 3,944 IPv4 or 2,254 IPv6 addresses per target. Over UDP, with no chain:
+// 1,232 − 282 = 950 bytes, 59 IPv4 or 33 IPv6 addresses.
+const (
+	// MaxCNAMEChase is how many CNAMEs inside the zone one DNS answer
+	// follows (the DNS server stops there: a loop or an absurd chain).
+	MaxCNAMEChase = 8
+	// EDNSUDPSize is the largest UDP answer failoverd offers by default.
+	EDNSUDPSize = 1232
+
+	maxMessageBytes = 65535
+	answerOverhead  = 12 + 255 + 4 + 11
+	chainedCNAMEs   = MaxCNAMEChase * (2 + 10 + 255)
+	aRecordBytes    = 2 + 10 + 4
+	aaaaRecordBytes = 2 + 10 + 16
+	// AddressBudget is how many bytes of address records one target's
+	// answer may take: 16 per IPv4 address, 28 per IPv6 one.
+	AddressBudget    = maxMessageBytes - answerOverhead - chainedCNAMEs
+	udpAnswerBudget  = EDNSUDPSize - answerOverhead
+	MaxIPv4PerAnswer = AddressBudget / aRecordBytes
+	MaxIPv6PerAnswer = AddressBudget / aaaaRecordBytes
+)
+
 // Validate returns every structural problem of a policy, in a stable order,
 // with field paths in the provider's notation. It does not check that the
 // named health checks, burst toggle or replica set exist: the caller knows
@@ -185,6 +224,7 @@ func checkAnswer(ps *api.Problems, f string, addrs []string, cname string) {
 		ps.Add(f, "sets both addresses and cname, but a DNS name answers either records or an alias: keep exactly one of them")
 	}
 	seen := map[netip.Addr]int{}
+	var v4, v6 int // valid addresses of each family
 	for i, s := range addrs {
 		field := api.Index(f+".addresses", i)
 		a, err := netip.ParseAddr(s)
@@ -207,11 +247,31 @@ func checkAnswer(ps *api.Problems, f string, addrs []string, cname string) {
 			continue
 		}
 		seen[a] = i
+		if a.Is4() {
+			v4++
+		} else {
+			v6++
+		}
 	}
+	checkAnswerSize(ps, f+".addresses", v4, v6)
 	if cname != "" {
 		if msg := checkDNSName(cname); msg != "" {
 			ps.Add(f+".cname", "%q %s", cname, msg)
 		}
+	}
+}
+
+// checkAnswerSize refuses addresses whose answer cannot be served and
+// warns when it needs TCP (see AddressBudget).
+func checkAnswerSize(ps *api.Problems, field string, v4, v6 int) {
+	if size := v4*aRecordBytes + v6*aaaaRecordBytes; size > AddressBudget {
+		ps.Add(field, "holds %d IPv4 and %d IPv6 addresses, an answer of %d bytes, but one DNS message carries at most %d bytes of records here (65,535 over TCP, less the longest question and CNAME chain): answer at most %d IPv4 addresses (16 bytes each) or %d IPv6 (28 bytes each), or a mix with 16 × IPv4 + 28 × IPv6 ≤ %d; put a load balancer in front of the rest",
+			v4, v6, size, AddressBudget, MaxIPv4PerAnswer, MaxIPv6PerAnswer, AddressBudget)
+		return
+	}
+	if v4*aRecordBytes > udpAnswerBudget || v6*aaaaRecordBytes > udpAnswerBudget {
+		ps.Warn(field, "holds %d IPv4 and %d IPv6 addresses, more than a %d-byte UDP answer carries (%d IPv4 or %d IPv6): every lookup is truncated over UDP and retried over TCP, which costs a round trip and fails where TCP port 53 is blocked; answer fewer addresses, e.g. one per load balancer",
+			v4, v6, EDNSUDPSize, udpAnswerBudget/aRecordBytes, udpAnswerBudget/aaaaRecordBytes)
 	}
 }
 

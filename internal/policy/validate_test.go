@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -217,6 +218,39 @@ func TestValidate(t *testing.T) {
 			errs: map[string]string{"when_all_down": `"shrug" is not an answer`},
 		},
 		{
+			name: "most addresses a DNS message carries",
+			edit: func(p *api.TrafficPolicy) {
+				tg := p.Targets["onprem"]
+				tg.Addresses = addrs(MaxIPv4PerAnswer, 0)
+				p.Targets["onprem"] = tg
+				p.Fallback = &api.Fallback{Addresses: addrs(0, MaxIPv6PerAnswer)}
+			},
+			warns: []string{`targets["onprem"].addresses`, "fallback.addresses"},
+		},
+		{
+			name: "more addresses than a DNS message carries",
+			edit: func(p *api.TrafficPolicy) {
+				tg := p.Targets["onprem"]
+				tg.Addresses = addrs(MaxIPv4PerAnswer+1, 0)
+				p.Targets["onprem"] = tg
+				p.Fallback = &api.Fallback{Addresses: addrs(MaxIPv4PerAnswer/2, MaxIPv6PerAnswer/2+1)}
+			},
+			errs: map[string]string{
+				`targets["onprem"].addresses`: "holds 3945 IPv4 and 0 IPv6 addresses, an answer of 63120 bytes",
+				"fallback.addresses":          "at most 3944 IPv4 addresses (16 bytes each) or 2254 IPv6",
+			},
+		},
+		{
+			name: "warnings: an answer that needs TCP",
+			edit: func(p *api.TrafficPolicy) {
+				tg := p.Targets["onprem"]
+				tg.Addresses = addrs(60, 1)
+				p.Targets["onprem"] = tg
+				p.Fallback = &api.Fallback{Addresses: addrs(59, 33)} // the most that fit in 1,232 bytes
+			},
+			warns: []string{`targets["onprem"].addresses`},
+		},
+		{
 			name: "warnings: priority ties, priority in active-active, no health checks",
 			edit: func(p *api.TrafficPolicy) {
 				tg := p.Targets["aws"]
@@ -263,12 +297,28 @@ func TestValidate(t *testing.T) {
 					t.Errorf("no warning on %s (got %v)", f, ps.Warnings())
 				}
 			}
+			if strings.HasPrefix(tc.name, "warnings: an answer") && warned["fallback.addresses"] {
+				t.Errorf("an answer that fits in a UDP answer is warned about: %v", ps.Warnings())
+			}
 			if tc.name == "valid" && len(ps) != 0 {
 				t.Errorf("valid policy has problems: %v", ps)
 			}
 			checkProblems(t, ps)
 		})
 	}
+}
+
+// addrs is v4 distinct IPv4 and v6 distinct IPv6 addresses, from
+// 10.0.0.0/8 and 2001:db8::/32, which have room for thousands.
+func addrs(v4, v6 int) []string {
+	var out []string
+	for i := range v4 {
+		out = append(out, fmt.Sprintf("10.%d.%d.1", i/256, i%256))
+	}
+	for i := range v6 {
+		out = append(out, fmt.Sprintf("2001:db8::%x", i+1))
+	}
+	return out
 }
 
 // checkProblems asserts what every problem must be: a field path the
@@ -307,6 +357,10 @@ func FuzzValidate(f *testing.F) {
 	f.Add([]byte(`{"mode":"active-active","targets":{"x":{"addresses":["::1","1.2.3.4"],"weight":1000}},"when_all_down":"fail_open"}`))
 	f.Add([]byte(`{"targets":{"\"weird\\key":{"cname":"a..b","priority":-3,"health_checks":["",""]}},"ttl_seconds":-1}`))
 	f.Add([]byte(`{"failover_delay_seconds":9223372036854775807,"failback_delay_seconds":-9223372036854775808}`))
+	big, _ := json.Marshal(api.TrafficPolicy{Mode: api.ModeActiveActive, WhenAllDown: api.AllDownFallback,
+		Targets:  map[string]api.PolicyTarget{"x": {Addresses: addrs(60, 34)}},
+		Fallback: &api.Fallback{Addresses: addrs(MaxIPv4PerAnswer+1, 0)}})
+	f.Add(big)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var p api.TrafficPolicy
 		if json.Unmarshal(data, &p) != nil {

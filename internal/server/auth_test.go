@@ -78,6 +78,7 @@ func readRoutes() []route {
 		route{http.MethodGet, "/v1/replica-sets/app/config", nil, ScopeRead, http.StatusOK},
 		route{http.MethodGet, "/v1/events", nil, ScopeRead, http.StatusOK},
 		route{http.MethodGet, "/v1/status", nil, ScopeRead, http.StatusOK},
+		route{http.MethodGet, "/v1/cluster", nil, ScopeRead, http.StatusOK},
 		route{http.MethodGet, "/burst/app", nil, 0, http.StatusServiceUnavailable}, // released
 		route{http.MethodHead, "/burst/app", nil, 0, http.StatusServiceUnavailable},
 		route{http.MethodGet, "/healthz", nil, 0, http.StatusOK},

@@ -52,9 +52,15 @@ type harness struct {
 	srv     *httptest.Server
 	handler atomic.Pointer[http.Handler]
 
-	st  *store.Bolt
+	st  *store.Bolt // the store file, when this harness owns it
 	eng *engine.Engine
 	api *Server
+	// peer, when set, is the harness whose store this one shares, as a
+	// second node of a cluster shares one store; wrap, when set, is put
+	// around the store this harness's engine and API use.
+	peer *harness
+	wrap func(store.Store) store.Store
+	base store.Store // the store before wrap
 	// logs is everything the API and engine logged (JSON lines).
 	logs lockedBuffer
 }
@@ -99,7 +105,19 @@ func newHarness(tb testing.TB) *harness { return newHarnessWith(tb, nil) }
 // (e.g. shorter timeouts) before it starts.
 func newHarnessWith(tb testing.TB, configure func(*http.Server)) *harness {
 	tb.Helper()
-	h := &harness{dir: tb.TempDir()}
+	return startHarness(tb, &harness{dir: tb.TempDir()}, configure)
+}
+
+// newPeerHarness starts a second failoverd API on peer's store, as a
+// second node of a cluster would share it, with wrap (if not nil) around
+// the store it uses.
+func newPeerHarness(tb testing.TB, peer *harness, wrap func(store.Store) store.Store) *harness {
+	tb.Helper()
+	return startHarness(tb, &harness{dir: tb.TempDir(), peer: peer, wrap: wrap}, nil)
+}
+
+func startHarness(tb testing.TB, h *harness, configure func(*http.Server)) *harness {
+	tb.Helper()
 	h.srv = httptest.NewUnstartedServer(nil)
 	h.srv.Config = NewHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		(*h.handler.Load()).ServeHTTP(w, r)
@@ -121,16 +139,26 @@ func newHarnessWith(tb testing.TB, configure func(*http.Server)) *harness {
 // Server behind the (unchanged) URL.
 func (h *harness) open(tb testing.TB) {
 	tb.Helper()
-	st, err := store.OpenBolt(filepath.Join(h.dir, "failoverd.db"), store.BoltOptions{})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
+	var st store.Store
+	if h.peer != nil {
+		st = h.peer.base
+	} else {
+		bolt, err := store.OpenBolt(filepath.Join(h.dir, "failoverd.db"), store.BoltOptions{})
+		if err != nil {
+			tb.Fatalf("open store: %v", err)
+		}
+		h.st, st = bolt, bolt
+	}
+	h.base = st
+	if h.wrap != nil {
+		st = h.wrap(st)
 	}
 	reg := prometheus.NewRegistry()
 	log := slog.New(slog.NewJSONHandler(&h.logs, nil))
 	eng, err := engine.New(engine.Options{Store: st, Site: "local", BaseURL: "http://" + h.srv.Listener.Addr().String(),
 		Logger: log, Registerer: reg})
 	if err != nil {
-		st.Close()
+		h.closeStore()
 		tb.Fatalf("engine: %v", err)
 	}
 	eng.Start(context.Background())
@@ -140,14 +168,21 @@ func (h *harness) open(tb testing.TB) {
 	auth.Add(readName, ScopeRead, readToken)
 	s := New(Options{Engine: eng, Store: st, Auth: auth, Logger: log, Gatherer: reg, Registerer: reg, Version: "test"})
 	handler := s.Handler()
-	h.st, h.eng, h.api = st, eng, s
+	h.eng, h.api = eng, s
 	h.handler.Store(&handler)
 }
 
 func (h *harness) close() {
 	h.api.Close()
 	h.eng.Close()
-	h.st.Close()
+	h.closeStore()
+}
+
+// closeStore closes the store if this harness owns it.
+func (h *harness) closeStore() {
+	if h.st != nil {
+		h.st.Close()
+	}
 }
 
 // restart stops the engine, closes the store and opens both again on the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
+	"github.com/hatopo/terraform-provider-failover/internal/store"
 )
 
 // request is one mutating API request as build functions see it.
@@ -63,21 +64,29 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, action, object s
 		replayed bool
 		applied  api.Event
 	)
+	// recorded looks for the outcome recorded under the request's key: a
+	// replay of it, or a problem when the key was used for another request.
+	recorded := func(ctx context.Context) (bool, error) {
+		if key == "" {
+			return false, nil
+		}
+		rec, err := s.lookupOutcome(ctx, idemKey(req.who.Name, key))
+		switch {
+		case err != nil:
+			return false, err
+		case rec == nil:
+			return false, nil
+		case rec.Fingerprint != fp:
+			prob = &problem{Status: http.StatusUnprocessableEntity, Title: "Idempotency-Key Reused",
+				Detail: "this Idempotency-Key was already used for a different request: send a new key for a new request"}
+		default:
+			out, replayed = rec, true
+		}
+		return true, nil
+	}
 	err = s.engine.Mutate(r.Context(), func() (*engine.Change, error) {
-		if key != "" {
-			rec, err := s.lookupOutcome(r.Context(), idemKey(req.who.Name, key))
-			if err != nil {
-				return nil, err
-			}
-			if rec != nil {
-				if rec.Fingerprint != fp {
-					prob = &problem{Status: http.StatusUnprocessableEntity, Title: "Idempotency-Key Reused",
-						Detail: "this Idempotency-Key was already used for a different request: send a new key for a new request"}
-					return nil, nil
-				}
-				out, replayed = rec, true
-				return nil, nil
-			}
+		if found, err := recorded(r.Context()); found || err != nil {
+			return nil, err
 		}
 		ch, o, p := build(req)
 		if p != nil {
@@ -96,10 +105,26 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, action, object s
 		ch.Audit = applied
 		if key != "" {
 			o.Fingerprint = fp
-			ch.Extra = append(ch.Extra, o.kv(idemKey(req.who.Name, key)))
+			k := idemKey(req.who.Name, key)
+			ch.Extra = append(ch.Extra, o.kv(k))
+			// Another node may be applying the same request right now
+			// (a client retrying on another endpoint): only one outcome
+			// is recorded, and the loser replays it below.
+			ch.Conditions = append(ch.Conditions, store.Condition{Bucket: store.BucketIdempotency, Key: k, Absent: true})
 		}
 		return ch, nil
 	})
+	if errors.Is(err, store.ErrConflict) {
+		// The conflict may be the outcome another node recorded for this
+		// key meanwhile: answer with it, as a replay. Nothing of this
+		// request was written, so its own outcome is dropped.
+		out, prob = nil, nil
+		if found, lerr := recorded(context.WithoutCancel(r.Context())); found {
+			err = nil
+		} else if lerr != nil {
+			err = lerr
+		}
+	}
 	switch {
 	case err != nil && errors.Is(err, context.Canceled):
 		return // the client went away before anything was written

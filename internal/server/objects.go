@@ -18,16 +18,10 @@ func notFound(k api.Kind, name string) *problem {
 		Detail: fmt.Sprintf("no %s named %q", kindNoun(k), name)}
 }
 
+// kindNoun names one object of kind k in messages: "health check".
 func kindNoun(k api.Kind) string {
-	switch k {
-	case api.KindHealthCheck:
-		return "health check"
-	case api.KindTrafficPolicy:
-		return "traffic policy"
-	case api.KindReplicaSet:
-		return "replica set"
-	case api.KindBurstToggle:
-		return "burst toggle"
+	if spec := api.Spec(k); spec != nil {
+		return spec.Noun
 	}
 	return string(k)
 }
@@ -127,7 +121,7 @@ func (s *Server) handleUpdate(k api.Kind) http.HandlerFunc {
 			}
 			// The URL names the object being updated; a body naming another
 			// one is reported above and judged as this one below.
-			o = setName(o, name)
+			o = api.WithName(o, name)
 			switch x := o.(type) {
 			case api.BurstToggle:
 				// Omitted engaged keeps the operator's state: Terraform
@@ -155,8 +149,8 @@ func (s *Server) handleUpdate(k api.Kind) http.HandlerFunc {
 // sameObject reports whether an update changes nothing, so a no-op PUT
 // neither bumps the version nor writes.
 func sameObject(cur, next api.Object) bool {
-	a, _ := json.Marshal(engine.StripComputed(api.WithVersion(cur, 0)))
-	b, _ := json.Marshal(engine.StripComputed(api.WithVersion(next, 0)))
+	a, _ := json.Marshal(api.StripComputed(api.WithVersion(cur, 0)))
+	b, _ := json.Marshal(api.StripComputed(api.WithVersion(next, 0)))
 	return bytes.Equal(a, b)
 }
 
@@ -192,65 +186,19 @@ func (s *Server) handleDelete(k api.Kind) http.HandlerFunc {
 // problems are the explicit zeros' and the name's only, to be listed with
 // the object's others.
 func decodeObject(k api.Kind, body []byte, urlName string) (o api.Object, probs api.Problems, decoded bool) {
-	var (
-		explicit api.ExplicitZeros
-		zeros    api.Problems // on explicit zeros where zero means "the default"
-	)
-	switch k {
-	case api.KindHealthCheck:
-		var x api.HealthCheck
-		explicit, probs = api.Decode(body, &x)
-		zeros = x.NormalizeExplicit(explicit)
-		o = x
-	case api.KindTrafficPolicy:
-		var x api.TrafficPolicy
-		explicit, probs = api.Decode(body, &x)
-		x.FQDN, x.WorstCaseFailoverSeconds, x.Warnings = "", 0, nil
-		zeros = x.NormalizeExplicit(explicit)
-		o = x
-	case api.KindReplicaSet:
-		var x api.ReplicaSet
-		explicit, probs = api.Decode(body, &x)
-		x.Analysis, x.MemberIDs = nil, nil
-		zeros = x.NormalizeExplicit(explicit)
-		o = x
-	case api.KindBurstToggle:
-		var x api.BurstToggle
-		explicit, probs = api.Decode(body, &x)
-		x.URL, x.Effective = "", nil
-		zeros = x.NormalizeExplicit(explicit)
-		o = x
-	}
+	o, zeros, probs := api.Spec(k).DecodeRequest(body)
 	name := o.ObjectName()
 	if urlName != "" && name == "" {
 		name = urlName
-		o = setName(o, name)
+		o = api.WithName(o, name)
 	}
 	if len(probs) > 0 {
-		return api.WithVersion(o, 0), probs, false
+		return o, probs, false
 	}
 	probs = zeros
 	if urlName != "" && name != urlName {
 		probs.Add("name", "is %q but the URL names %q: names are immutable; create a new object to rename", name, urlName)
 	}
 	api.CheckName(&probs, "name", name)
-	return api.WithVersion(o, 0), probs, true
-}
-
-func setName(o api.Object, name string) api.Object {
-	switch x := o.(type) {
-	case api.HealthCheck:
-		x.Name = name
-		return x
-	case api.TrafficPolicy:
-		x.Name = name
-		return x
-	case api.ReplicaSet:
-		x.Name = name
-		return x
-	case api.BurstToggle:
-		x.Name = name
-		return x
-	}
-	return o
+	return o, probs, true
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -83,5 +84,42 @@ func TestReadyzBeforeStart(t *testing.T) {
 	eng.Start(context.Background())
 	if c := get(); c != http.StatusOK {
 		t.Errorf("/readyz after Start: %d, want 200", c)
+	}
+}
+
+// TestClusterStandalone: a bolt failoverd is a cluster of one, and says so
+// on /v1/cluster, in /v1/status and in /metrics: it leads, on bolt, in
+// contact, and reports the store revision it has applied.
+func TestClusterStandalone(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.create(t, api.KindBurstToggle, toggleFixture("dr"))
+	var cs api.ClusterStatus
+	if err := json.Unmarshal(h.do(t, http.MethodGet, "/v1/cluster", readToken, nil).want(t, http.StatusOK).Body, &cs); err != nil {
+		t.Fatal(err)
+	}
+	if cs.Role != api.RoleLeader || cs.Site != "local" || cs.Store.Kind != api.StoreBolt || !cs.Store.InContact ||
+		cs.Leader == nil || cs.Leader.Site != "local" || len(cs.Members) != 1 || !cs.Members[0].Fresh || cs.Revision == 0 {
+		t.Fatalf("/v1/cluster = %+v", cs)
+	}
+	var st api.Status
+	if err := json.Unmarshal(h.do(t, http.MethodGet, "/v1/status", readToken, nil).want(t, http.StatusOK).Body, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Cluster == nil || st.Cluster.Role != api.RoleLeader {
+		t.Fatalf("/v1/status cluster = %+v", st.Cluster)
+	}
+	m := string(h.do(t, http.MethodGet, "/metrics", noToken, nil).want(t, http.StatusOK).Body)
+	for _, want := range []string{
+		"failover_cluster_is_leader 1",
+		`failover_cluster_leader{site="local"} 1`,
+		"failover_cluster_members 1",
+		`failover_site_vote_fresh{site="local"} 1`,
+		`failover_site_vote_age_seconds{site="local"} 0`,
+		"failover_store_in_contact 1",
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

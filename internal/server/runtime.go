@@ -37,7 +37,7 @@ func (s *Server) handlePatchBurst(w http.ResponseWriter, r *http.Request) {
 		if p := checkIfMatch(r, cur); p != nil {
 			return nil, nil, p
 		}
-		t := engine.StripComputed(cur).(api.BurstToggle)
+		t := api.StripComputed(cur).(api.BurstToggle)
 		if api.Bool(t.Engaged, false) == *patch.Engaged {
 			return nil, s.objectOutcome(http.StatusOK, cur), nil
 		}
@@ -154,10 +154,16 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.engine.Status(s.version))
 }
 
+// handleCluster answers this node's view of the control plane: its role,
+// the leader, the members and their freshness, its link to the store.
+func (s *Server) handleCluster(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.engine.ClusterStatus())
+}
+
 // handleBurst answers a load balancer's health check from the current
 // snapshot: no auth (LBs cannot send tokens), no lock, no store read.
 func (s *Server) handleBurst(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.engine.Snapshot().Burst[r.PathValue("name")]
+	a, ok := s.engine.Snapshot().Burst(r.PathValue("name"))
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "text/plain; charset=utf-8")

@@ -114,14 +114,18 @@ func (s *Server) routes(g prometheus.Gatherer) {
 	m.HandleFunc("GET /v1/replica-sets/{name}/config", s.require(ScopeRead, s.handleReplicaConfig))
 	m.HandleFunc("GET /v1/events", s.require(ScopeRead, s.handleEvents))
 	m.HandleFunc("GET /v1/status", s.require(ScopeRead, s.handleStatus))
+	m.HandleFunc("GET /v1/cluster", s.require(ScopeRead, s.handleCluster))
 	m.HandleFunc("GET /v1/backup", s.require(ScopeAdmin, s.handleBackup))
 	m.HandleFunc("GET /burst/{name}", s.handleBurst)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, "text/plain; charset=utf-8", []byte("ok"))
 	})
 	m.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if !s.engine.Ready() {
-			writeRaw(w, http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("starting"))
+		// Not ready: starting, or cut off from the store's majority — a
+		// load balancer should send API clients elsewhere (DNS and /burst
+		// still answer, from the last decisions).
+		if ok, why := s.engine.Readiness(); !ok {
+			writeRaw(w, http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte(why))
 			return
 		}
 		writeRaw(w, http.StatusOK, "text/plain; charset=utf-8", []byte("ready"))
@@ -251,6 +255,16 @@ func storeError(err error) *problem {
 	if errors.Is(err, store.ErrConflict) {
 		return &problem{Status: http.StatusConflict, Title: "Concurrent Modification",
 			Detail: "the object changed while this request was applied; read it again and retry"}
+	}
+	if errors.Is(err, engine.ErrNoContact) {
+		return &problem{Status: http.StatusServiceUnavailable, Title: "Store Unavailable",
+			Detail: "nothing was applied: " + err.Error()}
+	}
+	if errors.Is(err, store.ErrOutcomeUnknown) {
+		// Not "not applied": the write may land. The Idempotency-Key is
+		// what makes the retry safe, on this node or another.
+		return &problem{Status: http.StatusServiceUnavailable, Title: "Outcome Unknown",
+			Detail: "the store did not confirm the write, which may or may not have been applied: " + err.Error() + "; retry with the same Idempotency-Key (on another node if this one stays unavailable), or read the object to see"}
 	}
 	if errors.Is(err, store.ErrDamaged) {
 		// Not transient: retrying cannot help, the operator must act.

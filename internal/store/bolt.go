@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -44,6 +45,7 @@ const (
 	bucketExpiry   = "_expiry"   // expiryKey → "": the expiry index
 	bucketAudit    = "_audit"    // seq → audit record
 	markerKey      = "format"
+	revKey         = "rev" // in bucketMeta: the store's revision (8 bytes, big-endian)
 
 	// legacyBucketIdempotencyIndex is format 0's expiry index.
 	legacyBucketIdempotencyIndex = "_idempotency_by_time"
@@ -69,6 +71,9 @@ type BoltOptions struct {
 	// CheckAtOpenBytes: files up to this size get bbolt's full page check
 	// at open (default DefaultCheckAtOpenBytes; negative: never).
 	CheckAtOpenBytes int64
+	// WatchBacklog is how many recent commits are kept for watchers
+	// (default DefaultWatchBacklog).
+	WatchBacklog int
 }
 
 func (o BoltOptions) withDefaults() BoltOptions {
@@ -87,12 +92,21 @@ func (o BoltOptions) withDefaults() BoltOptions {
 	if o.CheckAtOpenBytes == 0 {
 		o.CheckAtOpenBytes = DefaultCheckAtOpenBytes
 	}
+	if o.WatchBacklog <= 0 {
+		o.WatchBacklog = DefaultWatchBacklog
+	}
 	return o
 }
 
 // Bolt is the embedded Store: one bbolt file, every Commit fsync'd before
 // it returns. It is safe for concurrent use; writes are serialised by
 // bbolt's single writer, reads run in parallel with them.
+//
+// Its revision is a counter in the meta bucket, raised by every commit in
+// the commit's own transaction. Watch is an in-memory broadcast of the
+// commits this process makes (bolt has a single writer), published after
+// the fsync, with a backlog of the last WatchBacklog commits; a watcher
+// cannot start before this process opened the store.
 //
 // A damaged file never crashes the process: bbolt panics (or faults on the
 // memory map) when it meets a damaged page, and every method turns that
@@ -113,6 +127,12 @@ type Bolt struct {
 	damageMu sync.Mutex
 	damage   error
 
+	// commitMu orders publishing to feed by revision. bbolt serialises
+	// writers anyway, so holding it across the transaction costs nothing.
+	commitMu sync.Mutex
+	feed     *feed
+
+	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -129,6 +149,9 @@ func (s *Bolt) Path() string { return s.path }
 // turns any panic into a sticky ErrDamaged error. Every method that
 // touches the file goes through it; callers add what they were doing.
 func (s *Bolt) guard(fn func() error) (err error) {
+	if s.closed.Load() {
+		return ErrClosed
+	}
 	if err := s.damaged(); err != nil {
 		return err
 	}
@@ -216,29 +239,9 @@ func (s *Bolt) List(ctx context.Context, bucket string) ([]KV, error) {
 	}
 	var out []KV
 	err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(bucket))
-		if b == nil {
-			return nil
-		}
-		exp, now := isExpiring(tx, bucket), stamp(s.now())
-		c := b.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if v == nil && b.Bucket(k) != nil {
-				continue // nested bucket, not a value
-			}
-			if exp {
-				expires, payload, err := decodeExpiring(v)
-				if err != nil {
-					return fmt.Errorf("key %q: %w", k, err)
-				}
-				if expired(expires, now) {
-					continue
-				}
-				v = payload
-			}
-			out = append(out, KV{Bucket: bucket, Key: string(k), Value: append([]byte{}, v...)})
-		}
-		return nil
+		var err error
+		out, err = s.list(tx, bucket, stamp(s.now()))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", op, err)
@@ -246,27 +249,98 @@ func (s *Bolt) List(ctx context.Context, bucket string) ([]KV, error) {
 	return out, nil
 }
 
-// Commit writes b in one bbolt transaction — conditions, puts, deletes,
-// events, audit events, pruning — and returns only after bbolt has
-// fsync'd it.
-func (s *Bolt) Commit(ctx context.Context, b Batch) ([]uint64, error) {
+// Load reads the buckets and the revision in one read transaction.
+func (s *Bolt) Load(ctx context.Context, buckets ...string) (uint64, map[string][]KV, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: commit: %w", err)
+		return 0, nil, fmt.Errorf("store: load: %w", err)
 	}
-	for _, kv := range b.Puts {
-		if err := checkWritable(kv); err != nil {
-			return nil, err
+	var rev uint64
+	out := make(map[string][]KV, len(buckets))
+	err := s.view(func(tx *bolt.Tx) error {
+		var err error
+		if rev, err = readRev(tx); err != nil {
+			return err
 		}
-	}
-	for _, kv := range b.Deletes {
-		if err := checkWritable(KV{Bucket: kv.Bucket, Key: kv.Key}); err != nil {
-			return nil, err
+		now := stamp(s.now())
+		for _, b := range buckets {
+			kvs, err := s.list(tx, b, now)
+			if err != nil {
+				return fmt.Errorf("bucket %s: %w", b, err)
+			}
+			out[b] = kvs
 		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("store: load: %w", err)
 	}
-	var seqs []uint64
+	return rev, out, nil
+}
+
+// list returns copies of the unexpired records of bucket inside tx.
+func (s *Bolt) list(tx *bolt.Tx, bucket string, now uint64) ([]KV, error) {
+	b := tx.Bucket([]byte(bucket))
+	if b == nil {
+		return nil, nil
+	}
+	var out []KV
+	exp := isExpiring(tx, bucket)
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if v == nil && b.Bucket(k) != nil {
+			continue // nested bucket, not a value
+		}
+		if exp {
+			expires, payload, err := decodeExpiring(v)
+			if err != nil {
+				return nil, fmt.Errorf("key %q: %w", k, err)
+			}
+			if expired(expires, now) {
+				continue
+			}
+			v = payload
+		}
+		out = append(out, KV{Bucket: bucket, Key: string(k), Value: append([]byte{}, v...)})
+	}
+	return out, nil
+}
+
+// readRev reads the store's revision; a store written before revisions
+// existed is at revision 0.
+func readRev(tx *bolt.Tx) (uint64, error) {
+	raw, ok := lookup(tx.Bucket([]byte(bucketMeta)), []byte(revKey))
+	if !ok {
+		return 0, nil
+	}
+	return decodeRev(raw)
+}
+
+// Watch streams the commits after afterRev (see Store.Watch). Only the
+// last WatchBacklog commits of this process are kept: an older afterRev,
+// or one from before this process opened the store, gets ErrCompacted.
+func (s *Bolt) Watch(ctx context.Context, afterRev uint64) <-chan WatchEvent {
+	return s.feed.watch(ctx, afterRev)
+}
+
+// Commit writes b in one bbolt transaction — conditions, puts, deletes,
+// events, audit events, pruning, the revision — and returns only after
+// bbolt has fsync'd it; then it publishes the commit to watchers.
+func (s *Bolt) Commit(ctx context.Context, b Batch) (CommitResult, error) {
+	if err := ctx.Err(); err != nil {
+		return CommitResult{}, fmt.Errorf("store: commit: %w", err)
+	}
+	if err := checkBatch(b); err != nil {
+		return CommitResult{}, err
+	}
+	puts, deletes := netEffect(b)
+	var res CommitResult
+	var changes []Change
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
 	err := s.guard(func() error {
 		return s.db.Update(func(tx *bolt.Tx) error {
-			seqs = nil // a retried closure must not keep a failed attempt's seqs
+			// A retried closure must not keep a failed attempt's results.
+			res, changes = CommitResult{}, nil
 			// Update may have queued behind other writers. If the caller's
 			// context ended meanwhile it will report a failure, so the
 			// batch must not land behind its back. Past this point the
@@ -282,26 +356,32 @@ func (s *Bolt) Commit(ctx context.Context, b Batch) ([]uint64, error) {
 					return err
 				}
 			}
-			for _, kv := range b.Puts {
+			for _, kv := range puts {
 				if err := s.put(tx, kv, now); err != nil {
 					return err
 				}
+				changes = append(changes, Change{Bucket: kv.Bucket, Key: kv.Key, Value: bytes.Clone(nonNil(kv.Value))})
 			}
-			for _, kv := range b.Deletes {
-				if err := s.delete(tx, kv); err != nil {
+			for _, kv := range deletes {
+				existed, err := s.delete(tx, kv)
+				if err != nil {
 					return err
+				}
+				if existed {
+					changes = append(changes, Change{Bucket: kv.Bucket, Key: kv.Key, Deleted: true})
 				}
 			}
 			ev := tx.Bucket([]byte(BucketEvents))
 			if n := len(b.Events) + len(b.Audit); n > 0 {
-				seqs = make([]uint64, 0, n)
+				res.Seqs = make([]uint64, 0, n)
 			}
 			for _, encode := range b.Events {
-				seq, _, err := appendEvent(ev, encode)
+				seq, v, err := appendEvent(ev, encode)
 				if err != nil {
 					return err
 				}
-				seqs = append(seqs, seq)
+				res.Seqs = append(res.Seqs, seq)
+				changes = append(changes, Change{Bucket: BucketEvents, Key: SeqKey(seq), Value: v})
 			}
 			audit := tx.Bucket([]byte(bucketAudit))
 			for _, encode := range b.Audit {
@@ -316,21 +396,40 @@ func (s *Bolt) Commit(ctx context.Context, b Batch) ([]uint64, error) {
 				if err := audit.Put(seqKey(seq), encodeAudit(ordinal, nowStamp, v)); err != nil {
 					return fmt.Errorf("append audit event %d: %w", seq, err)
 				}
-				seqs = append(seqs, seq)
+				res.Seqs = append(res.Seqs, seq)
+				changes = append(changes, Change{Bucket: BucketEvents, Key: SeqKey(seq), Value: v})
 			}
-			if err := s.pruneEvents(ev, len(seqs)); err != nil {
+			if err := s.pruneEvents(ev, len(res.Seqs)); err != nil {
 				return err
 			}
 			if err := s.pruneAudit(audit, now); err != nil {
 				return err
 			}
-			return s.pruneExpired(tx, nowStamp)
+			expired, err := s.pruneExpired(tx, nowStamp)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, expired...)
+			rev, err := readRev(tx)
+			if err != nil {
+				return err
+			}
+			res.Rev = rev + 1
+			return tx.Bucket([]byte(bucketMeta)).Put([]byte(revKey), encodeRev(res.Rev))
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: commit: %w", err)
+		return CommitResult{}, fmt.Errorf("store: commit: %w", err)
 	}
-	return seqs, nil
+	s.feed.publish(WatchEvent{Rev: res.Rev, Changes: changes})
+	return res, nil
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // appendEvent assigns the next sequence number to one event and appends it
@@ -347,7 +446,7 @@ func appendEvent(ev *bolt.Bucket, encode func(uint64) []byte) (uint64, []byte, e
 	if err := ev.Put(seqKey(seq), v); err != nil {
 		return 0, nil, fmt.Errorf("append event %d: %w", seq, err)
 	}
-	return seq, v, nil
+	return seq, bytes.Clone(v), nil
 }
 
 // Events returns copies of up to limit events with seq > after, in order.
@@ -446,6 +545,10 @@ const closeWait = 5 * time.Second
 // lock. Calling it again returns the first call's result.
 func (s *Bolt) Close() error {
 	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		if s.feed != nil {
+			s.feed.close()
+		}
 		done := make(chan error, 1)
 		go func() {
 			defer func() {
@@ -470,23 +573,6 @@ func (s *Bolt) Close() error {
 		}
 	})
 	return s.closeErr
-}
-
-// checkWritable rejects direct writes to buckets whose layout the store
-// owns: the event log is append-only through Batch.Events, and the
-// underscore buckets are the store's bookkeeping.
-func checkWritable(kv KV) error {
-	switch {
-	case kv.Bucket == BucketEvents:
-		return fmt.Errorf("store: commit: bucket %q is managed by the store and cannot be written directly (append events with Batch.Events)", kv.Bucket)
-	case strings.HasPrefix(kv.Bucket, "_"):
-		return fmt.Errorf("store: commit: bucket %q is reserved for the store's own records (names starting with '_')", kv.Bucket)
-	case kv.Bucket == "" || len(kv.Bucket) > maxBucketName:
-		return fmt.Errorf("store: commit: bucket name must be 1 to %d bytes, got %d", maxBucketName, len(kv.Bucket))
-	case kv.TTL < 0:
-		return fmt.Errorf("store: commit: %s/%q: TTL %s is negative: use 0 for a record that never expires", kv.Bucket, kv.Key, kv.TTL)
-	}
-	return nil
 }
 
 // isExpiring reports whether bucket's values carry the expiring wrapper.
@@ -539,15 +625,7 @@ func (s *Bolt) check(tx *bolt.Tx, c Condition, now uint64) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case c.Absent && ok:
-		return fmt.Errorf("%s/%q exists, want absent: %w", c.Bucket, c.Key, ErrConflict)
-	case !c.Absent && !ok:
-		return fmt.Errorf("%s/%q is absent: %w", c.Bucket, c.Key, ErrConflict)
-	case !c.Absent && !bytes.Equal(cur, c.Value):
-		return fmt.Errorf("%s/%q holds a different value: %w", c.Bucket, c.Key, ErrConflict)
-	}
-	return nil
+	return c.holds(cur, ok)
 }
 
 func (s *Bolt) put(tx *bolt.Tx, kv KV, now time.Time) error {
@@ -608,20 +686,23 @@ func makeExpiring(tx *bolt.Tx, b *bolt.Bucket, bucket string) error {
 	return nil
 }
 
-func (s *Bolt) delete(tx *bolt.Tx, kv KV) error {
+func (s *Bolt) delete(tx *bolt.Tx, kv KV) (existed bool, err error) {
 	b := tx.Bucket([]byte(kv.Bucket))
 	if b == nil {
-		return nil
+		return false, nil
+	}
+	if _, ok := lookup(b, []byte(kv.Key)); !ok {
+		return false, nil
 	}
 	if isExpiring(tx, kv.Bucket) {
 		if err := unindex(tx, b, kv.Bucket, kv.Key); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if err := b.Delete([]byte(kv.Key)); err != nil {
-		return fmt.Errorf("delete %s/%q: %w", kv.Bucket, kv.Key, err)
+		return false, fmt.Errorf("delete %s/%q: %w", kv.Bucket, kv.Key, err)
 	}
-	return nil
+	return true, nil
 }
 
 // unindex removes the expiry-index entry of the record currently at key in
@@ -691,9 +772,10 @@ func (s *Bolt) pruneAudit(audit *bolt.Bucket, now time.Time) error {
 }
 
 // pruneExpired deletes up to pruneBudget records whose expiry has passed,
-// soonest first, by walking the expiry index. When nothing has expired it
-// is one cursor seek, so it runs on every commit.
-func (s *Bolt) pruneExpired(tx *bolt.Tx, now uint64) error {
+// soonest first, by walking the expiry index, and returns them as
+// deletions for watchers. When nothing has expired it is one cursor seek,
+// so it runs on every commit.
+func (s *Bolt) pruneExpired(tx *bolt.Tx, now uint64) ([]Change, error) {
 	idx := tx.Bucket([]byte(bucketExpiry))
 	var victims [][]byte
 	c := idx.Cursor()
@@ -703,6 +785,7 @@ func (s *Bolt) pruneExpired(tx *bolt.Tx, now uint64) error {
 		}
 		victims = append(victims, bytes.Clone(k)) // expired, or malformed
 	}
+	var gone []Change
 	for _, k := range victims {
 		if expires, bucket, key, ok := splitExpiryKey(k); ok {
 			// Only delete the record this entry describes: if the key was
@@ -711,17 +794,18 @@ func (s *Bolt) pruneExpired(tx *bolt.Tx, now uint64) error {
 				if v, found := lookup(b, []byte(key)); found {
 					if got, _, err := decodeExpiring(v); err == nil && got == expires {
 						if err := b.Delete([]byte(key)); err != nil {
-							return fmt.Errorf("prune %s/%q: %w", bucket, key, err)
+							return nil, fmt.Errorf("prune %s/%q: %w", bucket, key, err)
 						}
+						gone = append(gone, Change{Bucket: bucket, Key: key, Deleted: true})
 					}
 				}
 			}
 		}
 		if err := idx.Delete(k); err != nil {
-			return fmt.Errorf("prune expiry index: %w", err)
+			return nil, fmt.Errorf("prune expiry index: %w", err)
 		}
 	}
-	return nil
+	return gone, nil
 }
 
 // deleteKeys deletes collected keys. Deleting through a cursor while

@@ -283,6 +283,9 @@ func (r *Report) checkRecord(bucket string, k, v []byte) error {
 	case bucket == bucketMeta && string(k) == markerKey:
 		_, err := decodeMarker(v)
 		return err
+	case bucket == bucketMeta && string(k) == revKey:
+		_, err := decodeRev(v)
+		return err
 	case r.Format == 0 && bucket == BucketIdempotency:
 		_, _, err := decodeLegacyIdempotency(v)
 		return err

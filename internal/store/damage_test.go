@@ -157,6 +157,9 @@ func TestOpenBoltRefusesDamage(t *testing.T) {
 		{name: "audit record garbled", bolt: func(t *testing.T, path string) {
 			withStore(t, path, func(tx *bolt.Tx) error { return tx.Bucket([]byte(bucketAudit)).Put(seqKey(7), []byte("x")) })
 		}, want: `bucket "_audit"`},
+		{name: "revision garbled", bolt: func(t *testing.T, path string) {
+			withStore(t, path, func(tx *bolt.Tx) error { return tx.Bucket([]byte(bucketMeta)).Put([]byte(revKey), []byte("x")) })
+		}, want: "the store's revision is 1 bytes"},
 		{name: "expiring record garbled", bolt: func(t *testing.T, path string) {
 			withStore(t, path, func(tx *bolt.Tx) error {
 				if err := tx.Bucket([]byte(bucketExpiring)).Put([]byte(BucketIdempotency), []byte{}); err != nil {

@@ -70,6 +70,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if err != nil {
 		return nil, err
 	}
+	var rev uint64
 	err = s.guard(func() error {
 		return s.db.Update(func(tx *bolt.Tx) error {
 			if rep.Format == 0 {
@@ -84,13 +85,15 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 					return fmt.Errorf("create bucket %q: %w", k, err)
 				}
 			}
-			return nil
+			rev, err = readRev(tx)
+			return err
 		})
 	})
 	if err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	s.feed = newFeed(rev, opts.WatchBacklog)
 	return s, nil
 }
 

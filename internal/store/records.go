@@ -151,6 +151,17 @@ func decodeAudit(raw []byte) (ordinal, created uint64, event []byte, err error) 
 	return binary.BigEndian.Uint64(raw[1:9]), binary.BigEndian.Uint64(raw[9:auditHeaderSize]), raw[auditHeaderSize:], nil
 }
 
+// encodeRev is the stored form of the store's revision (bucketMeta/revKey).
+func encodeRev(rev uint64) []byte { return seqKey(rev) }
+
+// decodeRev reads the store's revision.
+func decodeRev(raw []byte) (uint64, error) {
+	if len(raw) != 8 {
+		return 0, fmt.Errorf("%w: the store's revision is %d bytes, not 8", ErrDamaged, len(raw))
+	}
+	return binary.BigEndian.Uint64(raw), nil
+}
+
 // formatVersion is the layout this store writes and reads: the buckets
 // below, expiring records and the audit log as described above. Format 0
 // is the layout before the marker existed; OpenBolt upgrades it.

@@ -238,3 +238,82 @@ func FuzzDecodeMarker(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeRev(t *testing.T) {
+	for _, tc := range []struct {
+		raw     []byte
+		want    uint64
+		wantErr bool
+	}{
+		{raw: encodeRev(0), want: 0},
+		{raw: encodeRev(1 << 40), want: 1 << 40},
+		{raw: nil, wantErr: true},
+		{raw: []byte("1234567"), wantErr: true},
+		{raw: make([]byte, 9), wantErr: true},
+	} {
+		got, err := decodeRev(tc.raw)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("decodeRev(%x) = (%d, %v), want (%d, error %t)", tc.raw, got, err, tc.want, tc.wantErr)
+		}
+		if err != nil && !errors.Is(err, ErrDamaged) {
+			t.Errorf("decodeRev(%x): error %v is not ErrDamaged", tc.raw, err)
+		}
+	}
+}
+
+// FuzzDecodeRev: the revision is read at every open and commit.
+func FuzzDecodeRev(f *testing.F) {
+	f.Add(encodeRev(7))
+	f.Add([]byte{})
+	f.Add([]byte("x"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		rev, err := decodeRev(raw)
+		if err != nil {
+			if !errors.Is(err, ErrDamaged) {
+				t.Fatalf("unexpected error type: %v", err)
+			}
+			return
+		}
+		if !bytes.Equal(encodeRev(rev), raw) {
+			t.Fatalf("decodeRev(%x) = %d does not re-encode", raw, rev)
+		}
+	})
+}
+
+func TestParseSeqKey(t *testing.T) {
+	for _, tc := range []struct {
+		k       string
+		want    uint64
+		wantErr bool
+	}{
+		{k: SeqKey(0), want: 0},
+		{k: SeqKey(1), want: 1},
+		{k: "00000000000000ff", want: 255},
+		{k: SeqKey(1<<64 - 1), want: 1<<64 - 1},
+		{k: "00000000000000FF", wantErr: true},
+		{k: "ff", wantErr: true},
+		{k: "000000000000000g", wantErr: true},
+		{k: "", wantErr: true},
+	} {
+		got, err := ParseSeqKey(tc.k)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("ParseSeqKey(%q) = (%d, %v), want (%d, error %t)", tc.k, got, err, tc.want, tc.wantErr)
+		}
+	}
+	if SeqKey(9) >= SeqKey(10) || SeqKey(255) >= SeqKey(256) {
+		t.Fatal("event keys must sort in sequence order")
+	}
+}
+
+// FuzzParseSeqKey: watchers parse event keys from the feed.
+func FuzzParseSeqKey(f *testing.F) {
+	f.Add(SeqKey(42))
+	f.Add("")
+	f.Add("zzzzzzzzzzzzzzzz")
+	f.Fuzz(func(t *testing.T, k string) {
+		seq, err := ParseSeqKey(k)
+		if err == nil && SeqKey(seq) != k {
+			t.Fatalf("ParseSeqKey(%q) = %d does not re-encode", k, seq)
+		}
+	})
+}

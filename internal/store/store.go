@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 )
@@ -52,7 +53,19 @@ type KV struct {
 	// as absent (whether or not the store has physically deleted it yet),
 	// and the store deletes it by itself. Zero: the record never expires.
 	// Rewriting a key sets its expiry anew. Ignored in Deletes.
+	//
+	// The store removes an expired record by itself, at its expiry or
+	// later (bolt: in a later commit; etcd: when the shared lease of the
+	// record's expiry time bucket ends): Watch reports the removal as a
+	// deletion when it happens.
 	TTL time.Duration
+	// Ephemeral, on a Put, ties the record to the life of the Store that
+	// wrote it: a clustered store attaches it to its session lease, so the
+	// record vanishes when that process stops or loses contact with the
+	// cluster for longer than the session TTL (Watch reports the deletion).
+	// The bolt store, a cluster of one, writes it as a plain record. An
+	// ephemeral record cannot also have a TTL.
+	Ephemeral bool
 }
 
 // Condition guards a Commit: the key must currently hold exactly Value, or
@@ -65,13 +78,18 @@ type Condition struct {
 	Absent bool
 }
 
-// Batch is written atomically: all of it or none of it.
+// Batch is written atomically: all of it or none of it. A clustered store
+// bounds its size (etcd: EtcdOptions.MaxTxnOps operations, each audit event
+// counting twice) and refuses a larger batch before writing anything.
 type Batch struct {
 	Conditions []Condition
 	Puts       []KV
 	Deletes    []KV // Value and TTL ignored
 	// Events are appended to the event log; Commit assigns each a sequence
 	// number by calling it before encoding, so the stored bytes carry it.
+	// An encoder may be called more than once, with different numbers
+	// (the etcd store retries when another node appended first): it must
+	// only encode.
 	Events []func(seq uint64) []byte
 	// Audit events are appended to the event log after Events, in the
 	// same sequence, and are also kept in the audit log under the same
@@ -81,16 +99,88 @@ type Batch struct {
 	Audit []func(seq uint64) []byte
 }
 
-// Store is the persistence contract.
+// CommitResult is what a successful Commit wrote.
+type CommitResult struct {
+	// Rev is the store's revision after the commit: the revision Watch
+	// reports the commit under.
+	Rev uint64
+	// Seqs are the sequence numbers assigned to Batch.Events followed by
+	// those of Batch.Audit, in order.
+	Seqs []uint64
+}
+
+// Change is one key a commit changed, as Watch reports it.
+type Change struct {
+	Bucket string
+	Key    string
+	// Value is the new value as it was Put (nil when Deleted).
+	Value   []byte
+	Deleted bool
+}
+
+// WatchEvent is one revision of the store, as Watch reports it.
+type WatchEvent struct {
+	// Rev is the revision the changes were made at.
+	Rev uint64
+	// Changes are every key that revision changed (their Values are
+	// shared between watchers: read-only), in the order the batch
+	// listed them: puts, then deletes, then appended events (bucket
+	// BucketEvents, key SeqKey(seq), events before audit events), then
+	// records the store removed by itself (expired TTLs, ended sessions).
+	// The store's own bookkeeping is never reported, nor is the pruning of
+	// old entries from the event and audit logs (read those with Events).
+	Changes []Change
+	// Err ends the stream: ErrCompacted (the store no longer has the
+	// changes after the asked revision: Load again and watch from the
+	// revision Load returns), ErrClosed, or a failure of the store.
+	Err error
+}
+
+// ErrCompacted is reported by Watch when the changes after the asked
+// revision are no longer available (etcd compacted them, or a bolt
+// watcher fell further behind than the store keeps): the watcher must
+// Load again and watch from the revision Load returns.
+var ErrCompacted = errors.New("revision compacted: the changes after it are no longer kept; load again and watch from the new revision")
+
+// ErrClosed is reported by Watch, and returned by every method, once the
+// Store is closed.
+var ErrClosed = errors.New("store closed")
+
+// ErrOutcomeUnknown is wrapped by Commit errors after which the batch may
+// or may not have been written: the store lost contact with its cluster
+// while the write was in flight, and a write that timed out can still
+// land later. Nothing is known until the key is read again; a request
+// retried with the same Idempotency-Key is applied at most once.
+var ErrOutcomeUnknown = errors.New("outcome unknown")
+
+// Store is the persistence contract. Every implementation passes the
+// contract suite in internal/store/storetest.
 type Store interface {
 	// Get returns the value at bucket/key or ErrNotFound.
 	Get(ctx context.Context, bucket, key string) ([]byte, error)
 	// List returns every key/value of a bucket in key order.
 	List(ctx context.Context, bucket string) ([]KV, error)
+	// Load reads every listed bucket at one revision and returns that
+	// revision with the buckets' contents (key order, as List). A watch
+	// started at rev misses nothing that changed after the read and repeats
+	// nothing the read already holds. Load() with no bucket returns the
+	// current revision.
+	Load(ctx context.Context, buckets ...string) (rev uint64, kvs map[string][]KV, err error)
 	// Commit writes b atomically and durably: when it returns nil the
-	// batch is on stable storage (fsync'd). It returns the sequence numbers
-	// assigned to b.Events followed by those of b.Audit, in order.
-	Commit(ctx context.Context, b Batch) ([]uint64, error)
+	// batch is on stable storage (bolt: fsync'd; etcd: in the WAL of a
+	// quorum). It returns the commit's revision and the sequence numbers
+	// assigned to b.Events followed by those of b.Audit. A failed
+	// Condition returns ErrConflict and writes nothing; an error wrapping
+	// ErrOutcomeUnknown says the batch may have been written anyway.
+	Commit(ctx context.Context, b Batch) (CommitResult, error)
+	// Watch streams, in revision order, every revision after afterRev
+	// that changed a key of a caller's bucket or appended events, whoever
+	// wrote it (this Store included): each exactly once. The channel
+	// closes when ctx ends, after a WatchEvent with Err set, or when the
+	// Store closes. A slow reader never blocks Commit: it falls behind
+	// and, past what the store keeps, gets ErrCompacted. Revisions are
+	// increasing but not dense (etcd's are shared with other keys).
+	Watch(ctx context.Context, afterRev uint64) <-chan WatchEvent
 	// Events returns up to limit encoded events with seq > after, in order.
 	// Old events are pruned by count, so a reader that fell behind sees a
 	// gap between after and the first seq it gets back.
@@ -100,8 +190,36 @@ type Store interface {
 	AuditEvents(ctx context.Context, after uint64, limit int) ([][]byte, error)
 	// LastSeq is the highest event sequence number written.
 	LastSeq(ctx context.Context) (uint64, error)
-	// Close flushes and releases the store.
+	// Close releases the store: it ends every Watch (with ErrClosed) and,
+	// in a clustered store, ends the session, so this process's Ephemeral
+	// records vanish at once.
 	Close() error
+}
+
+// SeqKey is the key of event seq in BucketEvents as Watch reports it:
+// 16 lower-case hex digits, so key order is sequence order.
+func SeqKey(seq uint64) string { return fmt.Sprintf("%016x", seq) }
+
+// ParseSeqKey reverses SeqKey.
+func ParseSeqKey(k string) (uint64, error) {
+	if len(k) != 16 {
+		return 0, fmt.Errorf("event key %q is not 16 hex digits", k)
+	}
+	var seq uint64
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		default:
+			return 0, fmt.Errorf("event key %q is not 16 lower-case hex digits", k)
+		}
+		seq = seq<<4 | uint64(d)
+	}
+	return seq, nil
 }
 
 // Backuper is implemented by stores that can copy themselves while in use

@@ -33,7 +33,7 @@ type env struct {
 
 func main() {
 	bin := flag.String("bin", "bin", "directory holding failoverd and standin")
-	only := flag.String("only", "", "comma-separated benchmarks to run (P1,P2,P3,P4,P5,P6); default all")
+	only := flag.String("only", "", "comma-separated benchmarks to run (P1,P2,P3,P4,P5,P6,P8); default all")
 	p1Runs := flag.Int("p1-runs", 50, "P1: failovers to measure")
 	p1Fall := flag.Int("p1-fall", 3, "P1: fall of the measured check (interval 1s; DESIGN §9 uses 3)")
 	p2Counts := flag.String("p2-checks", "1000,3000,5000", "P2: check counts to sustain")
@@ -42,8 +42,11 @@ func main() {
 	tfBin := flag.String("terraform", ".tools/bin/terraform", "P4: the Terraform CLI")
 	p4Count := flag.Int("p4-checks", 1000, "P4: resources per apply")
 	p3Policies := flag.Int("p3-policies", 10, "P3: policy names in the dnsperf query file")
-	p3Rounds := flag.Int("p3-rounds", 2, "P3: dnsperf rounds per server, alternating failoverd and knot")
+	p3Rounds := flag.Int("p3-rounds", 5, "P3: rounds per server, alternating failoverd and knot; each a saturating dnsperf run and one at 50k qps")
 	p3Round := flag.Duration("p3-round", 5*time.Second, "P3: length of one dnsperf round (whole seconds)")
+	p8Objects := flag.Int("p8-objects", 10000, "P8: health checks and traffic policies on the node (as many of each)")
+	p8Changes := flag.Int("p8-changes", 200, "P8: decision changes to time")
+	p8Interval := flag.Duration("p8-interval", 10*time.Second, "P8: probe interval of the checks")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -85,6 +88,9 @@ func main() {
 	}
 	if want("P6") {
 		rows = append(rows, benchStore(ctx)...)
+	}
+	if want("P8") {
+		rows = append(rows, benchScale(ctx, e, *p8Objects, min(*p8Changes, *p8Objects), *p8Interval)...)
 	}
 	fmt.Println()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
