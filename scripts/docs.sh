@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # make docs: regenerate docs/ with tfplugindocs from the provider's schema,
-# examples/ and templates/. The schema comes from `terraform providers
-# schema -json` through dev_overrides on the freshly built provider, so
-# nothing is downloaded. `scripts/docs.sh --check` fails when docs/ is stale.
+# examples/ and templates/. tfplugindocs rewrites docs/index.md and
+# docs/{resources,data-sources,functions,guides}/ whole, so each of those
+# pages is written as a template (a guide: templates/guides/<name>.md.tmpl).
+# The schema comes from `terraform providers schema -json` through
+# dev_overrides on the freshly built provider, so nothing is downloaded.
+# `scripts/docs.sh --check` also runs `tfplugindocs validate` (the
+# Registry's layout and front matter) and fails when docs/ is stale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -37,6 +41,9 @@ grep -q '"failover":{"provider"' "$work/schema.json" || { echo "docs: no provide
   --providers-schema "$work/schema.json" >/dev/null
 
 if [ "${1:-}" = "--check" ]; then
+  # The registry's layout and front matter, as the Registry reads them
+  # (docs/benchmarks.md is outside the published paths and left alone).
+  "$root/.tools/bin/tfplugindocs" validate --provider-name failover --providers-schema "$work/schema.json"
   if [ -n "$(git status --porcelain -- docs)" ]; then
     echo "docs/ is stale: run 'make docs' and commit the result" >&2
     git status --porcelain -- docs >&2
