@@ -156,7 +156,7 @@ func stringMapOf(v types.Map) map[string]string {
 func getModel[M any](ctx context.Context, from interface {
 	Get(context.Context, any) diag.Diagnostics
 }, m *M) diag.Diagnostics {
-	if reflect.TypeFor[M]().Kind() != reflect.Struct {
+	if !modelFieldsOf(reflect.TypeFor[M]()).plain {
 		return from.Get(ctx, m)
 	}
 	var obj types.Object
@@ -188,10 +188,10 @@ func getModel[M any](ctx context.Context, from interface {
 func setModel[M any](ctx context.Context, to interface {
 	Set(context.Context, any) diag.Diagnostics
 }, schema interface{ Type() attr.Type }, m M) diag.Diagnostics {
-	if reflect.TypeFor[M]().Kind() != reflect.Struct {
+	fields := modelFieldsOf(reflect.TypeFor[M]())
+	if !fields.plain {
 		return to.Set(ctx, m)
 	}
-	fields := modelFieldsOf(reflect.TypeFor[M]())
 	ot := fields.objectType(schema)
 	if len(ot.AttrTypes) != len(fields.index) {
 		return to.Set(ctx, m) // not this model's schema: the framework's way
@@ -217,6 +217,10 @@ func setModel[M any](ctx context.Context, to interface {
 }
 
 type modelFields struct {
+	// plain: a struct whose tagged fields are all attr.Values (types.String
+	// and the like); other models (Go slices, pointers to nested structs)
+	// go through the framework's Get and Set.
+	plain bool
 	index map[string]int // attribute name → field index
 	typ   *atomic.Pointer[basetypes.ObjectType]
 }
@@ -238,10 +242,12 @@ func modelFieldsOf(t reflect.Type) modelFields {
 	if f, ok := modelFieldCache.Load(t); ok {
 		return f.(modelFields)
 	}
-	f := modelFields{index: map[string]int{}, typ: new(atomic.Pointer[basetypes.ObjectType])}
-	for i := range t.NumField() {
+	f := modelFields{plain: t.Kind() == reflect.Struct, index: map[string]int{}, typ: new(atomic.Pointer[basetypes.ObjectType])}
+	attrValue := reflect.TypeFor[attr.Value]()
+	for i := 0; f.plain && i < t.NumField(); i++ {
 		if tag := t.Field(i).Tag.Get("tfsdk"); tag != "" && tag != "-" {
 			f.index[tag] = i
+			f.plain = t.Field(i).Type.Implements(attrValue)
 		}
 	}
 	g, _ := modelFieldCache.LoadOrStore(t, f)
