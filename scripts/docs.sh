@@ -6,7 +6,8 @@
 # The schema comes from `terraform providers schema -json` through
 # dev_overrides on the freshly built provider, so nothing is downloaded.
 # `scripts/docs.sh --check` also runs `tfplugindocs validate` (the
-# Registry's layout and front matter) and fails when docs/ is stale.
+# Registry's layout and front matter) and fails when docs/ or a module's
+# README tables (tools/moduledocs) are stale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -39,6 +40,15 @@ grep -q '"failover":{"provider"' "$work/schema.json" || { echo "docs: no provide
 
 "$root/.tools/bin/tfplugindocs" generate --provider-name failover --rendered-provider-name failover \
   --providers-schema "$work/schema.json" >/dev/null
+
+# The modules' README tables (inputs, outputs), generated from their .tf
+# files; --check only reports a stale one.
+modules=("$root"/modules/*)
+if [ "${1:-}" = "--check" ]; then
+  (cd "$root/tools" && go run ./moduledocs -check "${modules[@]}")
+else
+  (cd "$root/tools" && go run ./moduledocs "${modules[@]}")
+fi
 
 if [ "${1:-}" = "--check" ]; then
   # The registry's layout and front matter, as the Registry reads them
