@@ -161,6 +161,9 @@ func TestAccTrafficPolicyResource_basic(t *testing.T) {
 						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 						plancheck.ExpectKnownValue(addr, tfjsonpath.New("worst_case_failover_seconds"), knownvalue.Float64Exact(42)),
 						plancheck.ExpectKnownValue(addr, tfjsonpath.New("fqdn"), knownvalue.StringExact("tpb.failover.internal")),
+						// An update that cannot change the warnings plans them
+						// known (they went unknown on every update).
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("warnings"), knownvalue.ListExact([]knownvalue.Check{})),
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
