@@ -7,6 +7,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	"runtime/debug"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
@@ -21,6 +22,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 	quietSDKLogs()
+	lessGC()
 	var opts []tf6server.ServeOpt
 	if debug {
 		opts = append(opts, tf6server.WithManagedDebug())
@@ -46,5 +48,19 @@ func quietSDKLogs() {
 	}
 	for _, v := range []string{"TF_LOG_SDK", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_SDK_PROTO"} {
 		os.Setenv(v, "off")
+	}
+}
+
+// lessGC lets the heap grow to 5× the live data before a collection
+// (GOGC=400) unless the user set GOGC. The provider lives for one Terraform
+// command and keeps little (the schema and the requests in flight), but the
+// framework allocates about 1.6 MB per resource in a plan (value
+// conversions and schema walks): with the default GOGC=100 a no-change plan
+// of 1,000 health checks spent a third of the provider's CPU collecting
+// (BenchmarkNoChangePlan: 8.4 s of CPU for 2,000 resources at GOGC=100,
+// 5.7 s at 400). The peak heap stays in the tens of MiB.
+func lessGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
 	}
 }

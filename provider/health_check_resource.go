@@ -193,7 +193,7 @@ func (r *healthCheckResource) Configure(_ context.Context, req resource.Configur
 // config, so a plan fails exactly where an apply would.
 func (r *healthCheckResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m healthCheckResourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &m)...)
 	pc, ok := newPlanCheck(req.Config.Raw)
 	if resp.Diagnostics.HasError() || !ok {
 		return
@@ -220,8 +220,8 @@ func (r *healthCheckResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return // destroy
 	}
 	var plan, config healthCheckResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -238,7 +238,7 @@ func (r *healthCheckResource) ModifyPlan(ctx context.Context, req resource.Modif
 	default:
 		plan.Path, plan.Method, plan.ExpectedStatus = config.Path, config.Method, config.ExpectedStatus
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.Plan, resp.Plan.Schema, plan)...)
 	if r.data == nil || r.data.plans == nil || plan.Name.IsUnknown() {
 		return // not configured yet
 	}
@@ -277,7 +277,7 @@ func unknownListUnlessSet(config types.List) types.List {
 
 func (r *healthCheckResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan healthCheckResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -293,12 +293,12 @@ func (r *healthCheckResource) Create(ctx context.Context, req resource.CreateReq
 	}
 	state, diags := plan.fromAPI(ctx, out)
 	resp.Diagnostics.Append(diags...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.State, resp.State.Schema, state)...)
 }
 
 func (r *healthCheckResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var prior healthCheckResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &prior)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -313,13 +313,13 @@ func (r *healthCheckResource) Read(ctx context.Context, req resource.ReadRequest
 	}
 	state, diags := prior.fromAPI(ctx, out)
 	resp.Diagnostics.Append(diags...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.State, resp.State.Schema, state)...)
 }
 
 func (r *healthCheckResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, prior healthCheckResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &prior)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -335,12 +335,12 @@ func (r *healthCheckResource) Update(ctx context.Context, req resource.UpdateReq
 	}
 	state, diags := plan.fromAPI(ctx, out)
 	resp.Diagnostics.Append(diags...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.State, resp.State.Schema, state)...)
 }
 
 func (r *healthCheckResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var prior healthCheckResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &prior)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

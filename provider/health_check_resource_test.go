@@ -474,3 +474,47 @@ func TestHealthCheckResource_modifyPlanRecordsTiming(t *testing.T) {
 		})
 	}
 }
+
+// A tcp check only connects: the http-only attributes it leaves out stay
+// null in the plan and the state (no `method = "GET"`, `path = "/"` or
+// `expected_status` noise), import reads them back the same way, and a
+// switch to http plans their defaults.
+func TestAccHealthCheckResource_tcpNullDefaults(t *testing.T) {
+	name := "acc-hc-tcp"
+	tcp := strings.Replace(testAccHealthCheckConfig(name), `"http"`, `"tcp"`, 1)
+	null := func(attr string) statecheck.StateCheck { return hcAttr(attr, knownvalue.Null()) }
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: tcp,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(testAccHealthCheckAddr, tfjsonpath.New("path"), knownvalue.Null()),
+					plancheck.ExpectKnownValue(testAccHealthCheckAddr, tfjsonpath.New("method"), knownvalue.Null()),
+					plancheck.ExpectKnownValue(testAccHealthCheckAddr, tfjsonpath.New("expected_status"), knownvalue.Null()),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{null("path"), null("method"), null("expected_status")},
+			},
+			{
+				Config:           tcp,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				ResourceName:                         testAccHealthCheckAddr,
+				ImportState:                          true,
+				ImportStateId:                        name,
+				ImportStateVerify:                    true,
+				ImportStateVerifyIdentifierAttribute: "name",
+			},
+			{
+				Config: testAccHealthCheckConfig(name),
+				ConfigStateChecks: []statecheck.StateCheck{
+					hcAttr("path", knownvalue.StringExact("/")),
+					hcAttr("method", knownvalue.StringExact("GET")),
+					hcAttr("expected_status", knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("200-399")})),
+				},
+			},
+		},
+	})
+}

@@ -98,7 +98,7 @@ func (d *healthCheckStatusDataSource) Configure(_ context.Context, req datasourc
 
 func (d *healthCheckStatusDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m healthCheckStatusDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -117,7 +117,7 @@ func (d *healthCheckStatusDataSource) Read(ctx context.Context, req datasource.R
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &out)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.State, resp.State.Schema, out)...)
 }
 
 // healthStatusTime renders a timestamp as RFC 3339 in UTC; the zero time

@@ -229,7 +229,7 @@ func (r *replicaSetResource) Configure(_ context.Context, req resource.Configure
 // depends on them; failoverd checks them again on apply.
 func (r *replicaSetResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m replicaSetResourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -283,12 +283,12 @@ func (r *replicaSetResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return // destroy
 	}
 	var plan, config replicaSetResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &config)...)
 	var prior *replicaSetResourceModel
 	if !req.State.Raw.IsNull() {
 		var state replicaSetResourceModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 		// A new name replaces the object: the new one starts with fresh ids.
 		if state.Name.Equal(plan.Name) {
 			prior = &state
@@ -302,7 +302,7 @@ func (r *replicaSetResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 	// What is still unknown once the default priorities are planned.
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.Plan, resp.Plan.Schema, plan)...)
 	pc, _ := newPlanCheck(resp.Plan.Raw)
 	rs, diags := plan.toAPI(ctx)
 	resp.Diagnostics.Append(diags...)
@@ -350,20 +350,20 @@ func (r *replicaSetResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.Plan, resp.Plan.Schema, plan)...)
 	// The framework plans version as "known after apply" only when the
 	// configuration changed. A planned default priority also changes the
 	// object (a defaulted priority edited outside Terraform is put back),
 	// and failoverd then increments the version.
 	if prior != nil && !plan.Version.IsUnknown() && !resp.Diagnostics.HasError() && !resp.Plan.Raw.Equal(req.State.Raw) {
 		plan.Version = types.Int64Unknown()
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setModel(ctx, &resp.Plan, resp.Plan.Schema, plan)...)
 	}
 }
 
 func (r *replicaSetResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan replicaSetResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -386,7 +386,7 @@ func (r *replicaSetResource) Create(ctx context.Context, req resource.CreateRequ
 
 func (r *replicaSetResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state replicaSetResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -407,8 +407,8 @@ func (r *replicaSetResource) Read(ctx context.Context, req resource.ReadRequest,
 
 func (r *replicaSetResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state replicaSetResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -424,7 +424,7 @@ func (r *replicaSetResource) Update(ctx context.Context, req resource.UpdateRequ
 		replicaSetClientError(&resp.Diagnostics, "update", replicaSetKind, rs.Name, err)
 		// Nothing was written: keep the prior state, so the next plan
 		// still shows the whole change.
-		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		resp.Diagnostics.Append(setModel(ctx, &resp.State, resp.State.Schema, state)...)
 		return
 	}
 	if r.readBack(ctx, out, &plan, &resp.State, &resp.Diagnostics) {
@@ -434,7 +434,7 @@ func (r *replicaSetResource) Update(ctx context.Context, req resource.UpdateRequ
 
 func (r *replicaSetResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state replicaSetResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -94,7 +94,7 @@ func (d *replicaSetStatusDataSource) Configure(_ context.Context, req datasource
 
 func (d *replicaSetStatusDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m replicaSetStatusDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -112,7 +112,7 @@ func (d *replicaSetStatusDataSource) Read(ctx context.Context, req datasource.Re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.State, resp.State.Schema, m)...)
 }
 
 // fromAPI fills the computed attributes from failoverd's status.

@@ -145,7 +145,7 @@ func (d *trafficDecisionDataSource) Configure(_ context.Context, req datasource.
 
 func (d *trafficDecisionDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m trafficDecisionDataSourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -296,7 +296,7 @@ var trafficPolicySchemaChecked = []string{"name", "mode", "failback", "when_all_
 // verdicts that read a value not known yet wait for apply.
 func (r *trafficPolicyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m trafficPolicyResourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Config, &m)...)
 	pc, ok := newPlanCheck(req.Config.Raw)
 	if resp.Diagnostics.HasError() || !ok {
 		return
@@ -327,7 +327,7 @@ func (r *trafficPolicyResource) ModifyPlan(ctx context.Context, req resource.Mod
 		return // destroy
 	}
 	var plan trafficPolicyResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -351,7 +351,7 @@ func (r *trafficPolicyResource) ModifyPlan(ctx context.Context, req resource.Mod
 		plan.WorstCaseFailoverSeconds = types.Float64Unknown()
 	}
 	plan.Warnings = r.plannedWarnings(req, plan)
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.Plan, resp.Plan.Schema, plan)...)
 }
 
 // plannedWarnings: without replica_set there is nothing to warn about;
@@ -481,7 +481,7 @@ func timingOf(o plannedObject) (topology.CheckTiming, bool) {
 
 func (r *trafficPolicyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan trafficPolicyResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
@@ -501,12 +501,12 @@ func (r *trafficPolicyResource) Create(ctx context.Context, req resource.CreateR
 	resp.Diagnostics.Append(diags...)
 	keepPlannedComputed(ctx, plan, &state)
 	addPolicyWarnings(&resp.Diagnostics, out)
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.State, resp.State.Schema, state)...)
 }
 
 func (r *trafficPolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var prior trafficPolicyResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &prior)...)
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
@@ -521,13 +521,13 @@ func (r *trafficPolicyResource) Read(ctx context.Context, req resource.ReadReque
 	}
 	state, diags := prior.fromAPI(ctx, out)
 	resp.Diagnostics.Append(diags...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.State, resp.State.Schema, state)...)
 }
 
 func (r *trafficPolicyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, prior trafficPolicyResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	resp.Diagnostics.Append(getModel(ctx, req.Plan, &plan)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &prior)...)
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}
@@ -547,12 +547,12 @@ func (r *trafficPolicyResource) Update(ctx context.Context, req resource.UpdateR
 	resp.Diagnostics.Append(diags...)
 	keepPlannedComputed(ctx, plan, &state)
 	addPolicyWarnings(&resp.Diagnostics, out)
-	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(setModel(ctx, &resp.State, resp.State.Schema, state)...)
 }
 
 func (r *trafficPolicyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var prior trafficPolicyResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	resp.Diagnostics.Append(getModel(ctx, req.State, &prior)...)
 	if resp.Diagnostics.HasError() || !r.configured(&resp.Diagnostics) {
 		return
 	}

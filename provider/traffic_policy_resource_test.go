@@ -161,6 +161,9 @@ func TestAccTrafficPolicyResource_basic(t *testing.T) {
 						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 						plancheck.ExpectKnownValue(addr, tfjsonpath.New("worst_case_failover_seconds"), knownvalue.Float64Exact(42)),
 						plancheck.ExpectKnownValue(addr, tfjsonpath.New("fqdn"), knownvalue.StringExact("tpb.failover.internal")),
+						// An update that cannot change the warnings plans them
+						// known (they went unknown on every update).
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("warnings"), knownvalue.ListExact([]knownvalue.Check{})),
 					},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
@@ -902,6 +905,51 @@ resource "failover_traffic_policy" "test" {
 						knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("2026-12-12T03:00:00Z/2026-12-12T03:30:00Z")})),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("drill_schedule").AtMapKey("cron"), knownvalue.Null()),
 				},
+			},
+		},
+	})
+}
+
+// A check changed outside Terraform shows as the check's own drift; the
+// policies that use it plan no change (failoverd recomputed their worst
+// case when the check changed), and after the apply that reverts the check
+// the next plan is empty.
+func TestAccTrafficPolicyResource_checkChangedOutside(t *testing.T) {
+	const addr = "failover_traffic_policy.test"
+	ctx := context.Background()
+	config := testAccTrafficPolicyActivePassive("tpo", "tpo", 30, false)
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("worst_case_failover_seconds"), knownvalue.Float64Exact(62)),
+				},
+			},
+			{
+				// An operator slows dc2's check down: 3 × 20 + 1 + 30 = 91 s.
+				PreConfig: func() {
+					c, err := client.Get[api.HealthCheck](ctx, testFailoverd.client, api.KindHealthCheck, "tpo-dc2")
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.IntervalSeconds = 20
+					if _, err := client.Update(ctx, testFailoverd.client, api.KindHealthCheck, c.Name, c, c.Version); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("failover_health_check.dc2", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop),
+				}},
+			},
+			{
+				Config:            config,
+				ConfigPlanChecks:  resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				ConfigStateChecks: []statecheck.StateCheck{statecheck.ExpectKnownValue(addr, tfjsonpath.New("worst_case_failover_seconds"), knownvalue.Float64Exact(62))},
 			},
 		},
 	})

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # make docs: regenerate docs/ with tfplugindocs from the provider's schema,
-# examples/ and templates/. The schema comes from `terraform providers
-# schema -json` through dev_overrides on the freshly built provider, so
-# nothing is downloaded. `scripts/docs.sh --check` fails when docs/ is stale.
+# examples/ and templates/. tfplugindocs rewrites docs/index.md and
+# docs/{resources,data-sources,functions,guides}/ whole, so each of those
+# pages is written as a template (a guide: templates/guides/<name>.md.tmpl).
+# The schema comes from `terraform providers schema -json` through
+# dev_overrides on the freshly built provider, so nothing is downloaded.
+# `scripts/docs.sh --check` also runs `tfplugindocs validate` (the
+# Registry's layout and front matter) and fails when docs/ or a module's
+# README tables (tools/moduledocs) are stale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -36,7 +41,19 @@ grep -q '"failover":{"provider"' "$work/schema.json" || { echo "docs: no provide
 "$root/.tools/bin/tfplugindocs" generate --provider-name failover --rendered-provider-name failover \
   --providers-schema "$work/schema.json" >/dev/null
 
+# The modules' README tables (inputs, outputs), generated from their .tf
+# files; --check only reports a stale one.
+modules=("$root"/modules/*)
 if [ "${1:-}" = "--check" ]; then
+  (cd "$root/tools" && go run ./moduledocs -check "${modules[@]}")
+else
+  (cd "$root/tools" && go run ./moduledocs "${modules[@]}")
+fi
+
+if [ "${1:-}" = "--check" ]; then
+  # The registry's layout and front matter, as the Registry reads them
+  # (docs/benchmarks.md is outside the published paths and left alone).
+  "$root/.tools/bin/tfplugindocs" validate --provider-name failover --providers-schema "$work/schema.json"
   if [ -n "$(git status --porcelain -- docs)" ]; then
     echo "docs/ is stale: run 'make docs' and commit the result" >&2
     git status --porcelain -- docs >&2

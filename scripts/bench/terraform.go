@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/launch"
@@ -68,60 +69,78 @@ resource "failover_health_check" "c" {
 }
 `, n, backend.Addr)
 
-	measure := func(name, config string, init bool) (apply, plan time.Duration) {
+	// run runs one CLI command in the directory of name; a plan must find
+	// no changes.
+	run := func(name string, args ...string) time.Duration {
+		dir := filepath.Join(e.dir, "p4-"+name)
+		cmd := exec.CommandContext(ctx, tfBin, args...)
+		cmd.Dir, cmd.Env = dir, env
+		// Output to a file, not a pipe: a provider process that
+		// outlives the CLI for a moment must not count as CLI time.
+		logf, err := os.CreateTemp(dir, "out-*.log")
+		if err != nil {
+			fatal(err)
+		}
+		defer logf.Close()
+		cmd.Stdout, cmd.Stderr = logf, logf
+		t0 := time.Now()
+		err = cmd.Run()
+		d := time.Since(t0)
+		out, _ := os.ReadFile(logf.Name())
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			fatal(err)
+		}
+		if args[0] == "plan" && code == 2 {
+			fatal(fmt.Errorf("P4 %s: the plan after apply is not empty:\n%s", name, out))
+		}
+		if code != 0 {
+			fatal(fmt.Errorf("terraform %s (%s): exit %d\n%s", args[0], name, code, out))
+		}
+		return d
+	}
+	setup := func(name, config string, init bool) time.Duration {
 		dir := filepath.Join(e.dir, "p4-"+name)
 		os.MkdirAll(dir, 0o755)
 		os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o644)
-		run := func(args ...string) (time.Duration, int) {
-			cmd := exec.CommandContext(ctx, tfBin, args...)
-			cmd.Dir, cmd.Env = dir, env
-			// Output to a file, not a pipe: a provider process that
-			// outlives the CLI for a moment must not count as CLI time.
-			logf, err := os.CreateTemp(dir, "out-*.log")
-			if err != nil {
-				fatal(err)
-			}
-			defer logf.Close()
-			cmd.Stdout, cmd.Stderr = logf, logf
-			t0 := time.Now()
-			err = cmd.Run()
-			d := time.Since(t0)
-			out, _ := os.ReadFile(logf.Name())
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				fatal(err)
-			}
-			if code != 0 && !(args[0] == "plan" && code == 2) {
-				fatal(fmt.Errorf("terraform %s (%s): exit %d\n%s", args[0], name, code, out))
-			}
-			if args[0] == "plan" && code == 2 {
-				fatal(fmt.Errorf("P4 %s: the plan after apply is not empty:\n%s", name, out))
-			}
-			return d, code
-		}
 		if init {
-			run("init", "-input=false", "-no-color")
+			run(name, "init", "-input=false", "-no-color")
 		}
-		apply, _ = run("apply", "-auto-approve", "-input=false", "-no-color")
-		plan, _ = run("plan", "-detailed-exitcode", "-input=false", "-no-color")
-		fmt.Printf("P4 %s ×%d: apply %.1fs, no-change plan %.1fs\n", name, n, apply.Seconds(), plan.Seconds())
-		return apply, plan
+		apply := run(name, "apply", "-auto-approve", "-input=false", "-no-color")
+		fmt.Printf("P4 %s ×%d: apply %.1fs\n", name, n, apply.Seconds())
+		return apply
 	}
-	fa, fp := measure("failover_health_check", checks, false)
-	da, dp := measure("terraform_data", data, true)
-	ratio := fa.Seconds() / da.Seconds()
+	const hc, td = "failover_health_check", "terraform_data"
+	fa := setup(hc, checks, false)
+	da := setup(td, data, true)
+	// The no-change plans alternate, so both see about the same machine
+	// load; the median of three of each is reported.
+	var fps, dps []time.Duration
+	for i := 0; i < 3; i++ {
+		fps = append(fps, run(hc, "plan", "-detailed-exitcode", "-input=false", "-no-color"))
+		dps = append(dps, run(td, "plan", "-detailed-exitcode", "-input=false", "-no-color"))
+		fmt.Printf("P4 no-change plan, round %d: %s %.1fs, %s %.1fs\n", i+1, hc, fps[i].Seconds(), td, dps[i].Seconds())
+	}
+	fp, dp := medianDuration(fps), medianDuration(dps)
+	ratio, planRatio := fa.Seconds()/da.Seconds(), fp.Seconds()/dp.Seconds()
 	version, _ := exec.Command(tfBin, "version").Output()
 	cli := firstLine(string(version))
 	return []row{{
 		id:      "P4",
 		measure: fmt.Sprintf("apply %d health checks vs %d terraform_data (%s); no-change plan", n, n, cli),
-		result: fmt.Sprintf("apply %.1fs vs %.1fs (×%.2f); plan %.1fs (terraform_data %.1fs)",
-			fa.Seconds(), da.Seconds(), ratio, fp.Seconds(), dp.Seconds()),
-		goal:    "≤ 1.5 × terraform_data; plan ≤ 10 s",
-		verdict: verdict(ratio <= 1.5 && fp <= 10*time.Second),
+		result: fmt.Sprintf("apply %.1fs vs %.1fs (×%.2f); plan %.1fs vs %.1fs (×%.2f)",
+			fa.Seconds(), da.Seconds(), ratio, fp.Seconds(), dp.Seconds(), planRatio),
+		goal:    "each ≤ 1.5 × terraform_data",
+		verdict: verdict(ratio <= 1.5 && planRatio <= 1.5),
 	}}
+}
+
+func medianDuration(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 func firstLine(s string) string {
