@@ -120,6 +120,9 @@ type TrafficPolicy struct {
 	// ReplicaSet links the policy to the replica set whose primary should
 	// sit where traffic goes (traffic/data alignment warning).
 	ReplicaSet string `json:"replica_set,omitempty"`
+	// Publish mirrors every decision into DNS servers failoverd does not
+	// run (DESIGN §8).
+	Publish *Publish `json:"publish,omitempty"`
 
 	// Computed by failoverd.
 	FQDN                     string   `json:"fqdn,omitempty"`
@@ -147,6 +150,73 @@ type PolicyTarget struct {
 type Fallback struct {
 	Addresses []string `json:"addresses,omitempty"`
 	CNAME     string   `json:"cname,omitempty"`
+}
+
+// Publish names the DNS servers a policy's decisions are mirrored into.
+// It carries no secret: AWS credentials come from the SDK's default chain
+// and TSIG keys from failoverd's --tsig-keys file, named here.
+type Publish struct {
+	Route53 *PublishRoute53 `json:"route53,omitempty"`
+	RFC2136 *PublishRFC2136 `json:"rfc2136,omitempty"`
+}
+
+// PublishRoute53 is one record set in a Route 53 hosted zone.
+type PublishRoute53 struct {
+	ZoneID     string `json:"zone_id"`
+	RecordName string `json:"record_name"`
+	// SetIdentifier, when set, names the record of a routing-policy set
+	// (weighted, latency...) that failoverd owns; the other records of the
+	// set are left alone.
+	SetIdentifier string `json:"set_identifier,omitempty"`
+}
+
+// PublishRFC2136 is one record in a zone of a DNS server that accepts
+// dynamic updates (BIND, knot, PowerDNS, Infoblox, AD).
+type PublishRFC2136 struct {
+	// Server is host:port (port 53 when omitted) of the primary server.
+	Server     string `json:"server"`
+	Zone       string `json:"zone"`
+	RecordName string `json:"record_name"`
+	// TSIGKey names a key of failoverd's --tsig-keys file.
+	TSIGKey string `json:"tsig_key"`
+}
+
+// Publish destinations, as statuses and metrics name them.
+const (
+	DestinationRoute53 = "route53"
+	DestinationRFC2136 = "rfc2136"
+)
+
+// PublishStatus is where the mirroring of a policy's decision into one
+// destination stands.
+type PublishStatus struct {
+	Destination string `json:"destination"`
+	// Record is the record's name at the destination.
+	Record string `json:"record"`
+	// Generation is the decision generation the destination should hold;
+	// PublishedGeneration the one it was last confirmed to hold.
+	Generation          uint64 `json:"generation"`
+	PublishedGeneration uint64 `json:"published_generation"`
+	InSync              bool   `json:"in_sync"`
+	// LagSeconds is how long the newest decision has waited to be
+	// published (0 when in sync).
+	LagSeconds  float64    `json:"lag_seconds"`
+	LastSuccess *time.Time `json:"last_success,omitempty"`
+	LastAttempt *time.Time `json:"last_attempt,omitempty"`
+	// Attempts counts the failed attempts since the last success.
+	Attempts  int    `json:"attempts"`
+	LastError string `json:"last_error,omitempty"`
+	// LastRepair is when reconciliation last found the record changed
+	// outside failoverd and wrote it back.
+	LastRepair *time.Time `json:"last_repair,omitempty"`
+}
+
+// PolicyStatus is GET /v1/traffic-policies/{name}/status: the decision
+// and where its publication stands in each destination.
+type PolicyStatus struct {
+	Policy   string          `json:"policy"`
+	Decision Decision        `json:"decision"`
+	Publish  []PublishStatus `json:"publish"`
 }
 
 // Member is one replica-set member.
@@ -303,6 +373,9 @@ const (
 	EventDecision   = "decision"
 	EventBurst      = "burst"
 	EventReplicaSet = "replica_set"
+	// EventPublish: a publication failed after succeeding, recovered, or
+	// reconciliation repaired a record changed outside failoverd.
+	EventPublish = "publish"
 )
 
 // Event is one entry of the append-only event log (/v1/events).

@@ -189,6 +189,7 @@ func Validate(p api.TrafficPolicy) api.Problems {
 	if p.ReplicaSet != "" {
 		api.CheckName(&ps, "replica_set", p.ReplicaSet)
 	}
+	validatePublish(&ps, p.Publish)
 	return ps
 }
 
