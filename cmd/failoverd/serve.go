@@ -27,6 +27,7 @@ import (
 	"github.com/hatopo/terraform-provider-failover/internal/cluster"
 	"github.com/hatopo/terraform-provider-failover/internal/dnsserver"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
+	"github.com/hatopo/terraform-provider-failover/internal/publish"
 	"github.com/hatopo/terraform-provider-failover/internal/server"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
 )
@@ -57,6 +58,8 @@ type serveConfig struct {
 	logFormat      string
 	logLevel       string
 	maxHTTPConns   int
+	tsigKeysFile   string
+	reconcile      time.Duration
 
 	// Set by runServe and check, not flags.
 	siteGiven   bool       // --site was given (required with --store etcd)
@@ -89,6 +92,8 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.advertiseURL, "advertise-url", "", "base URL clients and load balancers use to reach this failoverd (default: from --http-addr)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.tsigKeysFile, "tsig-keys", "", "TSIG keys for publish.rfc2136 (DNS dynamic updates): lines of \"<key-name> <algorithm> <base64-secret>\"; a policy's tsig_key names one, so secrets never go through the API or Terraform state")
+	fs.DurationVar(&c.reconcile, "publish-reconcile-interval", publish.DefaultReconcileInterval, "how often each published record is read back from its DNS server and written again when it was changed outside failoverd")
 	fs.IntVar(&c.maxHTTPConns, "max-http-conns", 0, "most HTTP connections open at once; more wait to be accepted (default: a quarter of the file-descriptor limit, at most 1024; more than a quarter is refused, so the prober keeps its share)")
 }
 
@@ -216,6 +221,9 @@ func (c *serveConfig) check() error {
 				return fmt.Errorf("--dev listens on 127.0.0.1 only; %q is not a loopback address (drop --dev for a real deployment)", a)
 			}
 		}
+	}
+	if c.reconcile < time.Second {
+		return fmt.Errorf("--publish-reconcile-interval %s: use at least 1s, e.g. 1m", c.reconcile)
 	}
 	if c.probeSourceArg != "" {
 		a, err := netip.ParseAddr(c.probeSourceArg)
@@ -405,6 +413,14 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		return err
 	}
 	down.push("engine", func(context.Context) error { eng.Close(); return nil })
+	// After the engine is up, before it stops: the publisher drains the
+	// outbox on the leader and stops with it (its status writes go
+	// through the engine).
+	pub, err := startPublisher(c, eng, st, log, reg)
+	if err != nil {
+		return err
+	}
+	down.push("publisher", pub)
 	dnsSrv, err := listenDNS(c, eng, log, reg, budget.DNSTCP)
 	if err != nil {
 		return err
@@ -462,6 +478,40 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 			return fmt.Errorf("dns server: %w", err)
 		}
 	}
+}
+
+// startPublisher starts the outbox's publisher (internal/publish) and
+// returns its stop.
+func startPublisher(c serveConfig, eng *engine.Engine, st store.Store, log *slog.Logger, reg prometheus.Registerer) (func(context.Context) error, error) {
+	keys := publish.TSIGKeys{}
+	if c.tsigKeysFile != "" {
+		var err error
+		if keys, err = publish.LoadTSIGKeys(c.tsigKeysFile); err != nil {
+			return nil, err
+		}
+		log.Info("tsig keys loaded", "file", c.tsigKeysFile, "keys", len(keys))
+	}
+	m := publish.New(publish.Options{
+		Store: st, Leading: eng.Leading, Write: eng.WriteOutbox, Emit: eng.Emit,
+		Publishers: map[string]publish.Publisher{
+			api.DestinationRFC2136: &publish.RFC2136{Keys: keys},
+		},
+		ReconcileInterval: c.reconcile,
+		Logger:            log, Registerer: reg,
+	})
+	eng.OnCommit(m.Kick)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); m.Run(ctx) }()
+	return func(sctx context.Context) error {
+		cancel()
+		select {
+		case <-done:
+			return nil
+		case <-sctx.Done():
+			return fmt.Errorf("publisher: %w", sctx.Err())
+		}
+	}, nil
 }
 
 // shutdownBudget bounds the whole shutdown: in-flight requests, the DNS

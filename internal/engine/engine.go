@@ -117,6 +117,11 @@ type Engine struct {
 	toggleOn    map[string]bool
 	toggleNext  map[string]time.Time
 	rsStatus    map[string]api.ReplicaSetStatus
+	// outboxSent is what this leader last wrote to each outbox key, so an
+	// evaluation that changes nothing published writes nothing.
+	outboxSent map[string][]byte
+	// onCommit is called after each commit of leader writes (OnCommit).
+	onCommit atomic.Pointer[func()]
 
 	// leading: this node decides (see leader.go); term is its current
 	// leadership. Under mu.
@@ -180,6 +185,7 @@ func New(opts Options) (*Engine, error) {
 		toggleOn:    map[string]bool{},
 		toggleNext:  map[string]time.Time{},
 		rsStatus:    map[string]api.ReplicaSetStatus{},
+		outboxSent:  map[string][]byte{},
 		transitions: make(chan health.Transition, 4096),
 		kick:        make(chan struct{}, 1),
 		recheck:     make(chan struct{}, 1),
@@ -195,6 +201,11 @@ func New(opts Options) (*Engine, error) {
 	}
 	e.metrics = newMetrics(opts.Registerer)
 	e.persist = newPersister(e.st, e.log, e.notify.advance, opts.MaxQueuedEvents, e.metrics.eventsDropped)
+	e.persist.afterCommit = func() {
+		if f := e.onCommit.Load(); f != nil {
+			(*f)()
+		}
+	}
 	e.monitor = health.NewMonitor(health.MonitorOptions{
 		Site:            opts.Site,
 		OnTransition:    func(t health.Transition) { e.transitions <- t },

@@ -142,6 +142,7 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 		delete(e.overrides, name)
 		e.persist.del(store.BucketState, keyPolicyPrefix+name)
 		e.persist.del(store.BucketState, OverrideKey(name))
+		e.forgetOutboxLocked(name)
 	case api.KindReplicaSet:
 		delete(e.rsStatus, name)
 	case api.KindBurstToggle:

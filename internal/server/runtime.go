@@ -10,6 +10,7 @@ import (
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
+	"github.com/hatopo/terraform-provider-failover/internal/publish"
 	"github.com/hatopo/terraform-provider-failover/internal/topology"
 )
 
@@ -65,6 +66,26 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// handlePolicyStatus answers the decision and where its publication
+// stands at each destination of the policy's publish block, read from
+// the store, so every node of a cluster answers what the leader's
+// publisher last recorded.
+func (s *Server) handlePolicyStatus(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	d, ok := s.engine.Decision(name)
+	if !ok {
+		writeProblem(w, notFound(api.KindTrafficPolicy, name))
+		return
+	}
+	ps, err := publish.ReadStatus(r.Context(), s.store, name, time.Now())
+	if err != nil {
+		writeProblem(w, &problem{Status: http.StatusServiceUnavailable, Title: "Store Unavailable",
+			Detail: "cannot read the publication status: " + err.Error() + "; retry, or ask another node"})
+		return
+	}
+	writeJSON(w, http.StatusOK, api.PolicyStatus{Policy: name, Decision: d, Publish: ps})
 }
 
 func (s *Server) decisionOutcome(d api.Decision) *outcome {
