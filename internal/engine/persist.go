@@ -44,14 +44,14 @@ const DefaultMaxQueuedEvents = 10000
 // key, and the event queues at most maxEvents besides the batch being
 // committed (see DefaultMaxQueuedEvents).
 type persister struct {
-	st        store.Store
-	log       *slog.Logger
-	onSeq     func(seq uint64) // called after events are durable
+	st    store.Store
+	log   *slog.Logger
+	onSeq func(seq uint64) // called after events are durable
 	// afterCommit, when set, is called after each commit that wrote
 	// something (the publisher looks at the outbox then).
 	afterCommit func()
-	maxEvents int
-	dropped   *prometheus.CounterVec
+	maxEvents   int
+	dropped     *prometheus.CounterVec
 
 	mu   sync.Mutex
 	own  lane
