@@ -44,7 +44,7 @@ func newRig(t *testing.T, st store.Store, pubs map[string]Publisher) *rig {
 				t.Errorf("write status: %v", err)
 			}
 		},
-		Emit: func(ev api.Event) { r.mu.Lock(); r.events = append(r.events, ev); r.mu.Unlock() },
+		Emit:       func(ev api.Event) { r.mu.Lock(); r.events = append(r.events, ev); r.mu.Unlock() },
 		Publishers: pubs, Resync: 50 * time.Millisecond, ReconcileInterval: time.Hour, AttemptTimeout: 3 * time.Second,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
