@@ -30,6 +30,7 @@ import (
 	"github.com/hatopo/terraform-provider-failover/internal/publish"
 	"github.com/hatopo/terraform-provider-failover/internal/server"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
+	"github.com/hatopo/terraform-provider-failover/internal/webhook"
 )
 
 type serveConfig struct {
@@ -59,6 +60,7 @@ type serveConfig struct {
 	logLevel       string
 	maxHTTPConns   int
 	tsigKeysFile   string
+	webhookSecrets string
 	reconcile      time.Duration
 
 	// Set by runServe and check, not flags.
@@ -93,6 +95,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.tsigKeysFile, "tsig-keys", "", "TSIG keys for publish.rfc2136 (DNS dynamic updates): lines of \"<key-name> <algorithm> <base64-secret>\"; a policy's tsig_key names one, so secrets never go through the API or Terraform state")
+	fs.StringVar(&c.webhookSecrets, "webhook-secrets", "", "webhook signing secrets: lines of \"<name> <secret>\" (at least 32 characters); a failover_webhook's secret names one")
 	fs.DurationVar(&c.reconcile, "publish-reconcile-interval", publish.DefaultReconcileInterval, "how often each published record is read back from its DNS server and written again when it was changed outside failoverd")
 	fs.IntVar(&c.maxHTTPConns, "max-http-conns", 0, "most HTTP connections open at once; more wait to be accepted (default: a quarter of the file-descriptor limit, at most 1024; more than a quarter is refused, so the prober keeps its share)")
 }
@@ -500,17 +503,32 @@ func startPublisher(c serveConfig, eng *engine.Engine, st store.Store, log *slog
 		Logger:            log, Registerer: reg,
 	})
 	eng.OnCommit(m.Kick)
+	secrets := webhook.Secrets{}
+	if c.webhookSecrets != "" {
+		var err error
+		if secrets, err = webhook.LoadSecrets(c.webhookSecrets); err != nil {
+			return nil, err
+		}
+		log.Info("webhook secrets loaded", "file", c.webhookSecrets, "secrets", len(secrets))
+	}
+	d := webhook.New(webhook.Options{
+		Store: st, Leading: eng.Leading, Webhooks: eng.Webhooks, Write: eng.WriteOutbox, Emit: eng.Emit,
+		WaitEvents: eng.WaitEvents, Secrets: secrets, Logger: log, Registerer: reg,
+	})
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); m.Run(ctx) }()
+	done := make(chan struct{}, 2)
+	go func() { defer func() { done <- struct{}{} }(); m.Run(ctx) }()
+	go func() { defer func() { done <- struct{}{} }(); d.Run(ctx) }()
 	return func(sctx context.Context) error {
 		cancel()
-		select {
-		case <-done:
-			return nil
-		case <-sctx.Done():
-			return fmt.Errorf("publisher: %w", sctx.Err())
+		for range 2 {
+			select {
+			case <-done:
+			case <-sctx.Done():
+				return fmt.Errorf("publisher: %w", sctx.Err())
+			}
 		}
+		return nil
 	}, nil
 }
 

@@ -18,10 +18,11 @@ const (
 	KindTrafficPolicy Kind = "traffic-policies"
 	KindReplicaSet    Kind = "replica-sets"
 	KindBurstToggle   Kind = "burst-toggles"
+	KindWebhook       Kind = "webhooks"
 )
 
 // Kinds lists every declared kind in a stable order.
-var Kinds = []Kind{KindHealthCheck, KindTrafficPolicy, KindReplicaSet, KindBurstToggle}
+var Kinds = []Kind{KindHealthCheck, KindTrafficPolicy, KindReplicaSet, KindBurstToggle, KindWebhook}
 
 // Health check types.
 const (
@@ -297,6 +298,38 @@ type BurstToggle struct {
 	// Effective is engaged-or-scheduled and not expired, evaluated now.
 	Effective *bool  `json:"effective,omitempty"`
 	Version   uint64 `json:"version,omitempty"`
+}
+
+// Webhook delivers events to an HTTP receiver, signed (DESIGN §8).
+type Webhook struct {
+	Name string `json:"name"`
+	// URL receives a POST per event (http or https).
+	URL string `json:"url"`
+	// Events filters by event type (health, decision, burst, replica_set,
+	// audit, publish); empty: every type.
+	Events  []string `json:"events,omitempty"`
+	Enabled *bool    `json:"enabled,omitempty"`
+	// Secret names the signing secret in failoverd's --webhook-secrets
+	// file; the secret itself never goes through the API.
+	Secret  string `json:"secret"`
+	Version uint64 `json:"version,omitempty"`
+}
+
+// WebhookStatus is GET /v1/webhooks/{name}/status: where delivery stands.
+type WebhookStatus struct {
+	Webhook string `json:"webhook"`
+	// DeliveredSeq is the last event delivered (acknowledged with a 2xx);
+	// PendingEvents how many matching events wait behind it (bounded: see
+	// the overflow policy in internal/webhook).
+	DeliveredSeq  uint64     `json:"delivered_seq"`
+	PendingEvents int        `json:"pending_events"`
+	LagSeconds    float64    `json:"lag_seconds"`
+	LastSuccess   *time.Time `json:"last_success,omitempty"`
+	LastAttempt   *time.Time `json:"last_attempt,omitempty"`
+	Attempts      int        `json:"attempts"`
+	LastError     string     `json:"last_error,omitempty"`
+	// Dropped counts events skipped because the queue overflowed.
+	Dropped uint64 `json:"dropped"`
 }
 
 // Window is a schedule window during which a toggle is engaged.

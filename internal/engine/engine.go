@@ -108,7 +108,8 @@ type Engine struct {
 	policies    objects[api.TrafficPolicy]
 	replicaSets objects[api.ReplicaSet]
 	toggles     objects[api.BurstToggle]
-	objects     map[api.Kind]collection // the four maps above, by kind
+	webhooks    objects[api.Webhook]
+	objects     map[api.Kind]collection // the five maps above, by kind
 	checkUsers  checkUsers              // policies by the checks they use (index.go)
 	overrides   map[string]api.Override
 	obs         map[string]map[string]api.SiteObservation
@@ -178,6 +179,7 @@ func New(opts Options) (*Engine, error) {
 		policies:    objects[api.TrafficPolicy]{},
 		replicaSets: objects[api.ReplicaSet]{},
 		toggles:     objects[api.BurstToggle]{},
+		webhooks:    objects[api.Webhook]{},
 		overrides:   map[string]api.Override{},
 		obs:         map[string]map[string]api.SiteObservation{},
 		checkStates: map[string]checkState{},
@@ -198,6 +200,7 @@ func New(opts Options) (*Engine, error) {
 		api.KindTrafficPolicy: e.policies,
 		api.KindReplicaSet:    e.replicaSets,
 		api.KindBurstToggle:   e.toggles,
+		api.KindWebhook:       e.webhooks,
 	}
 	e.metrics = newMetrics(opts.Registerer)
 	e.persist = newPersister(e.st, e.log, e.notify.advance, opts.MaxQueuedEvents, e.metrics.eventsDropped)

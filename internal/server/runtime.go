@@ -12,6 +12,7 @@ import (
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
 	"github.com/hatopo/terraform-provider-failover/internal/publish"
 	"github.com/hatopo/terraform-provider-failover/internal/topology"
+	"github.com/hatopo/terraform-provider-failover/internal/webhook"
 )
 
 func (s *Server) handlePatchBurst(w http.ResponseWriter, r *http.Request) {
@@ -86,6 +87,23 @@ func (s *Server) handlePolicyStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, api.PolicyStatus{Policy: name, Decision: d, Publish: ps})
+}
+
+// handleWebhookStatus answers where delivery to a webhook stands, read
+// from the store (the leader's dispatcher records it).
+func (s *Server) handleWebhookStatus(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, ok := s.engine.Get(api.KindWebhook, name); !ok {
+		writeProblem(w, notFound(api.KindWebhook, name))
+		return
+	}
+	st, err := webhook.ReadStatus(r.Context(), s.store, name, time.Now())
+	if err != nil {
+		writeProblem(w, &problem{Status: http.StatusServiceUnavailable, Title: "Store Unavailable",
+			Detail: "cannot read the webhook's delivery status: " + err.Error() + "; retry, or ask another node"})
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) decisionOutcome(d api.Decision) *outcome {
