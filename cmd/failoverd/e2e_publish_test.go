@@ -70,6 +70,7 @@ func TestPublishRFC2136ToKnot(t *testing.T) {
 		over.Since.Sub(killed).Seconds(), moved.Sub(over.Since).Seconds())
 	var st api.PolicyStatus
 	eventually(t, 5*time.Second, "web's publication in sync", func() (bool, string) {
+		st = api.PolicyStatus{}
 		a.must(t, http.StatusOK, http.MethodGet, "/v1/traffic-policies/web/status", nil, &st)
 		return len(st.Publish) == 1 && st.Publish[0].InSync && st.Publish[0].PublishedGeneration == st.Decision.Generation,
 			fmt.Sprintf("%+v", st.Publish)
@@ -81,6 +82,7 @@ func TestPublishRFC2136ToKnot(t *testing.T) {
 	// The wrong key: a clear error in the status and an event; web kept
 	// working meanwhile (above).
 	eventually(t, 10*time.Second, "api's publication failing with a TSIG error", func() (bool, string) {
+		st = api.PolicyStatus{}
 		a.must(t, http.StatusOK, http.MethodGet, "/v1/traffic-policies/api/status", nil, &st)
 		return len(st.Publish) == 1 && st.Publish[0].Attempts > 0 && strings.Contains(st.Publish[0].LastError, "refused TSIG key stale-key"),
 			fmt.Sprintf("%+v", st.Publish)

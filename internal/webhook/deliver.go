@@ -35,7 +35,7 @@ const (
 	// receiver is retried with backoff from minBackoff to maxBackoff, for
 	// as long as it fails: delivery is at least once.
 	minBackoff = 500 * time.Millisecond
-	maxBackoff = 10 * time.Second
+	maxBackoff = 5 * time.Second
 	// readBatch is how many events a worker reads from the log at once.
 	readBatch = 100
 )
