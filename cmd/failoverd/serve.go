@@ -34,34 +34,35 @@ import (
 )
 
 type serveConfig struct {
-	configFile     string
-	httpAddr       string
-	dnsAddr        string
-	dnsZone        string
-	dataDir        string
-	site           string
-	storeKind      string
-	etcdEndpoints  string
-	etcdPrefix     string
-	etcdCA         string
-	etcdCert       string
-	etcdKey        string
-	etcdDial       time.Duration
-	leaseTTL       time.Duration
-	probeSourceArg string
-	tokenFile      string
-	tlsCert        string
-	tlsKey         string
-	tlsClientCA    string
-	dev            bool
-	insecureNoAuth bool
-	advertiseURL   string
-	logFormat      string
-	logLevel       string
-	maxHTTPConns   int
-	tsigKeysFile   string
-	webhookSecrets string
-	reconcile      time.Duration
+	configFile      string
+	httpAddr        string
+	dnsAddr         string
+	dnsZone         string
+	dataDir         string
+	site            string
+	storeKind       string
+	etcdEndpoints   string
+	etcdPrefix      string
+	etcdCA          string
+	etcdCert        string
+	etcdKey         string
+	etcdDial        time.Duration
+	leaseTTL        time.Duration
+	probeSourceArg  string
+	tokenFile       string
+	tlsCert         string
+	tlsKey          string
+	tlsClientCA     string
+	dev             bool
+	insecureNoAuth  bool
+	advertiseURL    string
+	logFormat       string
+	logLevel        string
+	maxHTTPConns    int
+	tsigKeysFile    string
+	webhookSecrets  string
+	route53Endpoint string
+	reconcile       time.Duration
 
 	// Set by runServe and check, not flags.
 	siteGiven   bool       // --site was given (required with --store etcd)
@@ -96,6 +97,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.tsigKeysFile, "tsig-keys", "", "TSIG keys for publish.rfc2136 (DNS dynamic updates): lines of \"<key-name> <algorithm> <base64-secret>\"; a policy's tsig_key names one, so secrets never go through the API or Terraform state")
 	fs.StringVar(&c.webhookSecrets, "webhook-secrets", "", "webhook signing secrets: lines of \"<name> <secret>\" (at least 32 characters); a failover_webhook's secret names one")
+	fs.StringVar(&c.route53Endpoint, "route53-endpoint", "", "Route 53 API endpoint override for publish.route53 (tests, FIPS); credentials always come from the AWS SDK's default chain: environment, shared config, web identity, instance role")
 	fs.DurationVar(&c.reconcile, "publish-reconcile-interval", publish.DefaultReconcileInterval, "how often each published record is read back from its DNS server and written again when it was changed outside failoverd")
 	fs.IntVar(&c.maxHTTPConns, "max-http-conns", 0, "most HTTP connections open at once; more wait to be accepted (default: a quarter of the file-descriptor limit, at most 1024; more than a quarter is refused, so the prober keeps its share)")
 }
@@ -494,10 +496,19 @@ func startPublisher(c serveConfig, eng *engine.Engine, st store.Store, log *slog
 		}
 		log.Info("tsig keys loaded", "file", c.tsigKeysFile, "keys", len(keys))
 	}
+	// Loading the AWS configuration reads files and the environment only;
+	// credentials are resolved at the first Route 53 call, so a failoverd
+	// without any AWS setup starts, and reports the missing credentials in
+	// the status of the policies that publish to Route 53.
+	r53, err := publish.NewRoute53(context.Background(), publish.Route53Options{Endpoint: c.route53Endpoint})
+	if err != nil {
+		return nil, err
+	}
 	m := publish.New(publish.Options{
 		Store: st, Leading: eng.Leading, Write: eng.WriteOutbox, Emit: eng.Emit,
 		Publishers: map[string]publish.Publisher{
 			api.DestinationRFC2136: &publish.RFC2136{Keys: keys},
+			api.DestinationRoute53: r53,
 		},
 		ReconcileInterval: c.reconcile,
 		Logger:            log, Registerer: reg,
