@@ -25,6 +25,7 @@ type trafficPolicyResourceModel struct {
 	Fallback                 types.Object  `tfsdk:"fallback"` // of trafficPolicyFallbackModel
 	RTOSeconds               types.Int64   `tfsdk:"rto_seconds"`
 	ReplicaSet               types.String  `tfsdk:"replica_set"`
+	Publish                  types.Object  `tfsdk:"publish"` // of publishModel
 	Version                  types.Int64   `tfsdk:"version"`
 	FQDN                     types.String  `tfsdk:"fqdn"`
 	WorstCaseFailoverSeconds types.Float64 `tfsdk:"worst_case_failover_seconds"`
@@ -109,6 +110,9 @@ func (m trafficPolicyResourceModel) toAPI(ctx context.Context) (api.TrafficPolic
 		diags.Append(m.Fallback.As(ctx, &fb, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
 		p.Fallback = &api.Fallback{Addresses: stringsOf(fb.Addresses), CNAME: fb.CNAME.ValueString()}
 	}
+	pub, d := publishToAPI(ctx, m.Publish)
+	diags.Append(d...)
+	p.Publish = pub
 	return p, diags
 }
 
@@ -176,5 +180,7 @@ func (prior trafficPolicyResourceModel) fromAPI(ctx context.Context, p api.Traff
 		})
 		diags.Append(d...)
 	}
+	m.Publish, d = publishFromAPI(ctx, prior.Publish, p.Publish)
+	diags.Append(d...)
 	return m, diags
 }
