@@ -111,6 +111,16 @@ func TestPublishRFC2136ToKnot(t *testing.T) {
 		}
 		return false, "no repair event"
 	})
+	// The operator's one screen shows both destinations' state.
+	code, out, errOut := runBin(t, []string{"FAILOVER_ENDPOINT=" + f.URL, "FAILOVER_TOKEN=" + e2eToken}, "status")
+	if code != 0 {
+		t.Fatalf("failoverd status: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"PUBLISHED RECORDS", "web.example.test", "api.example.test", "refused TSIG key stale-key"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("failoverd status lacks %q:\n%s", want, out)
+		}
+	}
 	metrics := a.metricsText(t)
 	for _, want := range []string{
 		`failover_publish_in_sync{destination="rfc2136",policy="web"} 1`,

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -229,6 +230,9 @@ func TestWebhookReceiverDownThenBack(t *testing.T) {
 		return len(got) >= len(want), fmt.Sprint(got)
 	})
 	checkDeliveries(t, rcv, want)
+	if code, out, _ := runBin(t, []string{"FAILOVER_ENDPOINT=" + f.URL, "FAILOVER_TOKEN=" + e2eToken}, "status"); code != 0 || !strings.Contains(out, "WEBHOOKS") || !strings.Contains(out, "oncall") {
+		t.Errorf("failoverd status (exit %d) does not show the webhook:\n%s", code, out)
+	}
 	t.Logf("receiver back: %d events delivered in order, the last %s after it came back", len(want), time.Since(backAt).Round(time.Millisecond))
 	eventually(t, 5*time.Second, "the status to be caught up", func() (bool, string) {
 		st = api.WebhookStatus{} // decoding into a used value keeps fields the JSON omits

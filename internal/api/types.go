@@ -191,6 +191,7 @@ const (
 // PublishStatus is where the mirroring of a policy's decision into one
 // destination stands.
 type PublishStatus struct {
+	Policy      string `json:"policy"`
 	Destination string `json:"destination"`
 	// Record is the record's name at the destination.
 	Record string `json:"record"`
@@ -445,6 +446,11 @@ type Status struct {
 	// Cluster is this node's place in the control plane (as GET
 	// /v1/cluster).
 	Cluster *ClusterStatus `json:"cluster,omitempty"`
+	// Publish is where every policy's publication stands (as GET
+	// /v1/traffic-policies/{name}/status), Webhooks every webhook's
+	// delivery (as GET /v1/webhooks/{name}/status).
+	Publish  []PublishStatus `json:"publish,omitempty"`
+	Webhooks []WebhookStatus `json:"webhooks,omitempty"`
 }
 
 // Cluster roles. A standalone failoverd (bolt) is a cluster of one: always

@@ -391,8 +391,9 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
-// ReadStatus is where the publication of policy stands at each
-// destination, read from the store (any node can answer it).
+// ReadStatus is where the publication of policy (every policy when "")
+// stands at each destination, read from the store (any node can answer
+// it), ordered by policy and destination.
 func ReadStatus(ctx context.Context, st store.Store, policy string, now time.Time) ([]api.PublishStatus, error) {
 	kvs, err := st.List(ctx, BucketOutbox)
 	if err != nil {
@@ -400,7 +401,7 @@ func ReadStatus(ctx context.Context, st store.Store, policy string, now time.Tim
 	}
 	stored := map[string]status{}
 	for _, kv := range kvs {
-		if p, ok := PolicyOfKey(kv.Key); ok && p == policy && strings.HasPrefix(kv.Key, statusPrefix) {
+		if p, ok := PolicyOfKey(kv.Key); ok && (policy == "" || p == policy) && strings.HasPrefix(kv.Key, statusPrefix) {
 			var s status
 			if json.Unmarshal(kv.Value, &s) == nil {
 				stored[strings.TrimPrefix(kv.Key, statusPrefix)] = s
@@ -409,7 +410,7 @@ func ReadStatus(ctx context.Context, st store.Store, policy string, now time.Tim
 	}
 	out := []api.PublishStatus{}
 	for _, kv := range kvs {
-		if p, ok := PolicyOfKey(kv.Key); !ok || p != policy || !strings.HasPrefix(kv.Key, entryPrefix) {
+		if p, ok := PolicyOfKey(kv.Key); !ok || (policy != "" && p != policy) || !strings.HasPrefix(kv.Key, entryPrefix) {
 			continue
 		}
 		var e Entry
@@ -424,7 +425,7 @@ func ReadStatus(ctx context.Context, st store.Store, policy string, now time.Tim
 // statusOf is the wire status of entry e, given its stored status.
 func statusOf(e Entry, s status, now time.Time) api.PublishStatus {
 	ps := s.PublishStatus
-	ps.Destination, ps.Record, ps.Generation = e.Destination, e.Record(), e.Generation
+	ps.Policy, ps.Destination, ps.Record, ps.Generation = e.Policy, e.Destination, e.Record(), e.Generation
 	ps.InSync = s.Digest == e.Digest()
 	ps.LagSeconds = 0
 	if !ps.InSync {
