@@ -40,7 +40,7 @@ func newDRig(t *testing.T, hooks []api.Webhook, maxPending int) *drig {
 	t.Cleanup(func() { st.Close() })
 	r := &drig{st: st, hooks: hooks, done: make(chan struct{}), notify: make(chan struct{})}
 	r.d = New(Options{
-		Store: st, Leading: func() bool { return true }, Webhooks: func() []api.Webhook { return r.hooks },
+		Store: st, Leading: func() bool { return true }, Webhooks: func() []api.Webhook { r.mu.Lock(); defer r.mu.Unlock(); return r.hooks },
 		Write: func(key string, v []byte) {
 			if _, err := st.Commit(context.Background(), store.Batch{Puts: []store.KV{{Bucket: publish.BucketOutbox, Key: key, Value: v}}}); err != nil {
 				t.Errorf("write: %v", err)
