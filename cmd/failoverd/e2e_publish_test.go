@@ -151,3 +151,47 @@ func (a *rawAPI) metricsText(t *testing.T) string {
 	}
 	return string(b)
 }
+
+// TestClusterPublishFollowsTheLeader: in a three-site cluster only the
+// leader publishes; when it is SIGKILLed, the new leader picks the outbox
+// up from the store and publishes the next decision to knot.
+func TestClusterPublishFollowsTheLeader(t *testing.T) {
+	t.Parallel()
+	bin := launch.KnotForTest(t)
+	needBins(t)
+	launch.EtcdForTest(t)
+	k, err := launch.StartKnot(context.Background(), launch.KnotOptions{Bin: bin, Dir: t.TempDir(), Zone: knotZone,
+		KeyName: knotKeyName, KeySecret: knotKeySecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Close)
+	keys := filepath.Join(t.TempDir(), "tsig.keys")
+	if err := os.WriteFile(keys, []byte(knotKeyName+" hmac-sha256 "+knotKeySecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := startCluster(t, "--tsig-keys", keys)
+	lead := c.waitOneLeader(10 * time.Second)
+	ttl := 5
+	pol := api.TrafficPolicy{Name: "web", Mode: api.ModeActivePassive, TTLSeconds: &ttl, WhenAllDown: api.AllDownFailOpen,
+		Targets: map[string]api.PolicyTarget{
+			"dc1":   {Site: "dc1", Addresses: []string{"192.0.2.10"}, Priority: 1},
+			"cloud": {Site: "cloud", Addresses: []string{"198.51.100.20"}, Priority: 2},
+		},
+		Publish: &api.Publish{RFC2136: &api.PublishRFC2136{Server: k.Addr(), Zone: "example.test", RecordName: "web.example.test", TSIGKey: knotKeyName}}}
+	c.apis[(lead+1)%3].must(t, http.StatusCreated, http.MethodPost, "/v1/traffic-policies", pol, nil)
+	waitDNSA(t, k.Addr(), "web.example.test.", "192.0.2.10", 10*time.Second)
+
+	c.nodes[lead].Kill()
+	alive := others(lead)
+	next := c.waitOneLeader(20*time.Second, alive...)
+	c.apis[next].must(t, http.StatusOK, http.MethodPut, "/v1/traffic-policies/web/override",
+		api.Override{Target: "cloud", ExpiresAt: time.Now().Add(time.Hour)}, nil)
+	waitDNSA(t, k.Addr(), "web.example.test.", "198.51.100.20", 15*time.Second)
+	var st api.PolicyStatus
+	eventually(t, 5*time.Second, "the new leader's publication recorded", func() (bool, string) {
+		st = api.PolicyStatus{}
+		c.apis[alive[0]].must(t, http.StatusOK, http.MethodGet, "/v1/traffic-policies/web/status", nil, &st)
+		return len(st.Publish) == 1 && st.Publish[0].InSync && st.Publish[0].PublishedGeneration == st.Decision.Generation, fmt.Sprintf("%+v", st.Publish)
+	})
+}
