@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -106,6 +107,9 @@ zone:
 		k := &Knot{addr: addr, done: make(chan struct{})}
 		k.cmd = exec.Command(o.Bin, "-c", filepath.Join(o.Dir, "knot.conf"))
 		k.cmd.Stdout, k.cmd.Stderr = (*lockedWriter)(k), (*lockedWriter)(k)
+		// Dies with its parent: a test or benchmark that exits without
+		// its cleanups (os.Exit, a crash) leaves no knotd behind.
+		k.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		if err := k.cmd.Start(); err != nil {
 			return nil, fmt.Errorf("launch: start knotd: %w", err)
 		}
