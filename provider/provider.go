@@ -281,6 +281,7 @@ func (p *failoverProvider) Resources(context.Context) []func() resource.Resource
 		NewTrafficPolicyResource,
 		NewReplicaSetResource,
 		NewBurstToggleResource,
+		NewWebhookResource,
 	}
 }
 

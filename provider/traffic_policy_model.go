@@ -26,6 +26,7 @@ type trafficPolicyResourceModel struct {
 	RTOSeconds               types.Int64   `tfsdk:"rto_seconds"`
 	ReplicaSet               types.String  `tfsdk:"replica_set"`
 	DrillSchedule            types.Object  `tfsdk:"drill_schedule"` // of trafficPolicyDrillScheduleModel
+	Publish                  types.Object  `tfsdk:"publish"` // of publishModel
 	Version                  types.Int64   `tfsdk:"version"`
 	FQDN                     types.String  `tfsdk:"fqdn"`
 	WorstCaseFailoverSeconds types.Float64 `tfsdk:"worst_case_failover_seconds"`
@@ -131,6 +132,9 @@ func (m trafficPolicyResourceModel) toAPI(ctx context.Context) (api.TrafficPolic
 		p.DrillSchedule = &api.DrillSchedule{Target: ds.Target.ValueString(), Cron: ds.Cron.ValueString(),
 			Windows: stringsOf(ds.Windows), HoldSeconds: int(ds.HoldSeconds.ValueInt64()), Reason: ds.Reason.ValueString()}
 	}
+	pub, d := publishToAPI(ctx, m.Publish)
+	diags.Append(d...)
+	p.Publish = pub
 	return p, diags
 }
 
@@ -214,5 +218,7 @@ func (prior trafficPolicyResourceModel) fromAPI(ctx context.Context, p api.Traff
 		})
 		diags.Append(d...)
 	}
+	m.Publish, d = publishFromAPI(ctx, prior.Publish, p.Publish)
+	diags.Append(d...)
 	return m, diags
 }

@@ -210,6 +210,7 @@ func (r *trafficPolicyResource) Schema(_ context.Context, _ resource.SchemaReque
 					},
 				},
 			},
+			"publish": publishSchema(),
 			"rto_seconds": schema.Int64Attribute{
 				MarkdownDescription: "Recovery time objective in seconds (unset or `0`: none). When set, the plan fails if `worst_case_failover_seconds` exceeds it, " +
 					"showing the arithmetic and which term to shrink; failoverd enforces it too, also when one of the policy's health checks " +

@@ -578,6 +578,15 @@ resource "failover_traffic_policy" "test" {
 			want: regexp.MustCompile(`drill_schedule.target[\s\S]*"dc2" is not a target[\s\S]*drill_schedule.cron[\s\S]*(?i)hour: "25"`),
 		},
 		{
+			// publish is validated at plan time by failoverd's validator.
+			name: "publish record outside its zone",
+			config: policyWith(`mode = "active-passive"` + "\n" + `when_all_down = "fail_closed"` + targets + `
+  publish = {
+    rfc2136 = { server = "192.0.2.53", zone = "example.internal", record_name = "www.example.com", tsig_key = "failover" }
+  }`),
+			want: tpMatchDiag(`publish.rfc2136.record_name`, `"www.example.com" is not inside zone "example.internal"`),
+		},
+		{
 			name:   "bad mode",
 			config: policyWith(`mode = "active-pasive"` + "\n" + `when_all_down = "fail_closed"` + targets),
 			want:   regexp.MustCompile(`Attribute mode value must be one of:(.|\n)*got:\s+"active-pasive"`),

@@ -85,12 +85,12 @@ type failoverd struct {
 	logs                []string
 }
 
-func startFailoverd(t *testing.T) *failoverd {
+func startFailoverd(t *testing.T, extra ...string) *failoverd {
 	t.Helper()
 	f := &failoverd{Token: "terratest-" + strings.ReplaceAll(t.Name(), "/", "-")}
-	cmd := exec.Command(filepath.Join(binDir, "failoverd"), "serve", "--dev",
+	cmd := exec.Command(filepath.Join(binDir, "failoverd"), append([]string{"serve", "--dev",
 		"--http-addr", "127.0.0.1:0", "--dns-addr", "127.0.0.1:0",
-		"--data-dir", t.TempDir(), "--log-format", "json")
+		"--data-dir", t.TempDir(), "--log-format", "json"}, extra...)...)
 	cmd.Env = append(os.Environ(), "FAILOVERD_DEV_TOKEN="+f.Token)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()

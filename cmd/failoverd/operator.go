@@ -318,6 +318,46 @@ func writeStatus(w io.Writer, endpoint string, st api.Status, now time.Time) {
 		}
 		tw.Flush()
 	}
+	writeOutbox(w, st, now)
+}
+
+// writeOutbox renders where publications and webhook deliveries stand;
+// nothing when none is declared.
+func writeOutbox(w io.Writer, st api.Status, now time.Time) {
+	if len(st.Publish) > 0 {
+		fmt.Fprintln(w, "\nPUBLISHED RECORDS")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "POLICY\tDESTINATION\tRECORD\tIN SYNC\tLAG\tLAST SUCCESS\tATTEMPTS\tLAST ERROR")
+		for _, p := range st.Publish {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p.Policy, p.Destination, p.Record, yesNo(p.InSync),
+				lag(p.LagSeconds), stampPtr(p.LastSuccess, now), p.Attempts, orDash(oneLine(p.LastError)))
+		}
+		tw.Flush()
+	}
+	if len(st.Webhooks) > 0 {
+		fmt.Fprintln(w, "\nWEBHOOKS")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "WEBHOOK\tDELIVERED\tPENDING\tLAG\tLAST SUCCESS\tATTEMPTS\tDROPPED\tLAST ERROR")
+		for _, h := range st.Webhooks {
+			fmt.Fprintf(tw, "%s\t#%d\t%d\t%s\t%s\t%d\t%d\t%s\n", h.Webhook, h.DeliveredSeq, h.PendingEvents, lag(h.LagSeconds),
+				stampPtr(h.LastSuccess, now), h.Attempts, h.Dropped, orDash(oneLine(h.LastError)))
+		}
+		tw.Flush()
+	}
+}
+
+func lag(s float64) string {
+	if s <= 0 {
+		return "-"
+	}
+	return (time.Duration(s * float64(time.Second))).Round(time.Millisecond).String()
+}
+
+func stampPtr(t *time.Time, now time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return stamp(*t, now)
 }
 
 // writeCluster renders the node's role, the leader, the store link and

@@ -28,36 +28,42 @@ import (
 	"github.com/hatopo/terraform-provider-failover/internal/dnsserver"
 	"github.com/hatopo/terraform-provider-failover/internal/drill"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
+	"github.com/hatopo/terraform-provider-failover/internal/publish"
 	"github.com/hatopo/terraform-provider-failover/internal/server"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
+	"github.com/hatopo/terraform-provider-failover/internal/webhook"
 )
 
 type serveConfig struct {
-	configFile     string
-	httpAddr       string
-	dnsAddr        string
-	dnsZone        string
-	dataDir        string
-	site           string
-	storeKind      string
-	etcdEndpoints  string
-	etcdPrefix     string
-	etcdCA         string
-	etcdCert       string
-	etcdKey        string
-	etcdDial       time.Duration
-	leaseTTL       time.Duration
-	probeSourceArg string
-	tokenFile      string
-	tlsCert        string
-	tlsKey         string
-	tlsClientCA    string
-	dev            bool
-	insecureNoAuth bool
-	advertiseURL   string
-	logFormat      string
-	logLevel       string
-	maxHTTPConns   int
+	configFile      string
+	httpAddr        string
+	dnsAddr         string
+	dnsZone         string
+	dataDir         string
+	site            string
+	storeKind       string
+	etcdEndpoints   string
+	etcdPrefix      string
+	etcdCA          string
+	etcdCert        string
+	etcdKey         string
+	etcdDial        time.Duration
+	leaseTTL        time.Duration
+	probeSourceArg  string
+	tokenFile       string
+	tlsCert         string
+	tlsKey          string
+	tlsClientCA     string
+	dev             bool
+	insecureNoAuth  bool
+	advertiseURL    string
+	logFormat       string
+	logLevel        string
+	maxHTTPConns    int
+	tsigKeysFile    string
+	webhookSecrets  string
+	route53Endpoint string
+	reconcile       time.Duration
 
 	// Set by runServe and check, not flags.
 	siteGiven   bool       // --site was given (required with --store etcd)
@@ -90,6 +96,10 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.advertiseURL, "advertise-url", "", "base URL clients and load balancers use to reach this failoverd (default: from --http-addr)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.tsigKeysFile, "tsig-keys", "", "TSIG keys for publish.rfc2136 (DNS dynamic updates): lines of \"<key-name> <algorithm> <base64-secret>\"; a policy's tsig_key names one, so secrets never go through the API or Terraform state")
+	fs.StringVar(&c.webhookSecrets, "webhook-secrets", "", "webhook signing secrets: lines of \"<name> <secret>\" (at least 32 characters); a failover_webhook's secret names one")
+	fs.StringVar(&c.route53Endpoint, "route53-endpoint", "", "Route 53 API endpoint override for publish.route53 (tests, FIPS); credentials always come from the AWS SDK's default chain: environment, shared config, web identity, instance role")
+	fs.DurationVar(&c.reconcile, "publish-reconcile-interval", publish.DefaultReconcileInterval, "how often each published record is read back from its DNS server and written again when it was changed outside failoverd")
 	fs.IntVar(&c.maxHTTPConns, "max-http-conns", 0, "most HTTP connections open at once; more wait to be accepted (default: a quarter of the file-descriptor limit, at most 1024; more than a quarter is refused, so the prober keeps its share)")
 }
 
@@ -217,6 +227,9 @@ func (c *serveConfig) check() error {
 				return fmt.Errorf("--dev listens on 127.0.0.1 only; %q is not a loopback address (drop --dev for a real deployment)", a)
 			}
 		}
+	}
+	if c.reconcile < time.Second {
+		return fmt.Errorf("--publish-reconcile-interval %s: use at least 1s, e.g. 1m", c.reconcile)
 	}
 	if c.probeSourceArg != "" {
 		a, err := netip.ParseAddr(c.probeSourceArg)
@@ -406,6 +419,14 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 		return err
 	}
 	down.push("engine", func(context.Context) error { eng.Close(); return nil })
+	// After the engine is up, before it stops: the publisher drains the
+	// outbox on the leader and stops with it (its status writes go
+	// through the engine).
+	pub, err := startPublisher(c, eng, st, log, reg)
+	if err != nil {
+		return err
+	}
+	down.push("publisher", pub)
 	dnsSrv, err := listenDNS(c, eng, log, reg, budget.DNSTCP)
 	if err != nil {
 		return err
@@ -475,6 +496,64 @@ func serve(ctx context.Context, c serveConfig, log *slog.Logger, stderr io.Write
 			return fmt.Errorf("dns server: %w", err)
 		}
 	}
+}
+
+// startPublisher starts the outbox's publisher (internal/publish) and
+// returns its stop.
+func startPublisher(c serveConfig, eng *engine.Engine, st store.Store, log *slog.Logger, reg prometheus.Registerer) (func(context.Context) error, error) {
+	keys := publish.TSIGKeys{}
+	if c.tsigKeysFile != "" {
+		var err error
+		if keys, err = publish.LoadTSIGKeys(c.tsigKeysFile); err != nil {
+			return nil, err
+		}
+		log.Info("tsig keys loaded", "file", c.tsigKeysFile, "keys", len(keys))
+	}
+	// Loading the AWS configuration reads files and the environment only;
+	// credentials are resolved at the first Route 53 call, so a failoverd
+	// without any AWS setup starts, and reports the missing credentials in
+	// the status of the policies that publish to Route 53.
+	r53, err := publish.NewRoute53(context.Background(), publish.Route53Options{Endpoint: c.route53Endpoint})
+	if err != nil {
+		return nil, err
+	}
+	m := publish.New(publish.Options{
+		Store: st, Leading: eng.Leading, Write: eng.WriteOutbox, Emit: eng.Emit,
+		Publishers: map[string]publish.Publisher{
+			api.DestinationRFC2136: &publish.RFC2136{Keys: keys},
+			api.DestinationRoute53: r53,
+		},
+		ReconcileInterval: c.reconcile,
+		Logger:            log, Registerer: reg,
+	})
+	eng.OnCommit(m.Kick)
+	secrets := webhook.Secrets{}
+	if c.webhookSecrets != "" {
+		var err error
+		if secrets, err = webhook.LoadSecrets(c.webhookSecrets); err != nil {
+			return nil, err
+		}
+		log.Info("webhook secrets loaded", "file", c.webhookSecrets, "secrets", len(secrets))
+	}
+	d := webhook.New(webhook.Options{
+		Store: st, Leading: eng.Leading, Webhooks: eng.Webhooks, Write: eng.WriteOutbox, Emit: eng.Emit,
+		WaitEvents: eng.WaitEvents, Secrets: secrets, Logger: log, Registerer: reg,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { defer func() { done <- struct{}{} }(); m.Run(ctx) }()
+	go func() { defer func() { done <- struct{}{} }(); d.Run(ctx) }()
+	return func(sctx context.Context) error {
+		cancel()
+		for range 2 {
+			select {
+			case <-done:
+			case <-sctx.Done():
+				return fmt.Errorf("publisher: %w", sctx.Err())
+			}
+		}
+		return nil
+	}, nil
 }
 
 // shutdownBudget bounds the whole shutdown: in-flight requests, the DNS

@@ -51,6 +51,7 @@ module "payments" {
   rto_seconds            = var.rto_seconds
   when_all_down          = var.when_all_down
   fallback               = var.fallback
+  publish                = var.publish
 }
 
 check "health_check_address_overrides" {

@@ -184,3 +184,10 @@ func (t *BurstToggle) NormalizeExplicit(zeros ExplicitZeros) Problems {
 	defaultTo(&d, &t.BodyReleased, "body_released", DefaultBodyReleased, "set the text a load balancer matches while released")
 	return d.p
 }
+
+// DefaultWebhookEnabled: a webhook delivers unless disabled.
+const DefaultWebhookEnabled = true
+
+// NormalizeExplicit: a webhook has no attribute whose zero means "the
+// default" (enabled is read with api.Bool(w.Enabled, DefaultWebhookEnabled)).
+func (w *Webhook) NormalizeExplicit(ExplicitZeros) Problems { return nil }

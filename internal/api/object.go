@@ -37,6 +37,7 @@ var specs = map[Kind]*KindSpec{
 	KindTrafficPolicy: newSpec[TrafficPolicy](KindTrafficPolicy, "traffic policy"),
 	KindReplicaSet:    newSpec[ReplicaSet](KindReplicaSet, "replica set"),
 	KindBurstToggle:   newSpec[BurstToggle](KindBurstToggle, "burst toggle"),
+	KindWebhook:       newSpec[Webhook](KindWebhook, "webhook"),
 }
 
 // Spec returns the spec of kind k; nil for a kind that does not exist.
@@ -200,3 +201,10 @@ func (t *BurstToggle) setName(n string)     { t.Name = n }
 func (t *BurstToggle) setVersion(v uint64)  { t.Version = v }
 func (t *BurstToggle) stripComputed()       { t.URL, t.Effective = "", nil }
 func (t *BurstToggle) stripAssigned()       { t.stripComputed(); t.Version = 0 }
+func (w Webhook) ObjectKind() Kind          { return KindWebhook }
+func (w Webhook) ObjectName() string        { return w.Name }
+func (w Webhook) ObjectVersion() uint64     { return w.Version }
+func (w *Webhook) setName(n string)         { w.Name = n }
+func (w *Webhook) setVersion(v uint64)      { w.Version = v }
+func (w *Webhook) stripComputed()           {}
+func (w *Webhook) stripAssigned()           { w.Version = 0 }

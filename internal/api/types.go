@@ -18,10 +18,11 @@ const (
 	KindTrafficPolicy Kind = "traffic-policies"
 	KindReplicaSet    Kind = "replica-sets"
 	KindBurstToggle   Kind = "burst-toggles"
+	KindWebhook       Kind = "webhooks"
 )
 
 // Kinds lists every declared kind in a stable order.
-var Kinds = []Kind{KindHealthCheck, KindTrafficPolicy, KindReplicaSet, KindBurstToggle}
+var Kinds = []Kind{KindHealthCheck, KindTrafficPolicy, KindReplicaSet, KindBurstToggle, KindWebhook}
 
 // Health check types.
 const (
@@ -122,6 +123,9 @@ type TrafficPolicy struct {
 	ReplicaSet string `json:"replica_set,omitempty"`
 	// DrillSchedule declares recurring game days failoverd runs itself.
 	DrillSchedule *DrillSchedule `json:"drill_schedule,omitempty"`
+	// Publish mirrors every decision into DNS servers failoverd does not
+	// run (DESIGN §8).
+	Publish *Publish `json:"publish,omitempty"`
 
 	// Computed by failoverd.
 	FQDN                     string   `json:"fqdn,omitempty"`
@@ -149,6 +153,74 @@ type PolicyTarget struct {
 type Fallback struct {
 	Addresses []string `json:"addresses,omitempty"`
 	CNAME     string   `json:"cname,omitempty"`
+}
+
+// Publish names the DNS servers a policy's decisions are mirrored into.
+// It carries no secret: AWS credentials come from the SDK's default chain
+// and TSIG keys from failoverd's --tsig-keys file, named here.
+type Publish struct {
+	Route53 *PublishRoute53 `json:"route53,omitempty"`
+	RFC2136 *PublishRFC2136 `json:"rfc2136,omitempty"`
+}
+
+// PublishRoute53 is one record set in a Route 53 hosted zone.
+type PublishRoute53 struct {
+	ZoneID     string `json:"zone_id"`
+	RecordName string `json:"record_name"`
+	// SetIdentifier, when set, names the record of a routing-policy set
+	// (weighted, latency...) that failoverd owns; the other records of the
+	// set are left alone.
+	SetIdentifier string `json:"set_identifier,omitempty"`
+}
+
+// PublishRFC2136 is one record in a zone of a DNS server that accepts
+// dynamic updates (BIND, knot, PowerDNS, Infoblox, AD).
+type PublishRFC2136 struct {
+	// Server is host:port (port 53 when omitted) of the primary server.
+	Server     string `json:"server"`
+	Zone       string `json:"zone"`
+	RecordName string `json:"record_name"`
+	// TSIGKey names a key of failoverd's --tsig-keys file.
+	TSIGKey string `json:"tsig_key"`
+}
+
+// Publish destinations, as statuses and metrics name them.
+const (
+	DestinationRoute53 = "route53"
+	DestinationRFC2136 = "rfc2136"
+)
+
+// PublishStatus is where the mirroring of a policy's decision into one
+// destination stands.
+type PublishStatus struct {
+	Policy      string `json:"policy"`
+	Destination string `json:"destination"`
+	// Record is the record's name at the destination.
+	Record string `json:"record"`
+	// Generation is the decision generation the destination should hold;
+	// PublishedGeneration the one it was last confirmed to hold.
+	Generation          uint64 `json:"generation"`
+	PublishedGeneration uint64 `json:"published_generation"`
+	InSync              bool   `json:"in_sync"`
+	// LagSeconds is how long the newest decision has waited to be
+	// published (0 when in sync).
+	LagSeconds  float64    `json:"lag_seconds"`
+	LastSuccess *time.Time `json:"last_success,omitempty"`
+	LastAttempt *time.Time `json:"last_attempt,omitempty"`
+	// Attempts counts the failed attempts since the last success.
+	Attempts  int    `json:"attempts"`
+	LastError string `json:"last_error,omitempty"`
+	// LastRepair is when reconciliation last found the record changed
+	// outside failoverd and wrote it back.
+	LastRepair *time.Time `json:"last_repair,omitempty"`
+}
+
+// PolicyStatus is GET /v1/traffic-policies/{name}/status: the decision
+// and where its publication stands in each destination.
+type PolicyStatus struct {
+	Policy   string          `json:"policy"`
+	Decision Decision        `json:"decision"`
+	Publish  []PublishStatus `json:"publish"`
 }
 
 // Member is one replica-set member.
@@ -231,6 +303,38 @@ type BurstToggle struct {
 	Version   uint64 `json:"version,omitempty"`
 }
 
+// Webhook delivers events to an HTTP receiver, signed (DESIGN §8).
+type Webhook struct {
+	Name string `json:"name"`
+	// URL receives a POST per event (http or https).
+	URL string `json:"url"`
+	// Events filters by event type (health, decision, burst, replica_set,
+	// audit, publish); empty: every type.
+	Events  []string `json:"events,omitempty"`
+	Enabled *bool    `json:"enabled,omitempty"`
+	// Secret names the signing secret in failoverd's --webhook-secrets
+	// file; the secret itself never goes through the API.
+	Secret  string `json:"secret"`
+	Version uint64 `json:"version,omitempty"`
+}
+
+// WebhookStatus is GET /v1/webhooks/{name}/status: where delivery stands.
+type WebhookStatus struct {
+	Webhook string `json:"webhook"`
+	// DeliveredSeq is the last event delivered (acknowledged with a 2xx);
+	// PendingEvents how many matching events wait behind it (bounded: see
+	// the overflow policy in internal/webhook).
+	DeliveredSeq  uint64     `json:"delivered_seq"`
+	PendingEvents int        `json:"pending_events"`
+	LagSeconds    float64    `json:"lag_seconds"`
+	LastSuccess   *time.Time `json:"last_success,omitempty"`
+	LastAttempt   *time.Time `json:"last_attempt,omitempty"`
+	Attempts      int        `json:"attempts"`
+	LastError     string     `json:"last_error,omitempty"`
+	// Dropped counts events skipped because the queue overflowed.
+	Dropped uint64 `json:"dropped"`
+}
+
 // Window is a schedule window during which a toggle is engaged.
 type Window struct {
 	Start time.Time `json:"start"`
@@ -305,6 +409,9 @@ const (
 	EventDecision   = "decision"
 	EventBurst      = "burst"
 	EventReplicaSet = "replica_set"
+	// EventPublish: a publication failed after succeeding, recovered, or
+	// reconciliation repaired a record changed outside failoverd.
+	EventPublish = "publish"
 )
 
 // Event is one entry of the append-only event log (/v1/events).
@@ -341,6 +448,11 @@ type Status struct {
 	// Cluster is this node's place in the control plane (as GET
 	// /v1/cluster).
 	Cluster *ClusterStatus `json:"cluster,omitempty"`
+	// Publish is where every policy's publication stands (as GET
+	// /v1/traffic-policies/{name}/status), Webhooks every webhook's
+	// delivery (as GET /v1/webhooks/{name}/status).
+	Publish  []PublishStatus `json:"publish,omitempty"`
+	Webhooks []WebhookStatus `json:"webhooks,omitempty"`
 }
 
 // Whoami is the answer of GET /v1/whoami: the caller's token name and

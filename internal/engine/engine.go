@@ -108,7 +108,8 @@ type Engine struct {
 	policies    objects[api.TrafficPolicy]
 	replicaSets objects[api.ReplicaSet]
 	toggles     objects[api.BurstToggle]
-	objects     map[api.Kind]collection // the four maps above, by kind
+	webhooks    objects[api.Webhook]
+	objects     map[api.Kind]collection // the five maps above, by kind
 	checkUsers  checkUsers              // policies by the checks they use (index.go)
 	overrides   map[string]api.Override
 	obs         map[string]map[string]api.SiteObservation
@@ -117,6 +118,11 @@ type Engine struct {
 	toggleOn    map[string]bool
 	toggleNext  map[string]time.Time
 	rsStatus    map[string]api.ReplicaSetStatus
+	// outboxSent is what this leader last wrote to each outbox key, so an
+	// evaluation that changes nothing published writes nothing.
+	outboxSent map[string][]byte
+	// onCommit is called after each commit of leader writes (OnCommit).
+	onCommit atomic.Pointer[func()]
 
 	// leading: this node decides (see leader.go); term is its current
 	// leadership. Under mu.
@@ -178,6 +184,7 @@ func New(opts Options) (*Engine, error) {
 		policies:      objects[api.TrafficPolicy]{},
 		replicaSets:   objects[api.ReplicaSet]{},
 		toggles:       objects[api.BurstToggle]{},
+		webhooks:      objects[api.Webhook]{},
 		overrides:     map[string]api.Override{},
 		obs:           map[string]map[string]api.SiteObservation{},
 		checkStates:   map[string]checkState{},
@@ -186,6 +193,7 @@ func New(opts Options) (*Engine, error) {
 		toggleNext:    map[string]time.Time{},
 		rsStatus:      map[string]api.ReplicaSetStatus{},
 		leaderRecords: map[string][]byte{},
+		outboxSent:    map[string][]byte{},
 		transitions:   make(chan health.Transition, 4096),
 		kick:          make(chan struct{}, 1),
 		recheck:       make(chan struct{}, 1),
@@ -198,9 +206,15 @@ func New(opts Options) (*Engine, error) {
 		api.KindTrafficPolicy: e.policies,
 		api.KindReplicaSet:    e.replicaSets,
 		api.KindBurstToggle:   e.toggles,
+		api.KindWebhook:       e.webhooks,
 	}
 	e.metrics = newMetrics(opts.Registerer)
 	e.persist = newPersister(e.st, e.log, e.notify.advance, opts.MaxQueuedEvents, e.metrics.eventsDropped)
+	e.persist.afterCommit = func() {
+		if f := e.onCommit.Load(); f != nil {
+			(*f)()
+		}
+	}
 	e.monitor = health.NewMonitor(health.MonitorOptions{
 		Site:            opts.Site,
 		OnTransition:    func(t health.Transition) { e.transitions <- t },

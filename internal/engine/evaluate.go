@@ -115,9 +115,13 @@ func (e *Engine) evaluateLocked(name string, observedAt, now time.Time, why stri
 	changed := prev.Generation == 0 || !servingEqual(prev.Serving, serving) || prev.TTLSeconds != ttl ||
 		!overrideEqual(prev.Override, in.Override)
 	if !changed {
+		ws := e.outboxWritesLocked(name, p, rt.Decision) // the publish block may have changed
 		if prev.Reason != res.Reason {
 			rt.Decision.Reason = res.Reason
-			e.persist.put(store.BucketState, keyPolicyPrefix+name, mustJSON(rt))
+			ws = append(ws, write{store.BucketState, keyPolicyPrefix + name, mustJSON(rt)})
+		}
+		if len(ws) > 0 {
+			e.persist.putAll(ws)
 		}
 		return false
 	}
@@ -133,7 +137,10 @@ func (e *Engine) evaluateLocked(name string, observedAt, now time.Time, why stri
 	}
 	rt.Decision = d
 	e.touchPolicyLocked(name)
-	e.persist.put(store.BucketState, keyPolicyPrefix+name, mustJSON(rt))
+	// The decision and its publications in one commit: the outbox
+	// (internal/publish) holds them from then on, whatever happens to
+	// this process.
+	e.persist.putAll(append([]write{{store.BucketState, keyPolicyPrefix + name, mustJSON(rt)}}, e.outboxWritesLocked(name, p, d)...))
 	e.emitLocked(decisionEvent(prev, d, why))
 	e.log.Info("policy decision changed", "policy", name, "from", fromNames(prev), "to", servingNames(serving), "reason", res.Reason,
 		"generation", d.Generation, "detect_to_decide", now.Sub(observedAt))

@@ -96,6 +96,9 @@ func (e *Engine) takeover(ctx context.Context, fence *store.Condition) {
 func (e *Engine) lead(fence *store.Condition, why string) {
 	e.leading = true
 	e.term = &term{fence: fence}
+	// A new term writes every outbox entry once more: the outbox may hold
+	// a predecessor's older ones.
+	e.outboxSent = map[string][]byte{}
 	e.persist.setTerm(e.term)
 	e.log.Info("deciding: this node leads", "site", e.opts.Site)
 	// Before evaluating: what this term decides is written (with its

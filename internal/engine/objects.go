@@ -10,8 +10,10 @@ import (
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/burst"
+	"github.com/hatopo/terraform-provider-failover/internal/publish"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
 	"github.com/hatopo/terraform-provider-failover/internal/topology"
+	"github.com/hatopo/terraform-provider-failover/internal/webhook"
 )
 
 // Change is one mutation, committed atomically — object, override, audit
@@ -142,13 +144,29 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 		delete(e.overrides, name)
 		e.persist.del(store.BucketState, keyPolicyPrefix+name)
 		e.persist.del(store.BucketState, OverrideKey(name))
+		e.forgetOutboxLocked(name)
 	case api.KindReplicaSet:
 		delete(e.rsStatus, name)
 	case api.KindBurstToggle:
 		e.touchToggleLocked(name)
 		delete(e.toggleOn, name)
 		delete(e.toggleNext, name)
+	case api.KindWebhook:
+		// Its delivery cursor goes with it: a webhook created again under
+		// the same name starts from the events after its creation.
+		e.persist.del(publish.BucketOutbox, webhook.CursorKey(name))
 	}
+}
+
+// Webhooks returns the declared webhooks.
+func (e *Engine) Webhooks() []api.Webhook {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]api.Webhook, 0, len(e.webhooks))
+	for _, w := range e.webhooks {
+		out = append(out, w)
+	}
+	return out
 }
 
 // Get returns one object with its computed fields.

@@ -44,11 +44,14 @@ const DefaultMaxQueuedEvents = 10000
 // key, and the event queues at most maxEvents besides the batch being
 // committed (see DefaultMaxQueuedEvents).
 type persister struct {
-	st        store.Store
-	log       *slog.Logger
-	onSeq     func(seq uint64) // called after events are durable
-	maxEvents int
-	dropped   *prometheus.CounterVec
+	st    store.Store
+	log   *slog.Logger
+	onSeq func(seq uint64) // called after events are durable
+	// afterCommit, when set, is called after each commit that wrote
+	// something (the publisher looks at the outbox then).
+	afterCommit func()
+	maxEvents   int
+	dropped     *prometheus.CounterVec
 
 	mu   sync.Mutex
 	own  lane
@@ -172,6 +175,26 @@ func (p *persister) put(bucket, k string, v []byte) {
 
 func (p *persister) del(bucket, k string) { p.put(bucket, k, nil) }
 
+// write is one leader write of putAll; value nil deletes.
+type write struct {
+	bucket, key string
+	value       []byte
+}
+
+// putAll queues leader writes that must land in the same commit (a
+// decision and the outbox entries that publish it): they are added to the
+// lane under one lock, so no commit takes some without the others.
+func (p *persister) putAll(ws []write) {
+	p.mu.Lock()
+	if p.term != nil {
+		for _, w := range ws {
+			p.lead.pending[key{w.bucket, w.key}] = record{value: w.value}
+		}
+	}
+	p.mu.Unlock()
+	p.kick()
+}
+
 // event queues a runtime event (a leader write, dropped unless this node
 // leads), or an audit event (this node's own: kept in the store's audit
 // log, and the last to be dropped here).
@@ -292,6 +315,9 @@ func (p *persister) loop() {
 		p.mu.Unlock()
 		if len(seqs) > 0 && p.onSeq != nil {
 			p.onSeq(seqs[len(seqs)-1])
+		}
+		if leadErr == nil && len(lead.Puts)+len(lead.Deletes) > 0 && p.afterCommit != nil {
+			p.afterCommit()
 		}
 		p.kick() // more may have arrived while committing
 	}

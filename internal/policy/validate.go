@@ -194,6 +194,7 @@ func Validate(p api.TrafficPolicy) api.Problems {
 	if p.DrillSchedule != nil {
 		checkDrillSchedule(&ps, p)
 	}
+	validatePublish(&ps, p.Publish)
 	return ps
 }
 

@@ -20,6 +20,7 @@ func fuzzWorld(f *testing.F) *harness {
 	h.create(f, api.KindTrafficPolicy, policyFixture("fz", "fz", "fz-2"))
 	h.create(f, api.KindReplicaSet, replicaSetFixture("fz"))
 	h.create(f, api.KindBurstToggle, toggleFixture("fz"))
+	h.create(f, api.KindWebhook, webhookFixture("fz"))
 	return h
 }
 

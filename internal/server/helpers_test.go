@@ -408,6 +408,10 @@ func replicaSetFixture(name string) obj {
 	}
 }
 
+func webhookFixture(name string) obj {
+	return obj{"name": name, "url": "https://hooks.example.net/failover", "events": []any{"decision"}, "secret": "ops"}
+}
+
 func toggleFixture(name string) obj {
 	return obj{"name": name, "site": "dc2"}
 }
@@ -431,6 +435,8 @@ func baseFixture(k api.Kind, name string) obj {
 		return replicaSetFixture(name)
 	case api.KindBurstToggle:
 		return toggleFixture(name)
+	case api.KindWebhook:
+		return webhookFixture(name)
 	}
 	panic("unknown kind " + string(k))
 }

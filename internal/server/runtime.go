@@ -10,7 +10,9 @@ import (
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/engine"
+	"github.com/hatopo/terraform-provider-failover/internal/publish"
 	"github.com/hatopo/terraform-provider-failover/internal/topology"
+	"github.com/hatopo/terraform-provider-failover/internal/webhook"
 )
 
 func (s *Server) handlePatchBurst(w http.ResponseWriter, r *http.Request) {
@@ -65,6 +67,43 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// handlePolicyStatus answers the decision and where its publication
+// stands at each destination of the policy's publish block, read from
+// the store, so every node of a cluster answers what the leader's
+// publisher last recorded.
+func (s *Server) handlePolicyStatus(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	d, ok := s.engine.Decision(name)
+	if !ok {
+		writeProblem(w, notFound(api.KindTrafficPolicy, name))
+		return
+	}
+	ps, err := publish.ReadStatus(r.Context(), s.store, name, time.Now())
+	if err != nil {
+		writeProblem(w, &problem{Status: http.StatusServiceUnavailable, Title: "Store Unavailable",
+			Detail: "cannot read the publication status: " + err.Error() + "; retry, or ask another node"})
+		return
+	}
+	writeJSON(w, http.StatusOK, api.PolicyStatus{Policy: name, Decision: d, Publish: ps})
+}
+
+// handleWebhookStatus answers where delivery to a webhook stands, read
+// from the store (the leader's dispatcher records it).
+func (s *Server) handleWebhookStatus(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, ok := s.engine.Get(api.KindWebhook, name); !ok {
+		writeProblem(w, notFound(api.KindWebhook, name))
+		return
+	}
+	st, err := webhook.ReadStatus(r.Context(), s.store, name, time.Now())
+	if err != nil {
+		writeProblem(w, &problem{Status: http.StatusServiceUnavailable, Title: "Store Unavailable",
+			Detail: "cannot read the webhook's delivery status: " + err.Error() + "; retry, or ask another node"})
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) decisionOutcome(d api.Decision) *outcome {
@@ -151,7 +190,20 @@ func (s *Server) handleReplicaConfig(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.engine.Status(s.version))
+	st := s.engine.Status(s.version)
+	// Publications and deliveries are read from the store, where the
+	// leader records them. A store that cannot answer leaves them out:
+	// the rest of the status is what an operator needs most at 4 a.m.
+	now := time.Now()
+	if ps, err := publish.ReadStatus(r.Context(), s.store, "", now); err == nil {
+		st.Publish = ps
+	}
+	for _, w := range s.engine.Webhooks() {
+		if ws, err := webhook.ReadStatus(r.Context(), s.store, w.Name, now); err == nil {
+			st.Webhooks = append(st.Webhooks, ws)
+		}
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 // handleWhoami names the caller's token and scope (the console shows the

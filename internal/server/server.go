@@ -114,6 +114,8 @@ func (s *Server) routes(g prometheus.Gatherer) {
 	m.HandleFunc("PATCH /v1/burst-toggles/{name}", s.require(ScopeOperate, s.handlePatchBurst))
 	m.HandleFunc("GET /v1/health-checks/{name}/status", s.require(ScopeRead, s.handleHealthStatus))
 	m.HandleFunc("GET /v1/traffic-policies/{name}/decision", s.require(ScopeRead, s.handleDecision))
+	m.HandleFunc("GET /v1/webhooks/{name}/status", s.require(ScopeRead, s.handleWebhookStatus))
+	m.HandleFunc("GET /v1/traffic-policies/{name}/status", s.require(ScopeRead, s.handlePolicyStatus))
 	m.HandleFunc("PUT /v1/traffic-policies/{name}/override", s.require(ScopeOperate, s.handleSetOverride))
 	m.HandleFunc("DELETE /v1/traffic-policies/{name}/override", s.require(ScopeOperate, s.handleClearOverride))
 	m.HandleFunc("GET /v1/replica-sets/{name}/status", s.require(ScopeRead, s.handleReplicaStatus))

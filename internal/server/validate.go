@@ -6,6 +6,7 @@ import (
 	"github.com/hatopo/terraform-provider-failover/internal/health"
 	"github.com/hatopo/terraform-provider-failover/internal/policy"
 	"github.com/hatopo/terraform-provider-failover/internal/topology"
+	"github.com/hatopo/terraform-provider-failover/internal/webhook"
 )
 
 // validate runs the same rules the provider runs at plan time (the domain
@@ -68,6 +69,8 @@ func (s *Server) validate(o api.Object) api.Problems {
 		}
 	case api.BurstToggle:
 		p = burst.Validate(x)
+	case api.Webhook:
+		p = webhook.Validate(x)
 	default:
 		p.Add("", "unsupported object %T", o)
 	}

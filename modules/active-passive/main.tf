@@ -111,6 +111,7 @@ resource "failover_traffic_policy" "this" {
   targets                = local.targets
 
   fallback = var.fallback
+  publish  = var.publish
 
   lifecycle {
     # when_all_down and fallback are two inputs, as on the resource; a

@@ -376,3 +376,31 @@ variable "burst" {
     error_message = "burst.body_engaged and burst.body_released must differ, or the load balancer cannot tell engaged from released."
   }
 }
+
+variable "publish" {
+  description = <<-EOT
+    Mirror the policy's decisions into DNS servers failoverd does not run, as on failover_traffic_policy:
+    `rfc2136 = { server, zone, record_name, tsig_key }` (TSIG-signed dynamic update; the secret stays in
+    failoverd's --tsig-keys file) and/or `route53 = { zone_id, record_name, set_identifier }` (credentials
+    from failoverd's AWS default chain). null: failoverd's own zone only.
+  EOT
+  type = object({
+    rfc2136 = optional(object({
+      server      = string
+      zone        = string
+      record_name = string
+      tsig_key    = string
+    }))
+    route53 = optional(object({
+      zone_id        = string
+      record_name    = string
+      set_identifier = optional(string)
+    }))
+  })
+  default = null
+
+  validation {
+    condition     = var.publish == null || try(var.publish.rfc2136 != null || var.publish.route53 != null, false)
+    error_message = "publish names no destination: set rfc2136 = { ... } and/or route53 = { ... }, or leave publish null."
+  }
+}

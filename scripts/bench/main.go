@@ -33,7 +33,10 @@ type env struct {
 
 func main() {
 	bin := flag.String("bin", "bin", "directory holding failoverd and standin")
-	only := flag.String("only", "", "comma-separated benchmarks to run (P1,P1Q,P2,P3,P4,P5,P6,P7,P8,FF); default all")
+	only := flag.String("only", "", "comma-separated benchmarks to run (P1,P1Q,P2,P3,P4,P5,P6,P7,P8,P9,P10,FF); default all")
+	p9Runs := flag.Int("p9-runs", 100, "P9: decisions to time from decision to knot's answer")
+	p9Flood := flag.Int("p9-flood", 1000, "P9: policies published to knot that flip at once")
+	p10Runs := flag.Int("p10-runs", 200, "P10: events to time from event to webhook receiver")
 	p1Runs := flag.Int("p1-runs", 50, "P1: failovers to measure")
 	p1Fall := flag.Int("p1-fall", 3, "P1: fall of the measured check (interval 1s; DESIGN §9 uses 3)")
 	p2Counts := flag.String("p2-checks", "1000,3000,5000", "P2: check counts to sustain")
@@ -106,6 +109,13 @@ func main() {
 	}
 	if want("P8") {
 		rows = append(rows, benchScale(ctx, e, *p8Objects, min(*p8Changes, *p8Objects), *p8Interval)...)
+	}
+	if want("P9") {
+		rows = append(rows, benchPublishLatency(ctx, e, *p9Runs)...)
+		rows = append(rows, benchPublishFlood(ctx, e, *p9Flood)...)
+	}
+	if want("P10") {
+		rows = append(rows, benchWebhookLatency(ctx, e, *p10Runs)...)
 	}
 	fmt.Println()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)

@@ -43,3 +43,31 @@ resource "failover_traffic_policy" "api" {
     west    = { site = "west", addresses = ["203.0.113.20"], health_checks = ["api-west"], weight = 20 }
   }
 }
+
+# Publish the decision where clients resolve: internal DNS by RFC 2136
+# (the TSIG secret stays in failoverd's --tsig-keys file) and public DNS in
+# Route 53 (credentials from failoverd's AWS default chain).
+resource "failover_traffic_policy" "portal" {
+  name          = "portal"
+  mode          = "active-passive"
+  ttl_seconds   = 30
+  when_all_down = "fail_closed" # nothing serving: the published records are deleted
+
+  targets = {
+    dc1  = { site = "dc1", addresses = ["192.0.2.30"], health_checks = ["portal-dc1"], priority = 1 }
+    aws1 = { site = "aws-eu-west-1", addresses = ["198.51.100.30"], health_checks = ["portal-aws"], priority = 2 }
+  }
+
+  publish = {
+    rfc2136 = {
+      server      = "10.0.0.53"
+      zone        = "corp.example.internal"
+      record_name = "portal.corp.example.internal"
+      tsig_key    = "failover-update"
+    }
+    route53 = {
+      zone_id     = "Z0123456789ABCDEFGHIJ"
+      record_name = "portal.example.com"
+    }
+  }
+}

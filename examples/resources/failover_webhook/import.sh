@@ -1,0 +1,2 @@
+# Webhooks are imported by name.
+terraform import failover_webhook.oncall oncall
