@@ -26,7 +26,7 @@ type trafficPolicyResourceModel struct {
 	RTOSeconds               types.Int64   `tfsdk:"rto_seconds"`
 	ReplicaSet               types.String  `tfsdk:"replica_set"`
 	DrillSchedule            types.Object  `tfsdk:"drill_schedule"` // of trafficPolicyDrillScheduleModel
-	Publish                  types.Object  `tfsdk:"publish"` // of publishModel
+	Publish                  types.Object  `tfsdk:"publish"`        // of publishModel
 	Version                  types.Int64   `tfsdk:"version"`
 	FQDN                     types.String  `tfsdk:"fqdn"`
 	WorstCaseFailoverSeconds types.Float64 `tfsdk:"worst_case_failover_seconds"`
