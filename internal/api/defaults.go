@@ -22,10 +22,13 @@ const (
 	DefaultFailback             = FailbackAuto
 	DefaultWeight               = 1
 
-	DefaultEngine       = EngineMongoDB
-	DefaultVotes        = 1
-	DefaultBodyEngaged  = "burst"
-	DefaultBodyReleased = "no-burst"
+	DefaultEngine = EngineMongoDB
+	DefaultVotes  = 1
+	// DefaultRequireMajorityWritesAfterSiteLoss is false so layouts that
+	// only survive site loss for elections (PSA) keep planning, warned.
+	DefaultRequireMajorityWritesAfterSiteLoss = false
+	DefaultBodyEngaged                        = "burst"
+	DefaultBodyReleased                       = "no-burst"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -159,6 +162,9 @@ func (r *ReplicaSet) NormalizeExplicit(zeros ExplicitZeros) Problems {
 	defaultTo(&d, &r.Engine, "engine", DefaultEngine, "") // the only engine
 	if r.RequireSiteFaultTolerance == nil {
 		r.RequireSiteFaultTolerance = ptr(true)
+	}
+	if r.RequireMajorityWritesAfterSiteLoss == nil {
+		r.RequireMajorityWritesAfterSiteLoss = ptr(DefaultRequireMajorityWritesAfterSiteLoss)
 	}
 	for k, m := range r.Members {
 		if m.Votes == nil {

@@ -169,6 +169,10 @@ type ReplicaSet struct {
 	Engine                    string            `json:"engine,omitempty"`
 	Members                   map[string]Member `json:"members"`
 	RequireSiteFaultTolerance *bool             `json:"require_site_fault_tolerance,omitempty"`
+	// RequireMajorityWritesAfterSiteLoss turns "a site loss leaves an
+	// election possible but w:majority writes unacknowledged" from a
+	// warning into an error (default false).
+	RequireMajorityWritesAfterSiteLoss *bool `json:"require_majority_writes_after_site_loss,omitempty"`
 
 	// Computed by failoverd.
 	// MemberIDs maps member name to its replSetConfig _id; an _id stays
@@ -188,8 +192,20 @@ type ReplicaAnalysis struct {
 	FaultTolerance       int                 `json:"fault_tolerance"`
 	PreferredPrimarySite string              `json:"preferred_primary_site"`
 	SiteLoss             map[string]SiteLoss `json:"site_loss"`
-	Warnings             []string            `json:"warnings,omitempty"`
+	// DefaultWriteConcern is MongoDB's implicit default write concern for
+	// this configuration: WriteConcernMajority or WriteConcernW1.
+	DefaultWriteConcern string `json:"default_write_concern"`
+	// WriteMajority is how many data-bearing voting members must
+	// acknowledge a w:"majority" write.
+	WriteMajority int      `json:"write_majority"`
+	Warnings      []string `json:"warnings,omitempty"`
 }
+
+// Implicit default write concerns (MongoDB ≥ 5.0).
+const (
+	WriteConcernMajority = "majority"
+	WriteConcernW1       = "1"
+)
 
 // SiteLoss is what happens to the replica set when one site is lost.
 type SiteLoss struct {
@@ -197,6 +213,24 @@ type SiteLoss struct {
 	NewPrimary string `json:"new_primary,omitempty"`
 	VotesLost  int    `json:"votes_lost"`
 	VotesLeft  int    `json:"votes_left"`
+	// MajorityWrites: after the loss a primary can still be elected and
+	// enough data-bearing voting members remain to acknowledge
+	// w:"majority" writes, so the majority commit point keeps advancing.
+	MajorityWrites bool `json:"majority_writes"`
+	// DataVotersLeft is the number of data-bearing voting members left
+	// that acknowledge without delay; MajorityWrites needs WriteMajority.
+	DataVotersLeft int `json:"data_voters_left"`
+	// WriteConcernBefore is the implicit default write concern of the
+	// configuration; it stays in force while the site is down, since a
+	// lost site changes no configuration.
+	WriteConcernBefore string `json:"write_concern_before"`
+	// WriteConcernAfter is the implicit default write concern once the
+	// lost site's members are removed by a (forced) reconfiguration.
+	WriteConcernAfter string `json:"write_concern_after"`
+	// CriticalMembers are the members left after the loss any one of
+	// which, lost too, stops majority-committed writes from advancing
+	// (empty when there is slack, or when writes already stall).
+	CriticalMembers []string `json:"critical_members,omitempty"`
 }
 
 // ReplicaSetStatus is the live view of a replica set from its members'
