@@ -135,8 +135,24 @@ func TestReplicaSetAnalysis(t *testing.T) {
 	if np := a.SiteLoss["chicago"].NewPrimary; np != "va-1" && np != "va-2" {
 		t.Errorf("losing chicago elects %q, want a virginia member", np)
 	}
-	if len(a.Warnings) != 0 {
-		t.Errorf("OrderGroove layout warned: %v", a.Warnings)
+	// Elections survive a data site's loss, w:"majority" writes do not:
+	// 2 data-bearing voters left, 3 needed (issue 14). One warning each.
+	if a.DefaultWriteConcern != api.WriteConcernMajority || a.WriteMajority != 3 {
+		t.Errorf("default write concern %q, write majority %d; want majority, 3", a.DefaultWriteConcern, a.WriteMajority)
+	}
+	for site, want := range map[string]bool{"chicago": false, "virginia": false, "ohio": true} {
+		if got := a.SiteLoss[site]; got.MajorityWrites != want {
+			t.Errorf("site_loss[%s].majority_writes = %v, want %v", site, got.MajorityWrites, want)
+		}
+	}
+	if len(a.Warnings) != 2 || !strings.HasPrefix(a.Warnings[0], `losing site "chicago" leaves an election possible`) {
+		t.Errorf("OrderGroove layout warnings: %v", a.Warnings)
+	}
+	// Required: the same layout is refused, naming the arithmetic.
+	strict := obj{"name": "orders-strict", "members": og["members"], "require_majority_writes_after_site_loss": true}
+	resp := h.do(t, http.MethodPost, "/v1/"+string(api.KindReplicaSet), adminToken, strict)
+	if resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), `only 2 would be left`) {
+		t.Errorf("strict OrderGroove: %d %s", resp.Status, resp.Body)
 	}
 	// GET answers the same analysis.
 	var got api.ReplicaSet
