@@ -21,6 +21,9 @@ const (
 	DefaultFailbackDelaySeconds = 60
 	DefaultFailback             = FailbackAuto
 	DefaultWeight               = 1
+	// DefaultMinHealthy: a target with endpoints serves while any one of
+	// them is up.
+	DefaultMinHealthy = 1
 
 	DefaultEngine = EngineMongoDB
 	DefaultVotes  = 1

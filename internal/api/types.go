@@ -140,6 +140,53 @@ type PolicyTarget struct {
 	Weight    *int  `json:"weight,omitempty"`
 	Enabled   *bool `json:"enabled,omitempty"`
 	BurstOnly bool  `json:"burst_only,omitempty"`
+	// Endpoints split a target into parts that fail independently, e.g.
+	// one load balancer per availability zone, each with the checks that
+	// cover it. A dead endpoint's addresses leave the answer while at
+	// least MinHealthy endpoints are up; below that the target is down.
+	// Used instead of Addresses (HealthChecks then gate the whole target).
+	Endpoints map[string]TargetEndpoint `json:"endpoints,omitempty"`
+	// MinHealthy is how many endpoints must be up for the target to serve
+	// (default DefaultMinHealthy; see MinHealthyEndpoints).
+	MinHealthy *int `json:"min_healthy,omitempty"`
+}
+
+// TargetEndpoint is one independently failing part of a target.
+type TargetEndpoint struct {
+	Addresses    []string `json:"addresses"`
+	HealthChecks []string `json:"health_checks,omitempty"`
+}
+
+// MinHealthyEndpoints is MinHealthy with its default.
+func (t PolicyTarget) MinHealthyEndpoints() int { return Int(t.MinHealthy, DefaultMinHealthy) }
+
+// AllAddresses lists every address the target may answer: Addresses, then
+// each endpoint's in endpoint name order.
+func (t PolicyTarget) AllAddresses() []string {
+	out := append([]string(nil), t.Addresses...)
+	for _, n := range SortedKeys(t.Endpoints) {
+		out = append(out, t.Endpoints[n].Addresses...)
+	}
+	return out
+}
+
+// AllHealthChecks lists, without duplicates, every check the target's
+// health reads: its own, then each endpoint's in endpoint name order.
+func (t PolicyTarget) AllHealthChecks() []string {
+	out := append([]string(nil), t.HealthChecks...)
+	seen := map[string]bool{}
+	for _, c := range out {
+		seen[c] = true
+	}
+	for _, n := range SortedKeys(t.Endpoints) {
+		for _, c := range t.Endpoints[n].HealthChecks {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // Fallback is what a policy answers when nothing is up and

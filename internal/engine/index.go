@@ -19,7 +19,7 @@ func (u *checkUsers) add(p api.TrafficPolicy) {
 		*u = checkUsers{}
 	}
 	for _, t := range p.Targets {
-		for _, c := range t.HealthChecks {
+		for _, c := range t.AllHealthChecks() {
 			users := (*u)[c]
 			if users == nil {
 				users = map[string]struct{}{}
@@ -33,7 +33,7 @@ func (u *checkUsers) add(p api.TrafficPolicy) {
 // remove forgets p's checks (p as it was indexed).
 func (u checkUsers) remove(p api.TrafficPolicy) {
 	for _, t := range p.Targets {
-		for _, c := range t.HealthChecks {
+		for _, c := range t.AllHealthChecks() {
 			delete(u[c], p.Name)
 			if len(u[c]) == 0 {
 				delete(u, c)

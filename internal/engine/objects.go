@@ -278,7 +278,7 @@ func (e *Engine) timingsLocked(p api.TrafficPolicy, replace *api.HealthCheck) []
 	var out []topology.CheckTiming
 	seen := map[string]bool{}
 	for _, tn := range api.SortedKeys(p.Targets) {
-		for _, cn := range p.Targets[tn].HealthChecks {
+		for _, cn := range p.Targets[tn].AllHealthChecks() {
 			if seen[cn] {
 				continue
 			}

@@ -30,14 +30,10 @@ func (s *Server) validate(o api.Object) api.Problems {
 	case api.TrafficPolicy:
 		p = policy.Validate(x)
 		for _, tn := range api.SortedKeys(x.Targets) {
-			for i, cn := range x.Targets[tn].HealthChecks {
-				if !api.ValidName(cn) {
-					continue // policy.Validate reported it
-				}
-				if _, ok := s.engine.Get(api.KindHealthCheck, cn); !ok {
-					p.Add(api.Index(api.MapKey("targets", tn)+".health_checks", i),
-						"no health check named %q: create it first (failover_health_check) or fix the name", cn)
-				}
+			t, f := x.Targets[tn], api.MapKey("targets", tn)
+			s.checkRefs(&p, f+".health_checks", t.HealthChecks)
+			for _, en := range api.SortedKeys(t.Endpoints) {
+				s.checkRefs(&p, api.MapKey(f+".endpoints", en)+".health_checks", t.Endpoints[en].HealthChecks)
 			}
 		}
 		if x.BurstToggle != "" && api.ValidName(x.BurstToggle) {
@@ -84,4 +80,17 @@ func dedupeName(p api.Problems) api.Problems {
 		}
 	}
 	return out
+}
+
+// checkRefs reports every health check in names (the list at field) that
+// does not exist.
+func (s *Server) checkRefs(p *api.Problems, field string, names []string) {
+	for i, cn := range names {
+		if !api.ValidName(cn) {
+			continue // policy.Validate reported it
+		}
+		if _, ok := s.engine.Get(api.KindHealthCheck, cn); !ok {
+			p.Add(api.Index(field, i), "no health check named %q: create it first (failover_health_check) or fix the name", cn)
+		}
+	}
 }
