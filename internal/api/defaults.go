@@ -16,6 +16,7 @@ const (
 	DefaultRise            = 2
 	DefaultFall            = 3
 	DefaultQuorum          = QuorumMajority
+	DefaultHealthyWhen     = HealthyWhenAll
 
 	DefaultTTLSeconds           = 30
 	DefaultFailbackDelaySeconds = 60
@@ -76,6 +77,9 @@ func (c *HealthCheck) NormalizeExplicit(zeros ExplicitZeros) Problems {
 	defaultTo(&d, &c.Rise, "rise", DefaultRise, "set 1 to 100")
 	defaultTo(&d, &c.Fall, "fall", DefaultFall, "set 1 to 100")
 	defaultTo(&d, &c.Quorum, "quorum", DefaultQuorum, `set "all" or "any"`)
+	if c.Type == CheckCalculated {
+		defaultTo(&d, &c.HealthyWhen, "healthy_when", DefaultHealthyWhen, `set "any" or "at_least"`)
+	}
 	if c.Enabled == nil {
 		c.Enabled = ptr(true)
 	}

@@ -28,6 +28,16 @@ const (
 	CheckHTTP  = "http"
 	CheckHTTPS = "https"
 	CheckTCP   = "tcp"
+	// CheckCalculated probes nothing: its state is computed from its
+	// child checks' overall states (HealthyWhen).
+	CheckCalculated = "calculated"
+)
+
+// How a calculated check combines its children.
+const (
+	HealthyWhenAll     = "all"
+	HealthyWhenAny     = "any"
+	HealthyWhenAtLeast = "at_least"
 )
 
 // Body match modes. Exact matters: "no-burst" contains "burst".
@@ -66,6 +76,15 @@ type HealthCheck struct {
 	ProbeSites     []string `json:"probe_sites,omitempty"`
 	Quorum         string   `json:"quorum,omitempty"`
 	Enabled        *bool    `json:"enabled,omitempty"`
+	// Invert makes the check healthy when the probe fails and unhealthy
+	// when it succeeds (e.g. a maintenance flag URL that answers 200 while
+	// maintenance is on). A local failure is never inverted: it is not an
+	// observation of the endpoint. A calculated check inverts its result.
+	Invert bool `json:"invert,omitempty"`
+	// ChildChecks, HealthyWhen and AtLeast define a calculated check.
+	ChildChecks []string `json:"child_checks,omitempty"`
+	HealthyWhen string   `json:"healthy_when,omitempty"`
+	AtLeast     int      `json:"at_least,omitempty"`
 
 	// Version is assigned by failoverd; it is the ETag.
 	Version uint64 `json:"version,omitempty"`

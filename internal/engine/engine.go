@@ -110,6 +110,8 @@ type Engine struct {
 	toggles     objects[api.BurstToggle]
 	objects     map[api.Kind]collection // the four maps above, by kind
 	checkUsers  checkUsers              // policies by the checks they use (index.go)
+	calcParents checkUsers              // calculated checks by their child checks
+	calcDepth   int                     // nesting of calculated re-evaluations (a guard)
 	overrides   map[string]api.Override
 	obs         map[string]map[string]api.SiteObservation
 	checkStates map[string]checkState
@@ -518,7 +520,12 @@ func (e *Engine) reaggregateLocked(check string, at time.Time, local bool, lastE
 	}
 	now := e.now()
 	prev := e.checkStates[check]
-	state := e.aggregateLocked(c, now)
+	var state string
+	if c.Type == api.CheckCalculated {
+		state, lastErr = e.calculateLocked(c)
+	} else {
+		state = e.aggregateLocked(c, now)
+	}
 	if state == prev.State || (prev.State == "" && state == api.StateUnknown) {
 		return false
 	}
@@ -549,8 +556,48 @@ func (e *Engine) setCheckStateLocked(name string, cs checkState, from, lastErr s
 		Data: mustJSON(map[string]string{"from": from, "to": cs.State})})
 }
 
-// reactToCheckLocked re-evaluates what depends on check.
+// calculateLocked is a calculated check's state from its children's
+// overall states, and a summary of them for the event ("child checks:
+// web-az1 healthy, web-az2 unhealthy").
+func (e *Engine) calculateLocked(c api.HealthCheck) (string, string) {
+	child := func(n string) string {
+		if cs, ok := e.checkStates[n]; ok {
+			return cs.State
+		}
+		return api.StateUnknown
+	}
+	parts := make([]string, len(c.ChildChecks))
+	for i, n := range c.ChildChecks {
+		parts[i] = n + " " + child(n)
+	}
+	rule := c.HealthyWhen
+	if rule == api.HealthyWhenAtLeast {
+		rule = fmt.Sprintf("at_least %d", c.AtLeast)
+	}
+	if c.Invert {
+		rule += ", inverted"
+	}
+	return health.Calculate(c, child), fmt.Sprintf("calculated (%s) from child checks: %s", rule, strings.Join(parts, ", "))
+}
+
+// maxCalcDepth bounds nested calculated checks. Cycles are refused when
+// written; this only keeps a damaged store from recursing without end.
+const maxCalcDepth = 32
+
+// reactToCheckLocked re-evaluates what depends on check: its policies, its
+// replica sets and, on the leader, the calculated checks built on it.
 func (e *Engine) reactToCheckLocked(check string, observedAt, now time.Time) {
+	if parents := e.calcParents.of(check); len(parents) > 0 && e.leading {
+		if e.calcDepth >= maxCalcDepth {
+			e.log.Error("calculated checks nested too deep: not re-evaluated", "check", check, "depth", e.calcDepth)
+		} else {
+			e.calcDepth++
+			for _, p := range parents {
+				e.reaggregateLocked(p, observedAt, false, "")
+			}
+			e.calcDepth--
+		}
+	}
 	for _, name := range e.checkUsers.of(check) {
 		e.evaluateLocked(name, observedAt, now, "")
 	}

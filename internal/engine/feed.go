@@ -154,6 +154,10 @@ func (e *Engine) applyObjectLocked(k api.Kind, ch store.Change, now time.Time) (
 			}
 			delete(e.obs, name)
 		}
+		if x.Type == api.CheckCalculated {
+			// Computed at once from the children's states, not probed.
+			e.reaggregateLocked(name, now, false, "")
+		}
 		e.reactToCheckLocked(name, now, now)
 	case api.TrafficPolicy:
 		e.evaluateLocked(name, now, now, "policy updated")

@@ -113,6 +113,12 @@ func (e *Engine) setObjectLocked(o api.Object) {
 		}
 		e.checkUsers.add(p)
 	}
+	if c, ok := o.(api.HealthCheck); ok {
+		if old, ok := e.checks[c.Name]; ok {
+			e.calcParents.removeRefs(c.Name, old.ChildChecks)
+		}
+		e.calcParents.addRefs(c.Name, c.ChildChecks)
+	}
 	e.objects[o.ObjectKind()].set(o)
 }
 
@@ -120,6 +126,9 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 	e.metrics.forget(k, name)
 	if p, ok := e.policies[name]; ok && k == api.KindTrafficPolicy {
 		e.checkUsers.remove(p)
+	}
+	if c, ok := e.checks[name]; ok && k == api.KindHealthCheck {
+		e.calcParents.removeRefs(name, c.ChildChecks)
 	}
 	e.objects[k].del(name)
 	switch k {

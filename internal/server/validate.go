@@ -1,6 +1,8 @@
 package server
 
 import (
+	"strings"
+
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/burst"
 	"github.com/hatopo/terraform-provider-failover/internal/health"
@@ -17,6 +19,9 @@ func (s *Server) validate(o api.Object) api.Problems {
 	switch x := o.(type) {
 	case api.HealthCheck:
 		p = health.Validate(x)
+		if x.Type == api.CheckCalculated {
+			s.validateCalculated(&p, x)
+		}
 		// Slowing a check down may break the RTO of a policy that uses it.
 		for _, pol := range s.engine.PoliciesUsing(x.Name) {
 			if pol.RTOSeconds == 0 {
@@ -92,5 +97,25 @@ func (s *Server) checkRefs(p *api.Problems, field string, names []string) {
 		if _, ok := s.engine.Get(api.KindHealthCheck, cn); !ok {
 			p.Add(api.Index(field, i), "no health check named %q: create it first (failover_health_check) or fix the name", cn)
 		}
+	}
+}
+
+// validateCalculated checks what only the stored checks tell about a
+// calculated check: every child exists, and no child leads back to it
+// (a cycle of calculated checks would never settle).
+func (s *Server) validateCalculated(p *api.Problems, x api.HealthCheck) {
+	s.checkRefs(p, "child_checks", x.ChildChecks)
+	children := func(n string) []string {
+		if n == x.Name {
+			return x.ChildChecks
+		}
+		if o, ok := s.engine.Get(api.KindHealthCheck, n); ok {
+			return o.(api.HealthCheck).ChildChecks
+		}
+		return nil
+	}
+	if cyc := health.FindCycle(x.Name, children); cyc != nil {
+		p.Add("child_checks", "would make a cycle of calculated checks: %s, whose state would depend on itself: remove %q from one of their child_checks",
+			strings.Join(cyc, " → "), cyc[1])
 	}
 }
