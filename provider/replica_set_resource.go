@@ -369,6 +369,15 @@ func (r *replicaSetResource) ModifyPlan(ctx context.Context, req resource.Modify
 		resp.Diagnostics.Append(diags...)
 	}
 
+	// One voter change per reconfiguration, judged against the state (the
+	// last applied configuration), at plan time as failoverd does on apply.
+	if prior != nil && known(prior.Members) && !pc.anyUnknown("members[*].votes", "members[*].arbiter") {
+		if before, d := prior.toAPI(ctx); !d.HasError() {
+			before.Normalize()
+			replicaSetAddProblems(&resp.Diagnostics, topology.CheckReconfig(before, rs))
+		}
+	}
+
 	if !pc.anyUnknown(replicaSetAnalysisInputs...) {
 		resp.Diagnostics.Append(plan.setAnalysis(topology.Analyze(rs))...)
 	} else {

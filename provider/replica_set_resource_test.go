@@ -956,3 +956,28 @@ func TestReplicaSetResourceSchema(t *testing.T) {
 	}
 	walk("", s.Schema.Attributes)
 }
+
+// Replacing the arbiter by a data member in one apply changes two voters:
+// the plan fails with the safe sequence; one voter per apply goes through.
+func TestAccReplicaSetResource_oneVoterPerReconfig(t *testing.T) {
+	name := "acc-rs-reconfig"
+	withData := testAccReplicaSetOrderGroove + `
+    "oh-1" = { host = "db-oh-1.example.org:27017", site = "ohio-data", priority = 1 }
+`
+	swapped := strings.Replace(withData, `"arb"   = { host = "arb.example.net:27017", site = "ohio", arbiter = true }`, "", 1)
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{
+			{Config: testAccReplicaSetConfig(name, testAccReplicaSetOrderGroove, "")},
+			{
+				Config:      testAccReplicaSetConfig(name, swapped, "  require_site_fault_tolerance = false"),
+				ExpectError: tpMatchWords(`apply it in 2 steps, one apply each, waiting for each reconfiguration to commit: 1. add the vote of "oh-1"; 2. remove the vote of "arb".`),
+			},
+			// Step 1: the new data member joins (6 voters: an even number, warned).
+			{Config: testAccReplicaSetConfig(name, withData, "  require_site_fault_tolerance = false")},
+			// Step 2: the arbiter leaves.
+			{Config: testAccReplicaSetConfig(name, swapped, "  require_site_fault_tolerance = false")},
+		},
+	})
+}

@@ -206,3 +206,25 @@ func TestPolicyReplicaSetAlignment(t *testing.T) {
 	// A replica set in use by a policy cannot be deleted from under it.
 	h.do(t, http.MethodDelete, objPath(api.KindReplicaSet, "db"), adminToken, nil).problem(t, http.StatusConflict)
 }
+
+// A replica-set update that changes more than one voter is refused with
+// the safe sequence; one voter at a time goes through (issue 14).
+func TestReplicaSetReconfigOneVoterAtATime(t *testing.T) {
+	h := newHarness(t)
+	member := func(host, site string) obj { return obj{"host": host, "site": site} }
+	members := obj{
+		"a": member("a.example.org:27017", "s1"), "b": member("b.example.org:27017", "s2"), "c": member("c.example.org:27017", "s3"),
+	}
+	h.create(t, api.KindReplicaSet, obj{"name": "orders", "members": members})
+	two := obj{}
+	for k, v := range members {
+		two[k] = v
+	}
+	two["d"], two["e"] = member("d.example.org:27017", "s4"), member("e.example.org:27017", "s5")
+	resp := h.do(t, http.MethodPut, objPath(api.KindReplicaSet, "orders"), adminToken, obj{"name": "orders", "members": two})
+	if resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), `apply it in 2 steps`) || !strings.Contains(string(resp.Body), `1. add the vote of \"d\"; 2. add the vote of \"e\"`) {
+		t.Fatalf("two voters at once: %d %s", resp.Status, resp.Body)
+	}
+	delete(two, "e")
+	h.do(t, http.MethodPut, objPath(api.KindReplicaSet, "orders"), adminToken, obj{"name": "orders", "members": two}).want(t, http.StatusOK)
+}

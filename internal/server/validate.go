@@ -55,6 +55,9 @@ func (s *Server) validate(o api.Object) api.Problems {
 			api.Int(x.TTLSeconds, api.DefaultTTLSeconds), x.RTOSeconds)...)
 	case api.ReplicaSet:
 		p = topology.ValidateReplicaSet(x)
+		if cur, ok := s.engine.Get(api.KindReplicaSet, x.Name); ok {
+			p = append(p, topology.CheckReconfig(cur.(api.ReplicaSet), x)...)
+		}
 		for _, mn := range api.SortedKeys(x.Members) {
 			hc := x.Members[mn].HealthCheck
 			if hc == "" {
