@@ -346,6 +346,9 @@ type Override struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	Reason    string    `json:"reason,omitempty"`
 	SetBy     string    `json:"set_by,omitempty"`
+	// Force pins a target that is down right now (its health checks say
+	// so); it needs a Reason.
+	Force bool `json:"force,omitempty"`
 }
 
 // Decision is what a traffic policy serves right now.

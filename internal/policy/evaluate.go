@@ -303,6 +303,9 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // pinned answers an override in force: exactly the pinned target.
 func (e *eval) pinned(ov api.Override, t api.PolicyTarget, prev State) Result {
 	reason := fmt.Sprintf("operator override: serving %q regardless of health until %s", ov.Target, stamp(ov.ExpiresAt))
+	if ov.Force {
+		reason += ", forced while the target was down"
+	}
 	switch {
 	case ov.SetBy != "" && ov.Reason != "":
 		reason += fmt.Sprintf(" (set by %q: %q)", ov.SetBy, ov.Reason)
