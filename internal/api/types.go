@@ -406,6 +406,9 @@ const (
 	EventDecision   = "decision"
 	EventBurst      = "burst"
 	EventReplicaSet = "replica_set"
+	// EventAlignment: a policy started or stopped serving away from its
+	// replica set's expected primary site.
+	EventAlignment = "alignment"
 )
 
 // Event is one entry of the append-only event log (/v1/events).

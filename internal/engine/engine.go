@@ -112,6 +112,7 @@ type Engine struct {
 	checkUsers  checkUsers              // policies by the checks they use (index.go)
 	calcParents checkUsers              // calculated checks by their child checks
 	calcDepth   int                     // nesting of calculated re-evaluations (a guard)
+	misaligned  map[string]string       // policy → the expected primary site it does not serve (alignment.go)
 	overrides   map[string]api.Override
 	obs         map[string]map[string]api.SiteObservation
 	checkStates map[string]checkState
@@ -178,6 +179,7 @@ func New(opts Options) (*Engine, error) {
 		overrides:   map[string]api.Override{},
 		obs:         map[string]map[string]api.SiteObservation{},
 		checkStates: map[string]checkState{},
+		misaligned:  map[string]string{},
 		runtime:     map[string]*policyRuntime{},
 		toggleOn:    map[string]bool{},
 		toggleNext:  map[string]time.Time{},

@@ -90,6 +90,7 @@ func (e *Engine) evaluateLocked(name string, observedAt, now time.Time, why stri
 	}
 	changed := prev.Generation == 0 || !servingEqual(prev.Serving, serving) || prev.TTLSeconds != ttl ||
 		!overrideEqual(prev.Override, in.Override)
+	defer e.checkAlignmentLocked(name, now)
 	if !changed {
 		if prev.Reason != res.Reason {
 			rt.Decision.Reason = res.Reason
@@ -206,6 +207,12 @@ func (e *Engine) refreshReplicaStatusLocked(name string, now time.Time) {
 	}
 	st.Since = now
 	e.rsStatus[name] = st
+	// The expected primary may have moved: judge the policies on it.
+	for _, pn := range api.SortedKeys(e.policies) {
+		if e.policies[pn].ReplicaSet == name {
+			e.checkAlignmentLocked(pn, now)
+		}
+	}
 	if !known {
 		return
 	}

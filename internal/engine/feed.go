@@ -279,6 +279,7 @@ func (e *Engine) applyStateLocked(ch store.Change, now time.Time) bool {
 		e.touchPolicyLocked(name)
 		moved := prev == nil || rt.Decision.Generation > prev.Decision.Generation
 		e.metrics.decision(name, moved && prev != nil, 0, len(rt.Decision.Serving))
+		e.checkAlignmentLocked(name, now)
 		return true
 	}
 	return false

@@ -15,6 +15,7 @@ type metrics struct {
 	serving         *prometheus.GaugeVec
 	burstEngaged    *prometheus.GaugeVec
 	eventsDropped   *prometheus.CounterVec
+	misaligned      *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -44,12 +45,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "failover_events_dropped_total",
 			Help: "Events dropped before reaching the store because commits kept failing (e.g. a full disk) and the queue was full; kind is runtime or audit.",
 		}, []string{"kind"}),
+		misaligned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failover_policy_primary_misaligned",
+			Help: "1 while a policy serves no target in the site where its replica set is expected to have its primary (every write crosses sites), 0 otherwise; only policies with a replica_set.",
+		}, []string{"policy"}),
 	}
 	// Both series from the start, so a rate() never starts from nothing.
 	m.eventsDropped.WithLabelValues("runtime")
 	m.eventsDropped.WithLabelValues("audit")
 	if reg != nil {
-		reg.MustRegister(m.checkUp, m.decisionChanges, m.decisionLatency, m.serving, m.burstEngaged, m.eventsDropped)
+		reg.MustRegister(m.checkUp, m.decisionChanges, m.decisionLatency, m.serving, m.burstEngaged, m.eventsDropped, m.misaligned)
 	}
 	return m
 }
@@ -88,6 +93,7 @@ func (m *metrics) forget(kind api.Kind, name string) {
 	case api.KindTrafficPolicy:
 		m.serving.DeleteLabelValues(name)
 		m.decisionChanges.DeleteLabelValues(name)
+		m.misaligned.DeleteLabelValues(name)
 	case api.KindBurstToggle:
 		m.burstEngaged.DeleteLabelValues(name)
 	}

@@ -149,6 +149,7 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 		e.touchPolicyLocked(name)
 		delete(e.runtime, name)
 		delete(e.overrides, name)
+		delete(e.misaligned, name)
 		e.persist.del(store.BucketState, keyPolicyPrefix+name)
 		e.persist.del(store.BucketState, OverrideKey(name))
 	case api.KindReplicaSet:
