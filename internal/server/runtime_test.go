@@ -252,13 +252,15 @@ func TestReplicaSetConfig(t *testing.T) {
 		}
 	}
 
-	// Reordered JSON, two members added (one sorting first by name).
+	// Reordered JSON, two members added (one sorting first by name); one
+	// votes, since a reconfiguration adds at most one voter.
 	reordered := `{"members":{
-		"db-3":{"site":"dc2","host":"` + db3 + `"},
+		"db-3":{"site":"dc2","host":"` + db3 + `","votes":0,"priority":0},
 		"db-2":{"priority":1,"site":"dc2","host":"` + db2 + `"},
 		"arb":{"arbiter":true,"site":"dc3","host":"` + arb + `"},
 		"db-1":{"priority":2,"site":"dc1","host":"` + db1 + `"},
 		"db-0":{"priority":2,"site":"dc1","host":"` + db0 + `"}},
+		"require_site_fault_tolerance":false,
 		"name":"orders"}`
 	h.do(t, http.MethodPut, "/v1/replica-sets/orders", adminToken, reordered).want(t, http.StatusOK).decode(t, &rs)
 	c = config(t)
