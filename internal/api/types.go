@@ -76,6 +76,9 @@ type HealthCheck struct {
 	ProbeSites     []string `json:"probe_sites,omitempty"`
 	Quorum         string   `json:"quorum,omitempty"`
 	Enabled        *bool    `json:"enabled,omitempty"`
+	// Warnings are computed by failoverd: findings that do not block a
+	// write, e.g. a probe site where no failoverd runs.
+	Warnings []string `json:"warnings,omitempty"`
 	// Invert makes the check healthy when the probe fails and unhealthy
 	// when it succeeds (e.g. a maintenance flag URL that answers 200 while
 	// maintenance is on). A local failure is never inverted: it is not an
@@ -386,6 +389,9 @@ type HealthStatus struct {
 	State string                     `json:"state"`
 	Since time.Time                  `json:"since"`
 	Sites map[string]SiteObservation `json:"sites"`
+	// Reason says why the state is what it is when the sites cannot, e.g.
+	// "no prober for site dc3".
+	Reason string `json:"reason,omitempty"`
 }
 
 // SiteObservation is one probing site's view of a check.

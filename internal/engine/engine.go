@@ -113,6 +113,7 @@ type Engine struct {
 	calcParents checkUsers              // calculated checks by their child checks
 	calcDepth   int                     // nesting of calculated re-evaluations (a guard)
 	misaligned  map[string]string       // policy → the expected primary site it does not serve (alignment.go)
+	noProber    map[string]string       // check → "no prober for site X" while none of its probe_sites has a live prober (probers.go)
 	overrides   map[string]api.Override
 	obs         map[string]map[string]api.SiteObservation
 	checkStates map[string]checkState
@@ -180,6 +181,7 @@ func New(opts Options) (*Engine, error) {
 		obs:         map[string]map[string]api.SiteObservation{},
 		checkStates: map[string]checkState{},
 		misaligned:  map[string]string{},
+		noProber:    map[string]string{},
 		runtime:     map[string]*policyRuntime{},
 		toggleOn:    map[string]bool{},
 		toggleNext:  map[string]time.Time{},

@@ -158,6 +158,7 @@ func (e *Engine) applyObjectLocked(k api.Kind, ch store.Change, now time.Time) (
 			// Computed at once from the children's states, not probed.
 			e.reaggregateLocked(name, now, false, "")
 		}
+		e.refreshProberLocked(name, now)
 		e.reactToCheckLocked(name, now, now)
 	case api.TrafficPolicy:
 		e.evaluateLocked(name, now, now, "policy updated")

@@ -16,6 +16,7 @@ type metrics struct {
 	burstEngaged    *prometheus.GaugeVec
 	eventsDropped   *prometheus.CounterVec
 	misaligned      *prometheus.GaugeVec
+	noProber        *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -45,6 +46,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "failover_events_dropped_total",
 			Help: "Events dropped before reaching the store because commits kept failing (e.g. a full disk) and the queue was full; kind is runtime or audit.",
 		}, []string{"kind"}),
+		noProber: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failover_check_no_prober",
+			Help: "1 while none of a check's probe_sites has a live failoverd, so nothing probes it and its state is unknown; 0 otherwise.",
+		}, []string{"check"}),
 		misaligned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "failover_policy_primary_misaligned",
 			Help: "1 while a policy serves no target in the site where its replica set is expected to have its primary (every write crosses sites), 0 otherwise; only policies with a replica_set.",
@@ -54,7 +59,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m.eventsDropped.WithLabelValues("runtime")
 	m.eventsDropped.WithLabelValues("audit")
 	if reg != nil {
-		reg.MustRegister(m.checkUp, m.decisionChanges, m.decisionLatency, m.serving, m.burstEngaged, m.eventsDropped, m.misaligned)
+		reg.MustRegister(m.checkUp, m.decisionChanges, m.decisionLatency, m.serving, m.burstEngaged, m.eventsDropped, m.misaligned, m.noProber)
 	}
 	return m
 }
@@ -90,6 +95,7 @@ func (m *metrics) forget(kind api.Kind, name string) {
 	switch kind {
 	case api.KindHealthCheck:
 		m.checkUp.DeleteLabelValues(name)
+		m.noProber.DeleteLabelValues(name)
 	case api.KindTrafficPolicy:
 		m.serving.DeleteLabelValues(name)
 		m.decisionChanges.DeleteLabelValues(name)

@@ -137,6 +137,7 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 		// check's state and every site's observation, which also covers
 		// the sites whose node is gone.
 		delete(e.checkStates, name)
+		delete(e.noProber, name)
 		e.persist.del(store.BucketState, keyCheckPrefix+name)
 		if _, ok := e.obs[name][e.opts.Site]; ok {
 			e.persist.delOwn(store.BucketState, healthKey(name, e.opts.Site))
@@ -241,6 +242,17 @@ func (e *Engine) decorateLocked(o api.Object) api.Object {
 					x.Warnings = append(x.Warnings, w)
 				}
 			}
+		}
+		return x
+	case api.HealthCheck:
+		x.Warnings = nil
+		if missing, live := e.probersLocked(x); len(missing) > 0 {
+			what := "its other probe_sites vote without them"
+			if !live {
+				what = "no site probes it, so its state stays unknown (which counts as up) and it can never move traffic"
+			}
+			x.Warnings = append(x.Warnings, fmt.Sprintf("no failoverd runs in probe site(s) %s right now (this node runs in %q): %s; start failoverd --site there, or list sites that run one in probe_sites",
+				strings.Join(missing, ", "), e.opts.Site, what))
 		}
 		return x
 	case api.ReplicaSet:

@@ -105,6 +105,7 @@ func (e *Engine) healthStatusLocked(name string) (api.HealthStatus, bool) {
 	if o, ok := e.monitor.Observation(name); ok {
 		st.Sites[e.opts.Site] = o
 	}
+	st.Reason = e.noProber[name]
 	return st, true
 }
 

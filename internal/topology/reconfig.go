@@ -36,6 +36,9 @@ func VoterChanges(old, next map[string]api.Member) (added, removed []string) {
 // per voter, additions first so fault tolerance never drops on the way.
 func CheckReconfig(old, next api.ReplicaSet) api.Problems {
 	var p api.Problems
+	if len(old.Members) == 0 {
+		return p // nothing running yet: rs.initiate() takes any valid set
+	}
 	added, removed := VoterChanges(old.Members, next.Members)
 	if len(added)+len(removed) <= 1 {
 		return p
