@@ -32,6 +32,10 @@ type healthCheckResourceModel struct {
 	ProbeSites      types.Set     `tfsdk:"probe_sites"`
 	Quorum          types.String  `tfsdk:"quorum"`
 	Enabled         types.Bool    `tfsdk:"enabled"`
+	Invert          types.Bool    `tfsdk:"invert"`
+	ChildChecks     types.List    `tfsdk:"child_checks"`
+	HealthyWhen     types.String  `tfsdk:"healthy_when"`
+	AtLeast         types.Int64   `tfsdk:"at_least"`
 	Version         types.Int64   `tfsdk:"version"`
 	Timeouts        types.Object  `tfsdk:"timeouts"`
 }
@@ -84,6 +88,12 @@ func (m healthCheckResourceModel) toAPI(ctx context.Context) (api.HealthCheck, d
 		ProbeSites: stringsOf(m.ProbeSites),
 		Quorum:     m.Quorum.ValueString(),
 		Enabled:    boolPtr(m.Enabled),
+		Invert:     m.Invert.ValueBool(),
+		// Children are kept in the configured order: the calculated
+		// state's explanation lists them so.
+		ChildChecks: stringsOf(m.ChildChecks),
+		HealthyWhen: m.HealthyWhen.ValueString(),
+		AtLeast:     int(m.AtLeast.ValueInt64()),
 	}
 	sort.Strings(c.ProbeSites)
 	if known(m.BodyMatch) {
@@ -111,7 +121,7 @@ func (prior healthCheckResourceModel) fromAPI(ctx context.Context, c api.HealthC
 		Name:            types.StringValue(c.Name),
 		Site:            types.StringValue(c.Site),
 		Type:            types.StringValue(c.Type),
-		Address:         types.StringValue(c.Address),
+		Address:         optionalString(prior.Address, c.Address),
 		Path:            types.StringValue(c.Path),
 		Method:          types.StringValue(c.Method),
 		HostHeader:      optionalString(prior.HostHeader, c.HostHeader),
@@ -123,6 +133,10 @@ func (prior healthCheckResourceModel) fromAPI(ctx context.Context, c api.HealthC
 		ProbeSites:      optionalStringSet(prior.ProbeSites, c.ProbeSites),
 		Quorum:          types.StringValue(c.Quorum),
 		Enabled:         types.BoolValue(api.Bool(c.Enabled, true)),
+		Invert:          types.BoolValue(c.Invert),
+		ChildChecks:     optionalStringList(prior.ChildChecks, c.ChildChecks),
+		HealthyWhen:     optionalString(prior.HealthyWhen, c.HealthyWhen),
+		AtLeast:         optionalInt64(prior.AtLeast, c.AtLeast),
 		Version:         types.Int64Value(int64(c.Version)),
 		Timeouts:        timeoutsOrNull(prior.Timeouts),
 	}
@@ -131,7 +145,7 @@ func (prior healthCheckResourceModel) fromAPI(ctx context.Context, c api.HealthC
 		status = []string{api.DefaultExpectedStatus}
 	}
 	m.ExpectedStatus = stringList(status)
-	if c.Type == api.CheckTCP {
+	if c.Type == api.CheckTCP || c.Type == api.CheckCalculated {
 		m.Path, m.Method = tcpHTTPOnly(c.Path, api.DefaultPath), tcpHTTPOnly(c.Method, api.DefaultMethod)
 		if len(status) == 1 && status[0] == api.DefaultExpectedStatus {
 			m.ExpectedStatus = types.ListNull(types.StringType)

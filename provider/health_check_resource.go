@@ -69,12 +69,35 @@ func (r *healthCheckResource) Schema(_ context.Context, _ resource.SchemaRequest
 				Required:            true,
 			},
 			"type": schema.StringAttribute{
-				MarkdownDescription: "Probe type: `http`, `https` (an HTTP request; the response status and optionally the body decide) or `tcp` (a connection that opens is a success).",
-				Required:            true,
+				MarkdownDescription: "Probe type: `http`, `https` (an HTTP request; the response status and optionally the body decide), `tcp` (a connection that opens is a success) " +
+					"or `calculated` (nothing is probed: the state is computed from `child_checks` by `healthy_when`).",
+				Required: true,
 			},
 			"address": schema.StringAttribute{
-				MarkdownDescription: "Endpoint as `host:port`, without scheme or path, e.g. `192.0.2.10:443`, `web1.example.org:8080` or `[2001:db8::10]:443`.",
-				Required:            true,
+				MarkdownDescription: "Endpoint as `host:port`, without scheme or path, e.g. `192.0.2.10:443`, `web1.example.org:8080` or `[2001:db8::10]:443`. Required for probed checks; a `calculated` check has none.",
+				Optional:            true,
+			},
+			"invert": schema.BoolAttribute{
+				MarkdownDescription: "Healthy when the probe fails and unhealthy when it succeeds — e.g. a maintenance flag URL that answers 200 while maintenance is on. " +
+					"A failure of failoverd itself (no file descriptors, …) is never inverted. On a `calculated` check it swaps the computed healthy and unhealthy. Default `false`.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"child_checks": schema.ListAttribute{
+				MarkdownDescription: "`calculated` checks only: the names of the checks it combines (which may be calculated too; a cycle is refused). Reference the resources so they are created first.",
+				ElementType:         types.StringType,
+				Optional:            true,
+			},
+			"healthy_when": schema.StringAttribute{
+				MarkdownDescription: "`calculated` checks only: `all` (healthy when every child is; the default), `any` (one healthy child is enough) or `at_least` (with `at_least`). " +
+					"A child whose state is unknown never decides alone: the result is unknown until the known children decide it.",
+				Optional: true,
+				Computed: true,
+			},
+			"at_least": schema.Int64Attribute{
+				MarkdownDescription: "With `healthy_when = \"at_least\"`: how many children must be healthy (1 to the number of `child_checks`).",
+				Optional:            true,
 			},
 			"path": schema.StringAttribute{
 				MarkdownDescription: "Request path of `http`/`https` probes, with the query string if any. Default `" + api.DefaultPath + "`; null on `tcp` checks.",
@@ -225,7 +248,15 @@ func (r *healthCheckResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	http := plan.Type.ValueString() != api.CheckTCP
+	http := plan.Type.ValueString() != api.CheckTCP && plan.Type.ValueString() != api.CheckCalculated
+	switch {
+	case plan.Type.IsUnknown():
+		plan.HealthyWhen = unknownUnlessSet(config.HealthyWhen)
+	case plan.Type.ValueString() == api.CheckCalculated:
+		plan.HealthyWhen = stringDefault(config.HealthyWhen, api.DefaultHealthyWhen)
+	default:
+		plan.HealthyWhen = config.HealthyWhen
+	}
 	switch {
 	case plan.Type.IsUnknown():
 		plan.Path, plan.Method, plan.ExpectedStatus = unknownUnlessSet(config.Path), unknownUnlessSet(config.Method), unknownListUnlessSet(config.ExpectedStatus)

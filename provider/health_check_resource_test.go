@@ -50,6 +50,78 @@ func hcAttr(name string, v knownvalue.Check) statecheck.StateCheck {
 	return statecheck.ExpectKnownValue(testAccHealthCheckAddr, tfjsonpath.New(name), v)
 }
 
+// A calculated check over two probed checks and an inverted check apply,
+// import and plan empty; healthy_when defaults to "all" only on the
+// calculated check.
+func TestAccHealthCheckResource_calculatedAndInverted(t *testing.T) {
+	config := func(rule string) string {
+		return fmt.Sprintf(`
+resource "failover_health_check" "az1" {
+  name    = "hcc-az1"
+  site    = "dc1"
+  type    = "tcp"
+  address = "192.0.2.1:443"
+}
+
+resource "failover_health_check" "az2" {
+  name    = "hcc-az2"
+  site    = "dc1"
+  type    = "tcp"
+  address = "192.0.2.2:443"
+}
+
+resource "failover_health_check" "maintenance" {
+  name    = "hcc-maintenance"
+  site    = "dc1"
+  type    = "http"
+  address = "192.0.2.3:80"
+  path    = "/maintenance"
+  invert  = true
+}
+
+resource "failover_health_check" "site" {
+  name         = "hcc-site"
+  site         = "dc1"
+  type         = "calculated"
+  child_checks = [failover_health_check.az1.name, failover_health_check.az2.name]
+  %s
+}
+`, rule)
+	}
+	const site = "failover_health_check.site"
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: config(""),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(site, tfjsonpath.New("healthy_when"), knownvalue.StringExact("all")),
+					statecheck.ExpectKnownValue(site, tfjsonpath.New("address"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(site, tfjsonpath.New("path"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(site, tfjsonpath.New("at_least"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("failover_health_check.maintenance", tfjsonpath.New("invert"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue("failover_health_check.maintenance", tfjsonpath.New("healthy_when"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("failover_health_check.az1", tfjsonpath.New("invert"), knownvalue.Bool(false)),
+				},
+			},
+			{ResourceName: site, ImportState: true, ImportStateId: "hcc-site", ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
+			{
+				Config: config(`healthy_when = "at_least"
+  at_least     = 1`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(site, tfjsonpath.New("healthy_when"), knownvalue.StringExact("at_least")),
+					statecheck.ExpectKnownValue(site, tfjsonpath.New("at_least"), knownvalue.Int64Exact(1)),
+				},
+			},
+			{
+				Config:      config(`healthy_when = "at_least"`),
+				ExpectError: regexp.MustCompile(`at_least`),
+			},
+		},
+	})
+}
+
 func TestAccHealthCheckResource_basic(t *testing.T) {
 	name := "acc-hc-basic"
 	resource.Test(t, resource.TestCase{
@@ -450,6 +522,7 @@ func TestHealthCheckResource_modifyPlanRecordsTiming(t *testing.T) {
 				IntervalSeconds: tc.interval, TimeoutSeconds: types.Float64Value(0.5),
 				Rise: types.Int64Value(2), Fall: types.Int64Value(4), ProbeSites: types.SetNull(types.StringType),
 				Quorum: types.StringValue("majority"), Enabled: types.BoolValue(true), Version: types.Int64Unknown(),
+				Invert: types.BoolValue(false), ChildChecks: types.ListNull(types.StringType), HealthyWhen: types.StringNull(), AtLeast: types.Int64Null(),
 				Timeouts: types.ObjectNull(timeoutsAttrTypes),
 			}
 			plan := tfsdk.Plan{Schema: sresp.Schema}

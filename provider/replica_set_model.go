@@ -20,6 +20,7 @@ type replicaSetResourceModel struct {
 	Engine                    types.String `tfsdk:"engine"`
 	Members                   types.Map    `tfsdk:"members"`
 	RequireSiteFaultTolerance types.Bool   `tfsdk:"require_site_fault_tolerance"`
+	RequireMajorityWrites     types.Bool   `tfsdk:"require_majority_writes_after_site_loss"`
 	Version                   types.Int64  `tfsdk:"version"`
 	MemberIDs                 types.Map    `tfsdk:"member_ids"`
 	VotingMembers             types.Int64  `tfsdk:"voting_members"`
@@ -27,6 +28,8 @@ type replicaSetResourceModel struct {
 	FaultTolerance            types.Int64  `tfsdk:"fault_tolerance"`
 	PreferredPrimarySite      types.String `tfsdk:"preferred_primary_site"`
 	SiteLoss                  types.Map    `tfsdk:"site_loss"`
+	DefaultWriteConcern       types.String `tfsdk:"default_write_concern"`
+	WriteMajority             types.Int64  `tfsdk:"write_majority"`
 	Warnings                  types.List   `tfsdk:"warnings"`
 	ConfigJSON                types.String `tfsdk:"config_json"`
 	Timeouts                  types.Object `tfsdk:"timeouts"`
@@ -50,6 +53,12 @@ type replicaSetSiteLossModel struct {
 	NewPrimary types.String `tfsdk:"new_primary"`
 	VotesLost  types.Int64  `tfsdk:"votes_lost"`
 	VotesLeft  types.Int64  `tfsdk:"votes_left"`
+
+	MajorityWrites     types.Bool   `tfsdk:"majority_writes"`
+	DataVotersLeft     types.Int64  `tfsdk:"data_voters_left"`
+	WriteConcernBefore types.String `tfsdk:"write_concern_before"`
+	WriteConcernAfter  types.String `tfsdk:"write_concern_after"`
+	CriticalMembers    types.List   `tfsdk:"critical_members"`
 }
 
 var replicaSetMemberAttrTypes = map[string]attr.Type{
@@ -70,6 +79,12 @@ var replicaSetSiteLossAttrTypes = map[string]attr.Type{
 	"new_primary": types.StringType,
 	"votes_lost":  types.Int64Type,
 	"votes_left":  types.Int64Type,
+
+	"majority_writes":      types.BoolType,
+	"data_voters_left":     types.Int64Type,
+	"write_concern_before": types.StringType,
+	"write_concern_after":  types.StringType,
+	"critical_members":     types.ListType{ElemType: types.StringType},
 }
 
 // toAPI maps the model to the wire type. A value not known yet reads as
@@ -77,9 +92,10 @@ var replicaSetSiteLossAttrTypes = map[string]attr.Type{
 func (m replicaSetResourceModel) toAPI(ctx context.Context) (api.ReplicaSet, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	rs := api.ReplicaSet{
-		Name:                      m.Name.ValueString(),
-		Engine:                    m.Engine.ValueString(),
-		RequireSiteFaultTolerance: boolPtr(m.RequireSiteFaultTolerance),
+		Name:                               m.Name.ValueString(),
+		Engine:                             m.Engine.ValueString(),
+		RequireSiteFaultTolerance:          boolPtr(m.RequireSiteFaultTolerance),
+		RequireMajorityWritesAfterSiteLoss: boolPtr(m.RequireMajorityWrites),
 	}
 	if !known(m.Members) {
 		return rs, diags
@@ -171,16 +187,29 @@ func (m *replicaSetResourceModel) setAnalysis(a api.ReplicaAnalysis) diag.Diagno
 	m.Majority = types.Int64Value(int64(a.Majority))
 	m.FaultTolerance = types.Int64Value(int64(a.FaultTolerance))
 	m.PreferredPrimarySite = stringOrNull(a.PreferredPrimarySite)
+	m.DefaultWriteConcern = stringOrNull(a.DefaultWriteConcern)
+	m.WriteMajority = types.Int64Value(int64(a.WriteMajority))
 
 	objType := types.ObjectType{AttrTypes: replicaSetSiteLossAttrTypes}
 	losses := make(map[string]attr.Value, len(a.SiteLoss))
 	for _, site := range api.SortedKeys(a.SiteLoss) {
 		l := a.SiteLoss[site]
+		critical := make([]attr.Value, 0, len(l.CriticalMembers))
+		for _, name := range l.CriticalMembers {
+			critical = append(critical, types.StringValue(name))
+		}
+		cv, d := types.ListValue(types.StringType, critical)
+		diags.Append(d...)
 		v, d := types.ObjectValue(replicaSetSiteLossAttrTypes, map[string]attr.Value{
-			"survives":    types.BoolValue(l.Survives),
-			"new_primary": stringOrNull(l.NewPrimary),
-			"votes_lost":  types.Int64Value(int64(l.VotesLost)),
-			"votes_left":  types.Int64Value(int64(l.VotesLeft)),
+			"survives":             types.BoolValue(l.Survives),
+			"new_primary":          stringOrNull(l.NewPrimary),
+			"votes_lost":           types.Int64Value(int64(l.VotesLost)),
+			"votes_left":           types.Int64Value(int64(l.VotesLeft)),
+			"majority_writes":      types.BoolValue(l.MajorityWrites),
+			"data_voters_left":     types.Int64Value(int64(l.DataVotersLeft)),
+			"write_concern_before": stringOrNull(l.WriteConcernBefore),
+			"write_concern_after":  stringOrNull(l.WriteConcernAfter),
+			"critical_members":     cv,
 		})
 		diags.Append(d...)
 		losses[site] = v
@@ -226,6 +255,7 @@ func (prior replicaSetResourceModel) fromAPI(ctx context.Context, rs api.Replica
 		Name:                      types.StringValue(rs.Name),
 		Engine:                    types.StringValue(engine),
 		RequireSiteFaultTolerance: types.BoolValue(api.Bool(rs.RequireSiteFaultTolerance, true)),
+		RequireMajorityWrites:     types.BoolValue(api.Bool(rs.RequireMajorityWritesAfterSiteLoss, api.DefaultRequireMajorityWritesAfterSiteLoss)),
 		Version:                   types.Int64Value(int64(rs.Version)),
 		Timeouts:                  timeoutsOrNull(prior.Timeouts),
 	}

@@ -151,6 +151,14 @@ func (r *replicaSetResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Computed: true,
 				Default:  booldefault.StaticBool(true),
 			},
+			"require_majority_writes_after_site_loss": schema.BoolAttribute{
+				MarkdownDescription: "When `true`, plan and apply fail if losing any single site leaves an election possible but not `w: \"majority\"` writes " +
+					"(see `site_loss[*].majority_writes`): for example 2 + 2 data members and an arbiter, where a site loss leaves 2 data-bearing voters against a write majority of 3. " +
+					"Default `false`: such a layout plans with a warning that explains the arithmetic and the fixes (a data-bearing member instead of the arbiter, or a third data site).",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(api.DefaultRequireMajorityWritesAfterSiteLoss),
+			},
 			"version": schema.Int64Attribute{
 				MarkdownDescription: "failoverd's version of the object (its ETag). Every change increments it; an apply against a version someone else changed in the meantime fails instead of overwriting their change.",
 				Computed:            true,
@@ -177,6 +185,15 @@ func (r *replicaSetResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				MarkdownDescription: "The site of the member MongoDB is expected to elect primary when everything is up (highest priority among electable members; ties go to the member name that sorts first). Point the traffic policy's preferred target at this site. Known at plan time.",
 				Computed:            true,
 			},
+			"default_write_concern": schema.StringAttribute{
+				MarkdownDescription: "MongoDB's implicit default write concern for this configuration (MongoDB ≥ 5.0): `1` when there is an arbiter and the data-bearing voting members are no more than `majority`, " +
+					"`majority` otherwise. 2 data + 1 arbiter → `1`; 4 data + 1 arbiter → `majority`. Known at plan time.",
+				Computed: true,
+			},
+			"write_majority": schema.Int64Attribute{
+				MarkdownDescription: "Acknowledgements a `w: \"majority\"` write needs from data-bearing voting members: the smaller of `majority` and the number of data-bearing voters. Known at plan time.",
+				Computed:            true,
+			},
 			"site_loss": schema.MapNestedAttribute{
 				MarkdownDescription: "What losing each site would do, by site name: whether a primary can still be elected, and which member is expected to become primary. Known at plan time.",
 				Computed:            true,
@@ -196,6 +213,28 @@ func (r *replicaSetResource) Schema(_ context.Context, _ resource.SchemaRequest,
 						},
 						"votes_left": schema.Int64Attribute{
 							MarkdownDescription: "Votes left in the other sites; the set survives only if this is at least `majority`.",
+							Computed:            true,
+						},
+						"majority_writes": schema.BoolAttribute{
+							MarkdownDescription: "`true` when, after the loss, a primary is elected **and** at least `write_majority` data-bearing voting members (arbiters hold no data; delayed members acknowledge late) are left, " +
+								"so `w: \"majority\"` writes are acknowledged and the majority commit point keeps advancing. `survives` without `majority_writes` means writes with `w: \"majority\"` block or time out until the site returns.",
+							Computed: true,
+						},
+						"data_voters_left": schema.Int64Attribute{
+							MarkdownDescription: "Data-bearing voting members left (without a secondary delay); `majority_writes` needs `write_majority` of them.",
+							Computed:            true,
+						},
+						"write_concern_before": schema.StringAttribute{
+							MarkdownDescription: "MongoDB's implicit default write concern (`majority` or `1`) of the configuration. A lost site changes no configuration, so it stays in force during the loss.",
+							Computed:            true,
+						},
+						"write_concern_after": schema.StringAttribute{
+							MarkdownDescription: "The implicit default write concern once the lost site's members are removed by a (forced) reconfiguration; null when no voter would be left.",
+							Computed:            true,
+						},
+						"critical_members": schema.ListAttribute{
+							MarkdownDescription: "Members left after the loss any one of which, lost too, stops majority-committed writes from advancing (empty when there is a spare, or when `majority_writes` is already `false`).",
+							ElementType:         types.StringType,
 							Computed:            true,
 						},
 					},
@@ -251,9 +290,12 @@ func (r *replicaSetResource) ValidateConfig(ctx context.Context, req resource.Va
 // replicaSetAnalysisInputs are the inputs of topology.Analyze;
 // replicaSetDocInputs those of the configuration document.
 var (
-	replicaSetAnalysisInputs = []string{"members[*].site", "members[*].priority", "members[*].votes", "members[*].arbiter",
+	replicaSetRoleInputs = []string{"members[*].site", "members[*].priority", "members[*].votes", "members[*].arbiter",
 		"members[*].hidden", "members[*].secondary_delay_seconds"}
-	replicaSetDocInputs = append([]string{"name", "members[*].host", "members[*].zone", "members[*].tags"}, replicaSetAnalysisInputs...)
+	// The write findings are warnings unless required, so the warnings
+	// read the flag too.
+	replicaSetAnalysisInputs = append([]string{"require_majority_writes_after_site_loss"}, replicaSetRoleInputs...)
+	replicaSetDocInputs      = append([]string{"name", "members[*].host", "members[*].zone", "members[*].tags"}, replicaSetRoleInputs...)
 )
 
 // replicaSetAddProblems reports problems through addProblems, each on its
@@ -327,6 +369,15 @@ func (r *replicaSetResource) ModifyPlan(ctx context.Context, req resource.Modify
 		resp.Diagnostics.Append(diags...)
 	}
 
+	// One voter change per reconfiguration, judged against the state (the
+	// last applied configuration), at plan time as failoverd does on apply.
+	if prior != nil && known(prior.Members) && !pc.anyUnknown("members[*].votes", "members[*].arbiter") {
+		if before, d := prior.toAPI(ctx); !d.HasError() {
+			before.Normalize()
+			replicaSetAddProblems(&resp.Diagnostics, topology.CheckReconfig(before, rs))
+		}
+	}
+
 	if !pc.anyUnknown(replicaSetAnalysisInputs...) {
 		resp.Diagnostics.Append(plan.setAnalysis(topology.Analyze(rs))...)
 	} else {
@@ -335,6 +386,8 @@ func (r *replicaSetResource) ModifyPlan(ctx context.Context, req resource.Modify
 		plan.FaultTolerance = types.Int64Unknown()
 		plan.PreferredPrimarySite = types.StringUnknown()
 		plan.SiteLoss = types.MapUnknown(types.ObjectType{AttrTypes: replicaSetSiteLossAttrTypes})
+		plan.DefaultWriteConcern = types.StringUnknown()
+		plan.WriteMajority = types.Int64Unknown()
 		plan.Warnings = types.ListUnknown(types.StringType)
 	}
 

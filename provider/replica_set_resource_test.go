@@ -89,16 +89,28 @@ func testAccReplicaSetAnalysisChecks() []struct {
 		{tfjsonpath.New("site_loss").AtMapKey("chicago"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 			"survives": knownvalue.Bool(true), "new_primary": knownvalue.StringExact("va-1"),
 			"votes_lost": knownvalue.Int64Exact(2), "votes_left": knownvalue.Int64Exact(3),
+			"majority_writes": knownvalue.Bool(false), "data_voters_left": knownvalue.Int64Exact(2),
+			"write_concern_before": knownvalue.StringExact("majority"), "write_concern_after": knownvalue.StringExact("1"),
+			"critical_members": knownvalue.ListExact([]knownvalue.Check{}),
 		})},
 		{tfjsonpath.New("site_loss").AtMapKey("virginia"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 			"survives": knownvalue.Bool(true), "new_primary": knownvalue.StringExact("chi-1"),
 			"votes_lost": knownvalue.Int64Exact(2), "votes_left": knownvalue.Int64Exact(3),
+			"majority_writes": knownvalue.Bool(false), "data_voters_left": knownvalue.Int64Exact(2),
+			"write_concern_before": knownvalue.StringExact("majority"), "write_concern_after": knownvalue.StringExact("1"),
+			"critical_members": knownvalue.ListExact([]knownvalue.Check{}),
 		})},
 		{tfjsonpath.New("site_loss").AtMapKey("ohio"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 			"survives": knownvalue.Bool(true), "new_primary": knownvalue.StringExact("chi-1"),
 			"votes_lost": knownvalue.Int64Exact(1), "votes_left": knownvalue.Int64Exact(4),
+			"majority_writes": knownvalue.Bool(true), "data_voters_left": knownvalue.Int64Exact(4),
+			"write_concern_before": knownvalue.StringExact("majority"), "write_concern_after": knownvalue.StringExact("majority"),
+			"critical_members": knownvalue.ListExact([]knownvalue.Check{}),
 		})},
-		{tfjsonpath.New("warnings"), knownvalue.ListExact([]knownvalue.Check{})},
+		{tfjsonpath.New("default_write_concern"), knownvalue.StringExact("majority")},
+		{tfjsonpath.New("write_majority"), knownvalue.Int64Exact(3)},
+		// Either data site's loss keeps elections but not majority writes.
+		{tfjsonpath.New("warnings"), knownvalue.ListSizeExact(2)},
 		{tfjsonpath.New("members").AtMapKey("arb").AtMapKey("priority"), knownvalue.Float64Exact(0)},
 		{tfjsonpath.New("members").AtMapKey("arb").AtMapKey("votes"), knownvalue.Int64Exact(1)},
 	}
@@ -605,8 +617,10 @@ func testRSModel(t *testing.T, name string, members map[string]attr.Value) repli
 	}
 	return replicaSetResourceModel{
 		ID: types.StringUnknown(), Name: types.StringValue(name), Engine: types.StringValue("mongodb"), Members: mv,
-		RequireSiteFaultTolerance: types.BoolValue(true), Version: types.Int64Unknown(), MemberIDs: types.MapUnknown(types.Int64Type),
+		RequireSiteFaultTolerance: types.BoolValue(true), RequireMajorityWrites: types.BoolValue(false),
+		Version: types.Int64Unknown(), MemberIDs: types.MapUnknown(types.Int64Type),
 		VotingMembers: types.Int64Unknown(), Majority: types.Int64Unknown(), FaultTolerance: types.Int64Unknown(),
+		DefaultWriteConcern: types.StringUnknown(), WriteMajority: types.Int64Unknown(),
 		PreferredPrimarySite: types.StringUnknown(), SiteLoss: types.MapUnknown(types.ObjectType{AttrTypes: replicaSetSiteLossAttrTypes}),
 		Warnings: types.ListUnknown(types.StringType), ConfigJSON: types.StringUnknown(),
 		Timeouts: types.ObjectNull(timeoutsAttrTypes),
@@ -650,17 +664,33 @@ func TestReplicaSetValidateConfig(t *testing.T) {
 		detail  string
 		summary string
 	}
+	// OrderGroove survives either data site's loss for elections, not for
+	// w:"majority" writes (issue 14).
+	writeWarnings := []want{
+		{path: path.Root("members"), warning: true, detail: `Losing site "chicago" leaves an election possible (3 of 5 votes, 3 needed) but not w:"majority" writes: they need 3 acknowledgement(s)`, summary: "Replica Set Topology Warning"},
+		{path: path.Root("members"), warning: true, detail: `Losing site "virginia" leaves an election possible`, summary: "Replica Set Topology Warning"},
+	}
 	tests := []struct {
-		name    string
-		members map[string]attr.Value
-		want    []want
+		name          string
+		members       map[string]attr.Value
+		requireWrites bool
+		want          []want
 	}{
-		{name: "ordergroove", members: members(nil)},
+		{name: "ordergroove", members: members(nil), want: writeWarnings},
+		{name: "ordergroove requiring majority writes", members: members(nil), requireWrites: true, want: []want{
+			{path: path.Root("members"), detail: `Losing site "chicago" leaves an election possible (3 of 5 votes, 3 needed) but not w:"majority" writes`},
+			{path: path.Root("members"), detail: `Losing site "virginia" leaves an election possible`},
+		}},
+		{
+			name:          "ordergroove with a data member in ohio instead of the arbiter, requiring majority writes",
+			members:       members(map[string]attr.Value{"arb": testRSMember(t, "db-oh-1.example.org:27017", "ohio", one, false)}),
+			requireWrites: true,
+		},
 		{
 			name:    "arbiter with priority",
 			members: members(map[string]attr.Value{"arb": testRSMember(t, "arb.example.net:27017", "ohio", one, true)}),
-			want: []want{{path: path.Root("members").AtMapKey("arb").AtName("priority"), detail: `Member "arb" is an arbiter, so its priority must be 0`,
-				summary: `Invalid Replica Set: members["arb"].priority`}},
+			want: append([]want{{path: path.Root("members").AtMapKey("arb").AtName("priority"), detail: `Member "arb" is an arbiter, so its priority must be 0`,
+				summary: `Invalid Replica Set: members["arb"].priority`}}, writeWarnings...),
 		},
 		{
 			name:    "two sites",
@@ -701,6 +731,7 @@ func TestReplicaSetValidateConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := testRSModel(t, "rs", tt.members)
+			m.RequireMajorityWrites = types.BoolValue(tt.requireWrites)
 			req := resource.ValidateConfigRequest{Config: tfsdk.Config{Schema: s.Schema, Raw: testRSRaw(t, s, &m)}}
 			var resp resource.ValidateConfigResponse
 			r.ValidateConfig(context.Background(), req, &resp)
@@ -924,4 +955,29 @@ func TestReplicaSetResourceSchema(t *testing.T) {
 		t.Error("the resource has no description")
 	}
 	walk("", s.Schema.Attributes)
+}
+
+// Replacing the arbiter by a data member in one apply changes two voters:
+// the plan fails with the safe sequence; one voter per apply goes through.
+func TestAccReplicaSetResource_oneVoterPerReconfig(t *testing.T) {
+	name := "acc-rs-reconfig"
+	withData := testAccReplicaSetOrderGroove + `
+    "oh-1" = { host = "db-oh-1.example.org:27017", site = "ohio-data", priority = 1 }
+`
+	swapped := strings.Replace(withData, `"arb"   = { host = "arb.example.net:27017", site = "ohio", arbiter = true }`, "", 1)
+	tfresource.Test(t, tfresource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{
+			{Config: testAccReplicaSetConfig(name, testAccReplicaSetOrderGroove, "")},
+			{
+				Config:      testAccReplicaSetConfig(name, swapped, "  require_site_fault_tolerance = false"),
+				ExpectError: tpMatchWords(`apply it in 2 steps, one apply each, waiting for each reconfiguration to commit: 1. add the vote of "oh-1"; 2. remove the vote of "arb".`),
+			},
+			// Step 1: the new data member joins (6 voters: an even number, warned).
+			{Config: testAccReplicaSetConfig(name, withData, "  require_site_fault_tolerance = false")},
+			// Step 2: the arbiter leaves.
+			{Config: testAccReplicaSetConfig(name, swapped, "  require_site_fault_tolerance = false")},
+		},
+	})
 }

@@ -43,6 +43,13 @@ type trafficPolicyTargetModel struct {
 	Weight       types.Int64  `tfsdk:"weight"`
 	Enabled      types.Bool   `tfsdk:"enabled"`
 	BurstOnly    types.Bool   `tfsdk:"burst_only"`
+	Endpoints    types.Map    `tfsdk:"endpoints"` // of trafficPolicyEndpointModel
+	MinHealthy   types.Int64  `tfsdk:"min_healthy"`
+}
+
+type trafficPolicyEndpointModel struct {
+	Addresses    types.List `tfsdk:"addresses"`
+	HealthChecks types.List `tfsdk:"health_checks"`
 }
 
 type trafficPolicyFallbackModel struct {
@@ -75,6 +82,12 @@ var (
 		"weight":        types.Int64Type,
 		"enabled":       types.BoolType,
 		"burst_only":    types.BoolType,
+		"endpoints":     types.MapType{ElemType: types.ObjectType{AttrTypes: trafficPolicyEndpointAttrTypes}},
+		"min_healthy":   types.Int64Type,
+	}
+	trafficPolicyEndpointAttrTypes = map[string]attr.Type{
+		"addresses":     types.ListType{ElemType: types.StringType},
+		"health_checks": types.ListType{ElemType: types.StringType},
 	}
 	trafficPolicyFallbackAttrTypes = map[string]attr.Type{
 		"addresses": types.ListType{ElemType: types.StringType},
@@ -118,6 +131,19 @@ func (m trafficPolicyResourceModel) toAPI(ctx context.Context) (api.TrafficPolic
 				Weight:       intPtr(t.Weight),
 				Enabled:      boolPtr(t.Enabled),
 				BurstOnly:    t.BurstOnly.ValueBool(),
+				MinHealthy:   intPtr(t.MinHealthy),
+			}
+			if known(t.Endpoints) {
+				tg := p.Targets[key]
+				tg.Endpoints = map[string]api.TargetEndpoint{}
+				for en, ev := range t.Endpoints.Elements() {
+					var em trafficPolicyEndpointModel
+					if eo, ok := ev.(types.Object); ok && known(eo) {
+						diags.Append(eo.As(ctx, &em, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+					}
+					tg.Endpoints[en] = api.TargetEndpoint{Addresses: stringsOf(em.Addresses), HealthChecks: stringsOf(em.HealthChecks)}
+				}
+				p.Targets[key] = tg
 			}
 		}
 	}
@@ -184,6 +210,8 @@ func (prior trafficPolicyResourceModel) fromAPI(ctx context.Context, p api.Traff
 			Weight:       types.Int64Value(int64(api.Int(t.Weight, api.DefaultWeight))),
 			Enabled:      types.BoolValue(api.Bool(t.Enabled, true)),
 			BurstOnly:    types.BoolValue(t.BurstOnly),
+			Endpoints:    endpointsValue(ctx, pt.Endpoints, t.Endpoints, &diags),
+			MinHealthy:   types.Int64PointerValue(int64Ptr(t.MinHealthy)),
 		})
 		diags.Append(d...)
 	}
@@ -221,4 +249,42 @@ func (prior trafficPolicyResourceModel) fromAPI(ctx context.Context, p api.Traff
 	m.Publish, d = publishFromAPI(ctx, prior.Publish, p.Publish)
 	diags.Append(d...)
 	return m, diags
+}
+
+// endpointsValue maps a target's endpoints; prior (plan or state) decides
+// the null-versus-empty form of each endpoint's health_checks.
+func endpointsValue(ctx context.Context, prior types.Map, eps map[string]api.TargetEndpoint, diags *diag.Diagnostics) types.Map {
+	objType := types.ObjectType{AttrTypes: trafficPolicyEndpointAttrTypes}
+	if len(eps) == 0 {
+		return types.MapNull(objType)
+	}
+	priorEps := map[string]attr.Value{}
+	if known(prior) {
+		priorEps = prior.Elements()
+	}
+	elems := make(map[string]attr.Value, len(eps))
+	for en, ep := range eps {
+		var pe trafficPolicyEndpointModel
+		if o, ok := priorEps[en].(types.Object); ok && known(o) {
+			diags.Append(o.As(ctx, &pe, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)
+		}
+		v, d := types.ObjectValueFrom(ctx, trafficPolicyEndpointAttrTypes, trafficPolicyEndpointModel{
+			Addresses:    optionalStringList(pe.Addresses, ep.Addresses),
+			HealthChecks: optionalStringList(pe.HealthChecks, ep.HealthChecks),
+		})
+		diags.Append(d...)
+		elems[en] = v
+	}
+	m, d := types.MapValue(objType, elems)
+	diags.Append(d...)
+	return m
+}
+
+// int64Ptr widens an optional int.
+func int64Ptr(v *int) *int64 {
+	if v == nil {
+		return nil
+	}
+	w := int64(*v)
+	return &w
 }

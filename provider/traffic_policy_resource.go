@@ -177,6 +177,34 @@ func (r *trafficPolicyResource) Schema(_ context.Context, _ resource.SchemaReque
 							Computed: true,
 							Default:  booldefault.StaticBool(false),
 						},
+						"endpoints": schema.MapNestedAttribute{
+							MarkdownDescription: "The parts of this target that fail independently — typically one load balancer per availability zone — keyed by " +
+								"endpoint name (e.g. `az1`), each with its `addresses` and the `health_checks` that cover it. Used instead of the target's `addresses`. " +
+								"While at least `min_healthy` endpoints are up, DNS answers only the addresses of the up endpoints and the site keeps serving " +
+								"(losing one AZ does not move the whole site); below that the target is down and traffic fails over as usual. " +
+								"The target's own `health_checks`, if any, still take the whole target down.",
+							Optional: true,
+							NestedObject: schema.NestedAttributeObject{
+								Attributes: map[string]schema.Attribute{
+									"addresses": schema.ListAttribute{
+										MarkdownDescription: "IPv4 and/or IPv6 addresses this endpoint answers while it is up. An address belongs to one endpoint.",
+										ElementType:         types.StringType,
+										Required:            true,
+									},
+									"health_checks": schema.ListAttribute{
+										MarkdownDescription: "Names of the `failover_health_check`s that cover this endpoint: it is down as soon as one of them is unhealthy.",
+										ElementType:         types.StringType,
+										Optional:            true,
+									},
+								},
+							},
+						},
+						"min_healthy": schema.Int64Attribute{
+							MarkdownDescription: fmt.Sprintf("How many `endpoints` must be up for the target to serve (1 to the number of endpoints; default `%d`). "+
+								"Only with `endpoints`.", api.DefaultMinHealthy),
+							Optional:   true,
+							Validators: []validator.Int64{int64validator.AtLeast(1)},
+						},
 					},
 				},
 			},
@@ -412,6 +440,28 @@ func (r *trafficPolicyResource) plannedTimings(ctx context.Context, plan traffic
 				return nil, false
 			}
 			refs = append(refs, ref{s.ValueString(), path.Root("targets").AtMapKey(key).AtName("health_checks").AtListIndex(i)})
+		}
+		// The endpoints' checks detect failures too.
+		eps, ok := obj.Attributes()["endpoints"].(types.Map)
+		if !ok || eps.IsUnknown() {
+			return nil, false
+		}
+		for _, en := range api.SortedKeys(eps.Elements()) {
+			eo, ok := eps.Elements()[en].(types.Object)
+			if !ok || !known(eo) {
+				return nil, false
+			}
+			ehc, ok := eo.Attributes()["health_checks"].(types.List)
+			if !ok || ehc.IsUnknown() {
+				return nil, false
+			}
+			for i, e := range ehc.Elements() {
+				s, ok := e.(types.String)
+				if !ok || !known(s) {
+					return nil, false
+				}
+				refs = append(refs, ref{s.ValueString(), path.Root("targets").AtMapKey(key).AtName("endpoints").AtMapKey(en).AtName("health_checks").AtListIndex(i)})
+			}
 		}
 	}
 	var (

@@ -138,6 +138,8 @@ func TestAccTrafficPolicyResource_basic(t *testing.T) {
 						"weight":        knownvalue.Int64Exact(1),
 						"enabled":       knownvalue.Bool(true),
 						"burst_only":    knownvalue.Bool(false),
+						"endpoints":     knownvalue.Null(),
+						"min_healthy":   knownvalue.Null(),
 					})),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("fallback"), knownvalue.ObjectExact(map[string]knownvalue.Check{
 						"addresses": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("203.0.113.10")}),
@@ -200,6 +202,80 @@ func TestAccTrafficPolicyResource_basic(t *testing.T) {
 
 // A health check slowed down in the same configuration changes the
 // policy's worst case at plan time, and a no-change plan stays empty.
+// A target with one endpoint per AZ plans (its checks feed the worst case),
+// applies, imports and plans empty; a bad min_healthy fails the plan on its
+// attribute path.
+func TestAccTrafficPolicyResource_endpoints(t *testing.T) {
+	const addr = "failover_traffic_policy.test"
+	config := func(minHealthy int) string {
+		return fmt.Sprintf(`
+resource "failover_health_check" "az1" {
+  name             = "tpe-az1"
+  site             = "onprem"
+  type             = "tcp"
+  address          = "192.0.2.1:443"
+  interval_seconds = 5
+}
+
+resource "failover_health_check" "az2" {
+  name             = "tpe-az2"
+  site             = "onprem"
+  type             = "tcp"
+  address          = "192.0.2.2:443"
+  interval_seconds = 20
+}
+
+resource "failover_traffic_policy" "test" {
+  name          = "tpe"
+  mode          = "active-passive"
+  when_all_down = "fail_closed"
+  targets = {
+    onprem = {
+      site        = "onprem"
+      priority    = 1
+      min_healthy = %d
+      endpoints = {
+        az1 = { addresses = ["192.0.2.11"], health_checks = [failover_health_check.az1.name] }
+        az2 = { addresses = ["192.0.2.12", "2001:db8::12"], health_checks = [failover_health_check.az2.name] }
+      }
+    }
+    cloud = { site = "aws", priority = 2, addresses = ["198.51.100.1"] }
+  }
+}
+`, minHealthy)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckTrafficPolicyDestroyed("tpe"),
+		Steps: []resource.TestStep{
+			{
+				Config: config(1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						// slowest endpoint check: 3 × 20 s + 2 s, plus the 30 s TTL.
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("worst_case_failover_seconds"), knownvalue.Float64Exact(92)),
+					},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("targets").AtMapKey("onprem").AtMapKey("min_healthy"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("targets").AtMapKey("onprem").AtMapKey("addresses"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("targets").AtMapKey("onprem").AtMapKey("endpoints").AtMapKey("az2"), knownvalue.ObjectExact(map[string]knownvalue.Check{
+						"addresses":     knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("192.0.2.12"), knownvalue.StringExact("2001:db8::12")}),
+						"health_checks": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("tpe-az2")}),
+					})),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("targets").AtMapKey("cloud").AtMapKey("endpoints"), knownvalue.Null()),
+				},
+			},
+			{ResourceName: addr, ImportState: true, ImportStateId: "tpe", ImportStateVerify: true},
+			{
+				Config:      config(3),
+				ExpectError: tpMatchDiag(`Invalid Traffic Policy: targets["onprem"].min_healthy`, `Must be between 1 and the number of endpoints (2), got 3`),
+			},
+		},
+	})
+}
+
 func TestAccTrafficPolicyResource_checkTimingChange(t *testing.T) {
 	const addr = "failover_traffic_policy.test"
 	slower := strings.Replace(testAccTrafficPolicyActivePassive("tpt", "tpt", 30, false),
@@ -736,6 +812,16 @@ func TestTrafficPolicyRoundTrip(t *testing.T) {
 				"dr": {Addresses: []string{"203.0.113.1"}, BurstOnly: true, Weight: tpPtr(1000)},
 			},
 		}},
+		{"a target with endpoints per AZ", api.TrafficPolicy{
+			Name: "hybrid", Mode: api.ModeActivePassive, WhenAllDown: api.AllDownFailClosed,
+			Targets: map[string]api.PolicyTarget{
+				"onprem": {Site: "onprem", Priority: 1, HealthChecks: []string{"maintenance"}, MinHealthy: tpPtr(1), Endpoints: map[string]api.TargetEndpoint{
+					"az1": {Addresses: []string{"192.0.2.11"}, HealthChecks: []string{"web-az1"}},
+					"az2": {Addresses: []string{"192.0.2.12", "2001:db8::12"}, HealthChecks: []string{"web-az2", "db-az2"}},
+				}},
+				"cloud": {Site: "aws", Priority: 2, Endpoints: map[string]api.TargetEndpoint{"use1-a": {Addresses: []string{"198.51.100.1"}}}},
+			},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -783,6 +869,7 @@ func TestTrafficPolicyFromAPIKeepsEmpty(t *testing.T) {
 		"site": types.StringValue(""), "addresses": types.ListValueMust(types.StringType, []attr.Value{types.StringValue("192.0.2.1")}),
 		"cname": types.StringValue(""), "health_checks": empty, "priority": types.Int64Value(0),
 		"weight": types.Int64Value(1), "enabled": types.BoolValue(true), "burst_only": types.BoolValue(false),
+		"endpoints": types.MapNull(types.ObjectType{AttrTypes: trafficPolicyEndpointAttrTypes}), "min_healthy": types.Int64Null(),
 	})
 	prior := trafficPolicyResourceModel{
 		Targets:     types.MapValueMust(types.ObjectType{AttrTypes: trafficPolicyTargetAttrTypes}, map[string]attr.Value{"dc1": target}),

@@ -26,6 +26,8 @@ type endpoint struct {
 
 func (e endpoint) site() string { return strings.SplitN(e.key, "/", 2)[0] }
 
+func (e endpoint) zone() string { return strings.SplitN(e.key, "/", 3)[1] }
+
 type exampleSpec struct {
 	example string
 	// endpoints per environment, as in env/<env>.tfvars.
@@ -34,10 +36,13 @@ type exampleSpec struct {
 	secondary           string // where active-passive traffic goes when it fails
 	arbiter             string
 	activeActive, burst bool
+	// azLoss: before the whole primary site, lose one of its zones; the
+	// decision must stay and the answer lose only that zone's addresses.
+	azLoss bool
 }
 
 var hybrid = exampleSpec{
-	example: "hybrid-active-passive", primary: "chicago-dc", secondary: "aws-use1", arbiter: "azure-scus",
+	example: "hybrid-active-passive", primary: "chicago-dc", secondary: "aws-use1", arbiter: "azure-scus", azLoss: true,
 	endpoints: map[string][]endpoint{
 		"dev": {
 			{"chicago-dc/hall-a/web", []string{"192.0.2.11"}},
@@ -121,10 +126,12 @@ func exampleLifecycle(t *testing.T, cli string, spec exampleSpec, env string) {
 	f := startFailoverd(t)
 	overrides := map[string]string{}
 	backends := map[string][]*backend{} // by site
+	byKey := map[string]*backend{}
 	for _, e := range spec.endpoints[env] {
 		b := startBackend(t, e.site())
 		overrides[e.key] = b.Addr
 		backends[e.site()] = append(backends[e.site()], b)
+		byKey[e.key] = b
 	}
 	vars := map[string]any{"health_check_addresses": overrides}
 	if spec.burst {
@@ -176,6 +183,38 @@ func exampleLifecycle(t *testing.T, cli string, spec exampleSpec, env string) {
 
 	if spec.burst {
 		checkBurst(t, f, out)
+	}
+
+	if spec.azLoss {
+		// Lose one AZ of the primary site (its first zone): the site keeps
+		// serving, and the answer loses only that zone's addresses.
+		var zone string
+		var keep []string
+		for _, e := range spec.endpoints[env] {
+			if e.site() != spec.primary {
+				continue
+			}
+			if zone == "" {
+				zone = e.zone()
+			}
+			if e.zone() == zone {
+				byKey[e.key].stop()
+			} else {
+				keep = append(keep, e.addresses...)
+			}
+		}
+		sort.Strings(keep)
+		waitServing(t, f, policy, fqdn, keep, false, tries)
+		d, err := f.decision(policy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Serving) != 1 || d.Serving[0].Target != spec.primary {
+			t.Errorf("after losing zone %s of %s the decision serves %+v, want still %s", zone, spec.primary, d.Serving, spec.primary)
+		}
+		if want := fmt.Sprintf("endpoint %q down", zone); !strings.Contains(d.Reason, want) || !strings.Contains(d.Reason, "so the site keeps serving") {
+			t.Errorf("reason %q: want it to name the lost zone (%s) and say the site keeps serving", d.Reason, want)
+		}
 	}
 
 	// Lose the primary site: every one of its backends stops answering.

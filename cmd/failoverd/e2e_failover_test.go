@@ -45,6 +45,16 @@ func TestFailoverAndFailback(t *testing.T) {
 	if got, ttl := dnsA(t, f.DNSAddr, fqdn); got != "192.0.2.10" || ttl != 5 {
 		t.Fatalf("DNS %s A: %q TTL %d, want 192.0.2.10 TTL 5", fqdn, got, ttl)
 	}
+	// Events reach the log a moment after the state they record: wait for
+	// dc1-web's first healthy event, or under load it lands after before.
+	eventually(t, 5*time.Second, "dc1-web healthy event durable", func() (bool, string) {
+		for _, e := range a.events(t, 0) {
+			if e.Object == "health-checks/dc1-web" && strings.Contains(e.Message, "is healthy (was unknown)") {
+				return true, ""
+			}
+		}
+		return false, "not yet"
+	})
 	before := a.lastSeq(t)
 
 	// Failover.

@@ -26,7 +26,7 @@ import (
 const operatorUsage = `usage:
   failoverd status [--json]
   failoverd burst engage|release NAME
-  failoverd override set POLICY TARGET (--for DURATION | --until RFC3339) [--reason TEXT]
+  failoverd override set POLICY TARGET (--for DURATION | --until RFC3339) [--reason TEXT] [--force]
   failoverd override clear POLICY
   failoverd events [--since N] [--follow] [--audit] [--json]
   failoverd drill run POLICY --to TARGET [--hold 10m] [--reason TEXT] [--detach]
@@ -484,10 +484,11 @@ func opOverride(ctx context.Context, args []string, stdout, stderr io.Writer) in
 }
 
 func opOverrideSet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o := newOpCmd("override set", "POLICY TARGET (--for DURATION | --until RFC3339) [--reason TEXT]", stdout, stderr)
+	o := newOpCmd("override set", "POLICY TARGET (--for DURATION | --until RFC3339) [--reason TEXT] [--force]", stdout, stderr)
 	forD := o.fs.Duration("for", 0, "how long the override lasts, e.g. 30m or 2h")
 	until := o.fs.String("until", "", "when the override ends, RFC 3339, e.g. 2026-11-22T06:00:00Z")
 	reason := o.fs.String("reason", "", "why, for the event log (e.g. a ticket number)")
+	force := o.fs.Bool("force", false, "pin the target even if it is down right now (needs --reason)")
 	pos, code := o.parse(args)
 	if code != opContinue {
 		return code
@@ -527,7 +528,10 @@ func opOverrideSet(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if c == nil {
 		return code
 	}
-	d, err := c.SetOverride(ctx, policy, api.Override{Target: target, ExpiresAt: expires.UTC(), Reason: *reason})
+	if *force && strings.TrimSpace(*reason) == "" {
+		return o.usageError("--force needs --reason: say why traffic goes to a target that is down, for the event log")
+	}
+	d, err := c.SetOverride(ctx, policy, api.Override{Target: target, ExpiresAt: expires.UTC(), Reason: *reason, Force: *force})
 	if err != nil {
 		return o.fail(err)
 	}

@@ -264,6 +264,7 @@ func TestOperatorCommands(t *testing.T) {
 		{name: "override set without expiry", args: []string{"override", "set", "web", "dc2"}, code: 2, stderrHas: []string{"exactly one of --for DURATION or --until TIME", "usage: failoverd override set"}},
 		{name: "override set with both", args: []string{"override", "set", "web", "dc2", "--for", "1h", "--until", "2026-11-22T06:00:00Z"}, code: 2, stderrHas: []string{"exactly one of"}},
 		{name: "override set negative", args: []string{"override", "set", "web", "dc2", "--for", "-5m"}, code: 2, stderrHas: []string{"must be positive"}},
+		{name: "override set --force without a reason", args: []string{"override", "set", "web", "dc2", "--for", "5m", "--force"}, code: 2, stderrHas: []string{"--force needs --reason"}},
 		{name: "override set past", args: []string{"override", "set", "web", "dc2", "--until", "2026-11-22T04:00:00Z"}, code: 2, stderrHas: []string{"is in the past"}},
 		{name: "override set bad time", args: []string{"override", "set", "web", "dc2", "--until", "tomorrow"}, code: 2, stderrHas: []string{"use RFC 3339, e.g. 2026-11-22T04:31:02Z"}},
 		{name: "override set bad duration", args: []string{"override", "set", "web", "dc2", "--for", "1d"}, code: 2, stderrHas: []string{`invalid value "1d" for flag -for`}},

@@ -16,16 +16,23 @@ const (
 	DefaultRise            = 2
 	DefaultFall            = 3
 	DefaultQuorum          = QuorumMajority
+	DefaultHealthyWhen     = HealthyWhenAll
 
 	DefaultTTLSeconds           = 30
 	DefaultFailbackDelaySeconds = 60
 	DefaultFailback             = FailbackAuto
 	DefaultWeight               = 1
+	// DefaultMinHealthy: a target with endpoints serves while any one of
+	// them is up.
+	DefaultMinHealthy = 1
 
-	DefaultEngine       = EngineMongoDB
-	DefaultVotes        = 1
-	DefaultBodyEngaged  = "burst"
-	DefaultBodyReleased = "no-burst"
+	DefaultEngine = EngineMongoDB
+	DefaultVotes  = 1
+	// DefaultRequireMajorityWritesAfterSiteLoss is false so layouts that
+	// only survive site loss for elections (PSA) keep planning, warned.
+	DefaultRequireMajorityWritesAfterSiteLoss = false
+	DefaultBodyEngaged                        = "burst"
+	DefaultBodyReleased                       = "no-burst"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -70,6 +77,9 @@ func (c *HealthCheck) NormalizeExplicit(zeros ExplicitZeros) Problems {
 	defaultTo(&d, &c.Rise, "rise", DefaultRise, "set 1 to 100")
 	defaultTo(&d, &c.Fall, "fall", DefaultFall, "set 1 to 100")
 	defaultTo(&d, &c.Quorum, "quorum", DefaultQuorum, `set "all" or "any"`)
+	if c.Type == CheckCalculated {
+		defaultTo(&d, &c.HealthyWhen, "healthy_when", DefaultHealthyWhen, `set "any" or "at_least"`)
+	}
 	if c.Enabled == nil {
 		c.Enabled = ptr(true)
 	}
@@ -159,6 +169,9 @@ func (r *ReplicaSet) NormalizeExplicit(zeros ExplicitZeros) Problems {
 	defaultTo(&d, &r.Engine, "engine", DefaultEngine, "") // the only engine
 	if r.RequireSiteFaultTolerance == nil {
 		r.RequireSiteFaultTolerance = ptr(true)
+	}
+	if r.RequireMajorityWritesAfterSiteLoss == nil {
+		r.RequireMajorityWritesAfterSiteLoss = ptr(DefaultRequireMajorityWritesAfterSiteLoss)
 	}
 	for k, m := range r.Members {
 		if m.Votes == nil {

@@ -173,7 +173,7 @@ func (c HealthCheck) ObjectName() string      { return c.Name }
 func (c HealthCheck) ObjectVersion() uint64   { return c.Version }
 func (c *HealthCheck) setName(n string)       { c.Name = n }
 func (c *HealthCheck) setVersion(v uint64)    { c.Version = v }
-func (c *HealthCheck) stripComputed()         {}
+func (c *HealthCheck) stripComputed()         { c.Warnings = nil }
 func (c *HealthCheck) stripAssigned()         { c.Version = 0 }
 func (p TrafficPolicy) ObjectKind() Kind      { return KindTrafficPolicy }
 func (p TrafficPolicy) ObjectName() string    { return p.Name }

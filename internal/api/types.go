@@ -29,6 +29,16 @@ const (
 	CheckHTTP  = "http"
 	CheckHTTPS = "https"
 	CheckTCP   = "tcp"
+	// CheckCalculated probes nothing: its state is computed from its
+	// child checks' overall states (HealthyWhen).
+	CheckCalculated = "calculated"
+)
+
+// How a calculated check combines its children.
+const (
+	HealthyWhenAll     = "all"
+	HealthyWhenAny     = "any"
+	HealthyWhenAtLeast = "at_least"
 )
 
 // Body match modes. Exact matters: "no-burst" contains "burst".
@@ -67,6 +77,18 @@ type HealthCheck struct {
 	ProbeSites     []string `json:"probe_sites,omitempty"`
 	Quorum         string   `json:"quorum,omitempty"`
 	Enabled        *bool    `json:"enabled,omitempty"`
+	// Warnings are computed by failoverd: findings that do not block a
+	// write, e.g. a probe site where no failoverd runs.
+	Warnings []string `json:"warnings,omitempty"`
+	// Invert makes the check healthy when the probe fails and unhealthy
+	// when it succeeds (e.g. a maintenance flag URL that answers 200 while
+	// maintenance is on). A local failure is never inverted: it is not an
+	// observation of the endpoint. A calculated check inverts its result.
+	Invert bool `json:"invert,omitempty"`
+	// ChildChecks, HealthyWhen and AtLeast define a calculated check.
+	ChildChecks []string `json:"child_checks,omitempty"`
+	HealthyWhen string   `json:"healthy_when,omitempty"`
+	AtLeast     int      `json:"at_least,omitempty"`
 
 	// Version is assigned by failoverd; it is the ETag.
 	Version uint64 `json:"version,omitempty"`
@@ -146,6 +168,53 @@ type PolicyTarget struct {
 	Weight    *int  `json:"weight,omitempty"`
 	Enabled   *bool `json:"enabled,omitempty"`
 	BurstOnly bool  `json:"burst_only,omitempty"`
+	// Endpoints split a target into parts that fail independently, e.g.
+	// one load balancer per availability zone, each with the checks that
+	// cover it. A dead endpoint's addresses leave the answer while at
+	// least MinHealthy endpoints are up; below that the target is down.
+	// Used instead of Addresses (HealthChecks then gate the whole target).
+	Endpoints map[string]TargetEndpoint `json:"endpoints,omitempty"`
+	// MinHealthy is how many endpoints must be up for the target to serve
+	// (default DefaultMinHealthy; see MinHealthyEndpoints).
+	MinHealthy *int `json:"min_healthy,omitempty"`
+}
+
+// TargetEndpoint is one independently failing part of a target.
+type TargetEndpoint struct {
+	Addresses    []string `json:"addresses"`
+	HealthChecks []string `json:"health_checks,omitempty"`
+}
+
+// MinHealthyEndpoints is MinHealthy with its default.
+func (t PolicyTarget) MinHealthyEndpoints() int { return Int(t.MinHealthy, DefaultMinHealthy) }
+
+// AllAddresses lists every address the target may answer: Addresses, then
+// each endpoint's in endpoint name order.
+func (t PolicyTarget) AllAddresses() []string {
+	out := append([]string(nil), t.Addresses...)
+	for _, n := range SortedKeys(t.Endpoints) {
+		out = append(out, t.Endpoints[n].Addresses...)
+	}
+	return out
+}
+
+// AllHealthChecks lists, without duplicates, every check the target's
+// health reads: its own, then each endpoint's in endpoint name order.
+func (t PolicyTarget) AllHealthChecks() []string {
+	out := append([]string(nil), t.HealthChecks...)
+	seen := map[string]bool{}
+	for _, c := range out {
+		seen[c] = true
+	}
+	for _, n := range SortedKeys(t.Endpoints) {
+		for _, c := range t.Endpoints[n].HealthChecks {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
 }
 
 // Fallback is what a policy answers when nothing is up and
@@ -243,6 +312,10 @@ type ReplicaSet struct {
 	Engine                    string            `json:"engine,omitempty"`
 	Members                   map[string]Member `json:"members"`
 	RequireSiteFaultTolerance *bool             `json:"require_site_fault_tolerance,omitempty"`
+	// RequireMajorityWritesAfterSiteLoss turns "a site loss leaves an
+	// election possible but w:majority writes unacknowledged" from a
+	// warning into an error (default false).
+	RequireMajorityWritesAfterSiteLoss *bool `json:"require_majority_writes_after_site_loss,omitempty"`
 
 	// Computed by failoverd.
 	// MemberIDs maps member name to its replSetConfig _id; an _id stays
@@ -262,8 +335,20 @@ type ReplicaAnalysis struct {
 	FaultTolerance       int                 `json:"fault_tolerance"`
 	PreferredPrimarySite string              `json:"preferred_primary_site"`
 	SiteLoss             map[string]SiteLoss `json:"site_loss"`
-	Warnings             []string            `json:"warnings,omitempty"`
+	// DefaultWriteConcern is MongoDB's implicit default write concern for
+	// this configuration: WriteConcernMajority or WriteConcernW1.
+	DefaultWriteConcern string `json:"default_write_concern"`
+	// WriteMajority is how many data-bearing voting members must
+	// acknowledge a w:"majority" write.
+	WriteMajority int      `json:"write_majority"`
+	Warnings      []string `json:"warnings,omitempty"`
 }
+
+// Implicit default write concerns (MongoDB ≥ 5.0).
+const (
+	WriteConcernMajority = "majority"
+	WriteConcernW1       = "1"
+)
 
 // SiteLoss is what happens to the replica set when one site is lost.
 type SiteLoss struct {
@@ -271,6 +356,24 @@ type SiteLoss struct {
 	NewPrimary string `json:"new_primary,omitempty"`
 	VotesLost  int    `json:"votes_lost"`
 	VotesLeft  int    `json:"votes_left"`
+	// MajorityWrites: after the loss a primary can still be elected and
+	// enough data-bearing voting members remain to acknowledge
+	// w:"majority" writes, so the majority commit point keeps advancing.
+	MajorityWrites bool `json:"majority_writes"`
+	// DataVotersLeft is the number of data-bearing voting members left
+	// that acknowledge without delay; MajorityWrites needs WriteMajority.
+	DataVotersLeft int `json:"data_voters_left"`
+	// WriteConcernBefore is the implicit default write concern of the
+	// configuration; it stays in force while the site is down, since a
+	// lost site changes no configuration.
+	WriteConcernBefore string `json:"write_concern_before"`
+	// WriteConcernAfter is the implicit default write concern once the
+	// lost site's members are removed by a (forced) reconfiguration.
+	WriteConcernAfter string `json:"write_concern_after"`
+	// CriticalMembers are the members left after the loss any one of
+	// which, lost too, stops majority-committed writes from advancing
+	// (empty when there is slack, or when writes already stall).
+	CriticalMembers []string `json:"critical_members,omitempty"`
 }
 
 // ReplicaSetStatus is the live view of a replica set from its members'
@@ -352,6 +455,9 @@ type Override struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	Reason    string    `json:"reason,omitempty"`
 	SetBy     string    `json:"set_by,omitempty"`
+	// Force pins a target that is down right now (its health checks say
+	// so); it needs a Reason.
+	Force bool `json:"force,omitempty"`
 }
 
 // Decision is what a traffic policy serves right now.
@@ -389,6 +495,9 @@ type HealthStatus struct {
 	State string                     `json:"state"`
 	Since time.Time                  `json:"since"`
 	Sites map[string]SiteObservation `json:"sites"`
+	// Reason says why the state is what it is when the sites cannot, e.g.
+	// "no prober for site dc3".
+	Reason string `json:"reason,omitempty"`
 }
 
 // SiteObservation is one probing site's view of a check.
@@ -412,6 +521,9 @@ const (
 	// EventPublish: a publication failed after succeeding, recovered, or
 	// reconciliation repaired a record changed outside failoverd.
 	EventPublish = "publish"
+	// EventAlignment: a policy started or stopped serving away from its
+	// replica set's expected primary site.
+	EventAlignment = "alignment"
 )
 
 // Event is one entry of the append-only event log (/v1/events).

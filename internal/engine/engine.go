@@ -111,6 +111,10 @@ type Engine struct {
 	webhooks    objects[api.Webhook]
 	objects     map[api.Kind]collection // the five maps above, by kind
 	checkUsers  checkUsers              // policies by the checks they use (index.go)
+	calcParents checkUsers              // calculated checks by their child checks
+	calcDepth   int                     // nesting of calculated re-evaluations (a guard)
+	misaligned  map[string]string       // policy → the expected primary site it does not serve (alignment.go)
+	noProber    map[string]string       // check → "no prober for site X" while none of its probe_sites has a live prober (probers.go)
 	overrides   map[string]api.Override
 	obs         map[string]map[string]api.SiteObservation
 	checkStates map[string]checkState
@@ -188,6 +192,8 @@ func New(opts Options) (*Engine, error) {
 		overrides:     map[string]api.Override{},
 		obs:           map[string]map[string]api.SiteObservation{},
 		checkStates:   map[string]checkState{},
+		misaligned:    map[string]string{},
+		noProber:      map[string]string{},
 		runtime:       map[string]*policyRuntime{},
 		toggleOn:      map[string]bool{},
 		toggleNext:    map[string]time.Time{},
@@ -542,7 +548,12 @@ func (e *Engine) reaggregateLocked(check string, at time.Time, local bool, lastE
 	}
 	now := e.now()
 	prev := e.checkStates[check]
-	state := e.aggregateLocked(c, now)
+	var state string
+	if c.Type == api.CheckCalculated {
+		state, lastErr = e.calculateLocked(c)
+	} else {
+		state = e.aggregateLocked(c, now)
+	}
 	if state == prev.State || (prev.State == "" && state == api.StateUnknown) {
 		return false
 	}
@@ -578,8 +589,48 @@ func healthEvent(name string, cs checkState, from, lastErr string, now time.Time
 		Data: mustJSON(map[string]string{"from": from, "to": cs.State})}
 }
 
-// reactToCheckLocked re-evaluates what depends on check.
+// calculateLocked is a calculated check's state from its children's
+// overall states, and a summary of them for the event ("child checks:
+// web-az1 healthy, web-az2 unhealthy").
+func (e *Engine) calculateLocked(c api.HealthCheck) (string, string) {
+	child := func(n string) string {
+		if cs, ok := e.checkStates[n]; ok {
+			return cs.State
+		}
+		return api.StateUnknown
+	}
+	parts := make([]string, len(c.ChildChecks))
+	for i, n := range c.ChildChecks {
+		parts[i] = n + " " + child(n)
+	}
+	rule := c.HealthyWhen
+	if rule == api.HealthyWhenAtLeast {
+		rule = fmt.Sprintf("at_least %d", c.AtLeast)
+	}
+	if c.Invert {
+		rule += ", inverted"
+	}
+	return health.Calculate(c, child), fmt.Sprintf("calculated (%s) from child checks: %s", rule, strings.Join(parts, ", "))
+}
+
+// maxCalcDepth bounds nested calculated checks. Cycles are refused when
+// written; this only keeps a damaged store from recursing without end.
+const maxCalcDepth = 32
+
+// reactToCheckLocked re-evaluates what depends on check: its policies, its
+// replica sets and, on the leader, the calculated checks built on it.
 func (e *Engine) reactToCheckLocked(check string, observedAt, now time.Time) {
+	if parents := e.calcParents.of(check); len(parents) > 0 && e.leading {
+		if e.calcDepth >= maxCalcDepth {
+			e.log.Error("calculated checks nested too deep: not re-evaluated", "check", check, "depth", e.calcDepth)
+		} else {
+			e.calcDepth++
+			for _, p := range parents {
+				e.reaggregateLocked(p, observedAt, false, "")
+			}
+			e.calcDepth--
+		}
+	}
 	for _, name := range e.checkUsers.of(check) {
 		e.evaluateLocked(name, observedAt, now, "")
 	}

@@ -16,40 +16,16 @@ import (
 	"github.com/hatopo/terraform-provider-failover/internal/topology"
 )
 
-// targetHealthLocked derives each target's health from its checks' overall
-// states: a target is down when any of its checks is unhealthy; unknown
-// counts as up, so a check that has not yet reached rise or fall never
-// moves traffic. Since is when the target entered its current state.
+// targetHealthLocked derives each target's health from its checks'
+// overall states, by policy.TargetHealthOf's rules.
 func (e *Engine) targetHealthLocked(p api.TrafficPolicy) map[string]policy.TargetHealth {
 	out := make(map[string]policy.TargetHealth, len(p.Targets))
+	lookup := func(c string) (policy.CheckState, bool) {
+		cs, ok := e.checkStates[c]
+		return policy.CheckState{State: cs.State, Since: cs.Since, ObservedAt: cs.ObservedAt}, ok
+	}
 	for name, t := range p.Targets {
-		th := policy.TargetHealth{Up: true}
-		var downSince, upSince time.Time
-		for _, c := range t.HealthChecks {
-			cs, ok := e.checkStates[c]
-			if !ok {
-				continue
-			}
-			if cs.ObservedAt.After(th.ObservedAt) {
-				th.ObservedAt = cs.ObservedAt
-			}
-			if cs.State == api.StateUnhealthy {
-				th.Up = false
-				// Down since the first of its checks failed.
-				if downSince.IsZero() || cs.Since.Before(downSince) {
-					downSince = cs.Since
-				}
-			} else if cs.Since.After(upSince) {
-				// Up since the last of its checks recovered.
-				upSince = cs.Since
-			}
-		}
-		if th.Up {
-			th.Since = upSince
-		} else {
-			th.Since = downSince
-		}
-		out[name] = th
+		out[name] = policy.TargetHealthOf(t, lookup)
 	}
 	return out
 }
@@ -114,6 +90,7 @@ func (e *Engine) evaluateLocked(name string, observedAt, now time.Time, why stri
 	}
 	changed := prev.Generation == 0 || !servingEqual(prev.Serving, serving) || prev.TTLSeconds != ttl ||
 		!overrideEqual(prev.Override, in.Override)
+	defer e.checkAlignmentLocked(name, now)
 	if !changed {
 		ws := e.outboxWritesLocked(name, p, rt.Decision) // the publish block may have changed
 		if prev.Reason != res.Reason {
@@ -247,6 +224,12 @@ func (e *Engine) refreshReplicaStatusLocked(name string, now time.Time) {
 	st.Since = now
 	e.rsStatus[name] = st
 	e.metrics.replicaSet(name, st)
+	// The expected primary may have moved: judge the policies on it.
+	for _, pn := range api.SortedKeys(e.policies) {
+		if e.policies[pn].ReplicaSet == name {
+			e.checkAlignmentLocked(pn, now)
+		}
+	}
 	if !known {
 		return
 	}

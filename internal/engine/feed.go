@@ -155,6 +155,11 @@ func (e *Engine) applyObjectLocked(k api.Kind, ch store.Change, now time.Time) (
 			}
 			delete(e.obs, name)
 		}
+		if x.Type == api.CheckCalculated {
+			// Computed at once from the children's states, not probed.
+			e.reaggregateLocked(name, now, false, "")
+		}
+		e.refreshProberLocked(name, now)
 		e.reactToCheckLocked(name, now, now)
 	case api.TrafficPolicy:
 		e.evaluateLocked(name, now, now, "policy updated")
@@ -278,6 +283,7 @@ func (e *Engine) applyStateLocked(ch store.Change, now time.Time) bool {
 		e.touchPolicyLocked(name)
 		moved := prev == nil || rt.Decision.Generation > prev.Decision.Generation
 		e.metrics.decision(name, moved && prev != nil, 0, len(rt.Decision.Serving))
+		e.checkAlignmentLocked(name, now)
 		return true
 	}
 	return false

@@ -162,6 +162,10 @@ func (e *Engine) reaggregateAllLocked() bool {
 		if !api.Bool(c.Enabled, true) {
 			continue
 		}
+		if e.refreshProberLocked(name, now) {
+			changed = true
+			continue
+		}
 		if e.aggregateLocked(c, now) == api.StateUnknown {
 			continue
 		}

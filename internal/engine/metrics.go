@@ -17,6 +17,8 @@ type metrics struct {
 	eventsDropped   *prometheus.CounterVec
 	rsAtRisk        *prometheus.GaugeVec
 	rsMajority      *prometheus.GaugeVec
+	misaligned      *prometheus.GaugeVec
+	noProber        *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -54,12 +56,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "failover_events_dropped_total",
 			Help: "Events dropped before reaching the store because commits kept failing (e.g. a full disk) and the queue was full; kind is runtime or audit.",
 		}, []string{"kind"}),
+		noProber: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failover_check_no_prober",
+			Help: "1 while none of a check's probe_sites has a live failoverd, so nothing probes it and its state is unknown; 0 otherwise.",
+		}, []string{"check"}),
+		misaligned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "failover_policy_primary_misaligned",
+			Help: "1 while a policy serves no target in the site where its replica set is expected to have its primary (every write crosses sites), 0 otherwise; only policies with a replica_set.",
+		}, []string{"policy"}),
 	}
 	// Both series from the start, so a rate() never starts from nothing.
 	m.eventsDropped.WithLabelValues("runtime")
 	m.eventsDropped.WithLabelValues("audit")
 	if reg != nil {
-		reg.MustRegister(m.checkUp, m.decisionChanges, m.decisionLatency, m.serving, m.burstEngaged, m.eventsDropped, m.rsAtRisk, m.rsMajority)
+		reg.MustRegister(m.checkUp, m.decisionChanges, m.decisionLatency, m.serving, m.burstEngaged, m.eventsDropped, m.rsAtRisk, m.rsMajority, m.misaligned, m.noProber)
 	}
 	return m
 }
@@ -107,9 +117,11 @@ func (m *metrics) forget(kind api.Kind, name string) {
 	switch kind {
 	case api.KindHealthCheck:
 		m.checkUp.DeleteLabelValues(name)
+		m.noProber.DeleteLabelValues(name)
 	case api.KindTrafficPolicy:
 		m.serving.DeleteLabelValues(name)
 		m.decisionChanges.DeleteLabelValues(name)
+		m.misaligned.DeleteLabelValues(name)
 	case api.KindBurstToggle:
 		m.burstEngaged.DeleteLabelValues(name)
 	case api.KindReplicaSet:

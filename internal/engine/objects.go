@@ -115,6 +115,12 @@ func (e *Engine) setObjectLocked(o api.Object) {
 		}
 		e.checkUsers.add(p)
 	}
+	if c, ok := o.(api.HealthCheck); ok {
+		if old, ok := e.checks[c.Name]; ok {
+			e.calcParents.removeRefs(c.Name, old.ChildChecks)
+		}
+		e.calcParents.addRefs(c.Name, c.ChildChecks)
+	}
 	e.objects[o.ObjectKind()].set(o)
 }
 
@@ -123,6 +129,9 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 	if p, ok := e.policies[name]; ok && k == api.KindTrafficPolicy {
 		e.checkUsers.remove(p)
 	}
+	if c, ok := e.checks[name]; ok && k == api.KindHealthCheck {
+		e.calcParents.removeRefs(name, c.ChildChecks)
+	}
 	e.objects[k].del(name)
 	switch k {
 	case api.KindHealthCheck:
@@ -130,6 +139,7 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 		// check's state and every site's observation, which also covers
 		// the sites whose node is gone.
 		delete(e.checkStates, name)
+		delete(e.noProber, name)
 		e.persist.del(store.BucketState, keyCheckPrefix+name)
 		if _, ok := e.obs[name][e.opts.Site]; ok {
 			e.persist.delOwn(store.BucketState, healthKey(name, e.opts.Site))
@@ -142,6 +152,7 @@ func (e *Engine) deleteObjectLocked(k api.Kind, name string) {
 		e.touchPolicyLocked(name)
 		delete(e.runtime, name)
 		delete(e.overrides, name)
+		delete(e.misaligned, name)
 		e.persist.del(store.BucketState, keyPolicyPrefix+name)
 		e.persist.del(store.BucketState, OverrideKey(name))
 		e.forgetOutboxLocked(name)
@@ -251,6 +262,17 @@ func (e *Engine) decorateLocked(o api.Object) api.Object {
 			}
 		}
 		return x
+	case api.HealthCheck:
+		x.Warnings = nil
+		if missing, live := e.probersLocked(x); len(missing) > 0 {
+			what := "its other probe_sites vote without them"
+			if !live {
+				what = "no site probes it, so its state stays unknown (which counts as up) and it can never move traffic"
+			}
+			x.Warnings = append(x.Warnings, fmt.Sprintf("no failoverd runs in probe site(s) %s right now (this node runs in %q): %s; start failoverd --site there, or list sites that run one in probe_sites",
+				strings.Join(missing, ", "), e.opts.Site, what))
+		}
+		return x
 	case api.ReplicaSet:
 		a := topology.Analyze(x)
 		x.Analysis = &a
@@ -296,7 +318,7 @@ func (e *Engine) timingsLocked(p api.TrafficPolicy, replace *api.HealthCheck) []
 	var out []topology.CheckTiming
 	seen := map[string]bool{}
 	for _, tn := range api.SortedKeys(p.Targets) {
-		for _, cn := range p.Targets[tn].HealthChecks {
+		for _, cn := range p.Targets[tn].AllHealthChecks() {
 			if seen[cn] {
 				continue
 			}

@@ -58,6 +58,22 @@ func (e *Engine) PreviewOverride(name string, ov *api.Override) (api.Decision, e
 	return d, nil
 }
 
+// TargetHealth is the health of one target of a policy right now, by
+// the rules the evaluator applies.
+func (e *Engine) TargetHealth(policyName, target string) (policy.TargetHealth, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	p, ok := e.policies[policyName]
+	if !ok {
+		return policy.TargetHealth{}, false
+	}
+	t, ok := p.Targets[target]
+	if !ok {
+		return policy.TargetHealth{}, false
+	}
+	return e.targetHealthLocked(api.TrafficPolicy{Targets: map[string]api.PolicyTarget{target: t}})[target], true
+}
+
 // Override returns a policy's active override.
 func (e *Engine) Override(name string) (api.Override, bool) {
 	e.mu.RLock()
@@ -89,6 +105,7 @@ func (e *Engine) healthStatusLocked(name string) (api.HealthStatus, bool) {
 	if o, ok := e.monitor.Observation(name); ok {
 		st.Sites[e.opts.Site] = o
 	}
+	st.Reason = e.noProber[name]
 	return st, true
 }
 

@@ -130,12 +130,18 @@ func (m *Monitor) now() time.Time {
 // does a probe_sites that leaves this Monitor's site out.
 func (m *Monitor) Upsert(c api.HealthCheck) {
 	c.Normalize()
-	t, err := Compile(c, ProbeOptions{SourceAddr: m.opts.ProbeSourceAddr})
-	probe := Probers[c.Type]
-	if err == nil && probe == nil {
-		err = fmt.Errorf("no prober for type %q", c.Type)
+	var t *Target
+	var err error
+	var probe ProbeFn
+	if c.Type != api.CheckCalculated {
+		t, err = Compile(c, ProbeOptions{SourceAddr: m.opts.ProbeSourceAddr})
+		probe = Probers[c.Type]
+		if err == nil && probe == nil {
+			err = fmt.Errorf("no prober for type %q", c.Type)
+		}
 	}
-	here := m.ProbesHere(c)
+	// A calculated check is computed from its children, never probed.
+	here := m.ProbesHere(c) && c.Type != api.CheckCalculated
 	enabled := api.Bool(c.Enabled, true) && err == nil && here
 
 	m.cfgMu.Lock()
@@ -178,6 +184,8 @@ func (m *Monitor) Upsert(c api.HealthCheck) {
 		switch {
 		case err != nil:
 			e.obs.LastError = "invalid check: " + err.Error()
+		case c.Type == api.CheckCalculated:
+			e.obs.LastError = "calculated from its child checks, not probed"
 		case !here:
 			e.obs.LastError = fmt.Sprintf("not probed from site %s: probe_sites is %v", m.site, c.ProbeSites)
 		}
@@ -427,6 +435,7 @@ func (m *Monitor) record(e *entry, gen uint64, res Result) {
 		e.mu.Unlock()
 		return
 	}
+	res = invertResult(e.check, res)
 	from, changed := observe(&e.obs, e.check.Rise, e.check.Fall, res)
 	obs := e.obs
 	e.mu.Unlock()
@@ -475,4 +484,20 @@ func untilSlot(now time.Time, interval, phase time.Duration) time.Duration {
 		return 0
 	}
 	return interval - time.Duration(r)
+}
+
+// invertResult applies c.Invert to a probe result: a success counts as a
+// failure and a failure as a success. A local failure is not an
+// observation of the endpoint, so it is never inverted.
+func invertResult(c api.HealthCheck, res Result) Result {
+	if !c.Invert || res.Local != "" {
+		return res
+	}
+	res.OK = !res.OK
+	if res.OK {
+		res.Error = ""
+	} else {
+		res.Error = "inverted check: the probe succeeded"
+	}
+	return res
 }

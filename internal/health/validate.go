@@ -45,14 +45,19 @@ func Validate(c api.HealthCheck) api.Problems {
 	case api.CheckTCP:
 		validateAddress(&p, c.Address)
 		n := len(p)
-		rejectHTTPOnly(&p, c)
+		rejectHTTPOnly(&p, c, "a tcp check only connects")
 		p[n:].Read("type")
+	case api.CheckCalculated:
+		validateCalculated(&p, c)
 	case "":
-		p.Add("type", `is required: set "http", "https" or "tcp"`)
+		p.Add("type", `is required: set "http", "https", "tcp" or "calculated"`)
 		validateAddress(&p, c.Address)
 	default:
-		p.Add("type", `%q is not a check type: use "http", "https" or "tcp"`, c.Type)
+		p.Add("type", `%q is not a check type: use "http", "https", "tcp" or "calculated"`, c.Type)
 		validateAddress(&p, c.Address)
+	}
+	if c.Type != api.CheckCalculated {
+		rejectCalculatedOnly(&p, c)
 	}
 
 	validateTiming(&p, c)
@@ -342,28 +347,28 @@ func validateHTTP(p *api.Problems, c api.HealthCheck) {
 // connects: silently ignoring them would let a user believe a path, a
 // status or a certificate is being checked. Defaults filled by Normalize
 // are not the user's doing and pass.
-func rejectHTTPOnly(p *api.Problems, c api.HealthCheck) {
-	const only = `applies only to http and https checks, a tcp check only connects: remove it or set type = "http"`
+func rejectHTTPOnly(p *api.Problems, c api.HealthCheck, why string) {
+	only := `applies only to http and https checks, ` + why + `: remove it or set type = "http"`
 	if c.Path != "" && c.Path != api.DefaultPath {
-		p.Add("path", only)
+		p.Add("path", "%s", only)
 	}
 	if c.Method != "" && c.Method != api.DefaultMethod {
-		p.Add("method", only)
+		p.Add("method", "%s", only)
 	}
 	if c.HostHeader != "" {
-		p.Add("host_header", only)
+		p.Add("host_header", "%s", only)
 	}
 	if len(c.Headers) > 0 {
-		p.Add("headers", only)
+		p.Add("headers", "%s", only)
 	}
 	if c.ExpectedStatus != nil && !(len(c.ExpectedStatus) == 1 && c.ExpectedStatus[0] == api.DefaultExpectedStatus) {
-		p.Add("expected_status", only)
+		p.Add("expected_status", "%s", only)
 	}
 	if c.BodyMatch != nil {
-		p.Add("body_match", only)
+		p.Add("body_match", "%s", only)
 	}
 	if c.TLS != nil {
-		p.Add("tls", `applies only to https checks, a tcp check does not verify TLS: set type = "https" or remove the tls block`)
+		p.Add("tls", `applies only to https checks, %s: set type = "https" or remove the tls block`, why)
 	}
 }
 

@@ -79,7 +79,7 @@ func TestValidate(t *testing.T) {
 		{name: "everything missing", base: func() api.HealthCheck { var c api.HealthCheck; c.Normalize(); return c },
 			wantErrors: []string{"name", "site", "type", "address"}, wantDetail: "is required"},
 		{name: "bad names", mod: func(c *api.HealthCheck) { c.Name, c.Site = "Web_1", "dc 1" }, wantErrors: []string{"name", "site"}},
-		{name: "unknown type", mod: func(c *api.HealthCheck) { c.Type = "icmp" }, wantErrors: []string{"type"}, wantDetail: `use "http", "https" or "tcp"`},
+		{name: "unknown type", mod: func(c *api.HealthCheck) { c.Type = "icmp" }, wantErrors: []string{"type"}, wantDetail: `use "http", "https", "tcp" or "calculated"`},
 		{name: "address with scheme", mod: func(c *api.HealthCheck) { c.Address = "http://192.0.2.10:80/x" },
 			wantErrors: []string{"address"}, wantDetail: `use "192.0.2.10:80"`},
 		{name: "address without port", mod: func(c *api.HealthCheck) { c.Address = "192.0.2.10" },
@@ -203,6 +203,8 @@ func FuzzValidate(f *testing.F) {
 	f.Add("burst", "dc2", "https", "[2001:db8::1]:443", "/burst/bf?x=1", "HEAD", "www.example.org:8443", "X-Env", "prod", "200,204-299", "exact", "burst", "www.example.org", "", true, false, 1.0, 0.5, 1, 1, "dc1,dc2", "all")
 	f.Add("db", "dc3", "tcp", "db.example.net:5432", "/", "GET", "", "", "", "", "", "", "", "", false, false, 5.0, 4.9, 100, 100, "dc1", "any")
 	f.Add("x", "y", "https", "h:1", "/%41", "get", "[::1]", "a\nb", "c", "99-600", "regex", "(a", "", "-----BEGIN CERTIFICATE-----", false, true, 1e300, -1.0, -1, 0, "A,a,a", "")
+	f.Add("site", "dc1", "calculated", "", "/", "GET", "", "", "", "", "at_least", "", "", "", true, false, 10.0, 2.0, 2, 3, "az1,az2,site", "majority")
+	f.Add("site", "dc1", "calculated", "192.0.2.1:1", "/x", "GET", "", "", "", "", "most", "", "", "", false, true, 10.0, 2.0, 0, 3, "az1,az1,Bad", "")
 	f.Fuzz(func(t *testing.T, name, site, typ, addr, path, method, hostHeader, hk, hv, status, mode, value, serverName, ca string,
 		useCA, insecure bool, interval, timeout float64, rise, fall int, probeSites, quorum string) {
 		c := api.HealthCheck{
@@ -211,6 +213,11 @@ func FuzzValidate(f *testing.F) {
 		}
 		if hk != "" || hv != "" {
 			c.Headers = map[string]string{hk: hv, "X-Fixed": "1"}
+		}
+		if typ == api.CheckCalculated || insecure {
+			// The calculated fields, on a calculated check or (refused) not.
+			c.ChildChecks = strings.Split(probeSites, ",")
+			c.HealthyWhen, c.AtLeast, c.Invert = mode, rise, useCA
 		}
 		if status != "" {
 			c.ExpectedStatus = strings.Split(status, ",")

@@ -10,15 +10,18 @@ import (
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 )
 
-// TargetHealth is the aggregate health of one target: up unless one of its
-// health checks is unhealthy ("unknown" counts as up so a new check never
-// moves traffic). The caller computes it.
+// TargetHealth is the aggregate health of one target (see TargetHealthOf,
+// which the caller uses to compute it).
 type TargetHealth struct {
 	Up bool
 	// Since is when Up last changed; zero means up (or down) since forever.
 	Since time.Time
 	// ObservedAt is the time of the observation behind the latest change.
 	ObservedAt time.Time
+	// Endpoints is the health of each endpoint of a target declared with
+	// endpoints; a missing entry is up. The answer drops the addresses of
+	// the endpoints that are down.
+	Endpoints map[string]EndpointHealth
 }
 
 // Input is everything one evaluation depends on besides the previous State.
@@ -168,9 +171,78 @@ func enabled(t api.PolicyTarget) bool { return api.Bool(t.Enabled, true) }
 
 func weight(t api.PolicyTarget) int { return max(api.Int(t.Weight, api.DefaultWeight), 0) }
 
-func serve(name string, t api.PolicyTarget) api.ServingTarget {
-	// Clone so a caller mutating the decision never corrupts the policy.
-	return api.ServingTarget{Target: name, Addresses: slices.Clone(t.Addresses), CNAME: t.CNAME, Weight: weight(t)}
+// serve answers a target, without the addresses of its dead endpoints.
+// The addresses are copies, so a caller mutating the decision never
+// corrupts the policy.
+func (e *eval) serve(name string) api.ServingTarget {
+	t := e.p.Targets[name]
+	h := e.health(name)
+	if len(t.Endpoints) > 0 {
+		e.endpointNote(name, t, h)
+	}
+	return api.ServingTarget{Target: name, Addresses: servingAddresses(t, h), CNAME: t.CNAME, Weight: weight(t)}
+}
+
+// deadEndpoints lists, in name order, the endpoints of name that are
+// down, and counts those up.
+func (e *eval) deadEndpoints(name string) (dead []string, up int) {
+	t, h := e.p.Targets[name], e.health(name)
+	for _, n := range api.SortedKeys(t.Endpoints) {
+		if eh, ok := h.Endpoints[n]; ok && !eh.Up {
+			dead = append(dead, n)
+		} else {
+			up++
+		}
+	}
+	return dead, up
+}
+
+// quoted renders names as `"a", "b"`.
+func quoted(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// endpointNote says, for a serving target, which endpoints are down and
+// why the site keeps serving (or serves them all anyway).
+func (e *eval) endpointNote(name string, t api.PolicyTarget, h TargetHealth) {
+	dead, up := e.deadEndpoints(name)
+	if len(dead) == 0 {
+		return
+	}
+	since := ""
+	if eh := h.Endpoints[dead[0]]; len(dead) == 1 && !eh.Since.IsZero() {
+		since = " for " + dur(e.now.Sub(eh.Since))
+	}
+	need := EndpointsNeeded(t)
+	switch {
+	case up == 0:
+		e.note("target %q: every endpoint is down (%s), so all their addresses are answered", name, quoted(dead))
+	case up >= need:
+		e.note("target %q: endpoint %s down%s, its addresses dropped from the answer; %d of %d endpoints up (min_healthy %d), so the site keeps serving",
+			name, quoted(dead), since, up, len(t.Endpoints), need)
+	default:
+		e.note("target %q: endpoint %s down%s, its addresses dropped from the answer; %d of %d endpoints up, below min_healthy %d",
+			name, quoted(dead), since, up, len(t.Endpoints), need)
+	}
+}
+
+// downDetail explains a down target that has endpoints, e.g. `, endpoints
+// "az1" and "az2" down: 0 of 2 up, below min_healthy 1`; "" otherwise.
+func (e *eval) downDetail(name string) string {
+	t := e.p.Targets[name]
+	if len(t.Endpoints) == 0 || e.health(name).Up {
+		return ""
+	}
+	dead, up := e.deadEndpoints(name)
+	need := EndpointsNeeded(t)
+	if up >= need {
+		return " (one of its own health_checks is unhealthy)"
+	}
+	return fmt.Sprintf(" (endpoint %s down: %d of %d endpoints up, below min_healthy %d)", quoted(dead), up, len(t.Endpoints), need)
 }
 
 func (e *eval) health(name string) TargetHealth {
@@ -231,6 +303,9 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // pinned answers an override in force: exactly the pinned target.
 func (e *eval) pinned(ov api.Override, t api.PolicyTarget, prev State) Result {
 	reason := fmt.Sprintf("operator override: serving %q regardless of health until %s", ov.Target, stamp(ov.ExpiresAt))
+	if ov.Force {
+		reason += ", forced while the target was down"
+	}
 	switch {
 	case ov.SetBy != "" && ov.Reason != "":
 		reason += fmt.Sprintf(" (set by %q: %q)", ov.SetBy, ov.Reason)
@@ -252,7 +327,7 @@ func (e *eval) pinned(ov api.Override, t api.PolicyTarget, prev State) Result {
 		st.Active = ""
 	}
 	return Result{
-		Serving:  []api.ServingTarget{serve(ov.Target, t)},
+		Serving:  []api.ServingTarget{e.serve(ov.Target)},
 		Reason:   reason,
 		State:    st,
 		NextWake: ov.ExpiresAt,
@@ -348,11 +423,11 @@ func (e *eval) activePassive(prev State) ([]api.ServingTarget, string, State) {
 		}
 		if !moved && !h.Up {
 			if e.lasted(h, e.failover) {
-				cause = fmt.Sprintf("target %q %s (failover delay %s)", cur, e.state(h), dur(e.failover))
+				cause = fmt.Sprintf("target %q %s%s (failover delay %s)", cur, e.state(h), e.downDetail(cur), dur(e.failover))
 				e.observe(h)
 				left, cur = cur, bestUp(cur)
 			} else {
-				e.note("%s %s: failing over at %s (failover delay %s)", e.describe(cur), e.state(h), stamp(e.pending(h, e.failover)), dur(e.failover))
+				e.note("%s %s%s: failing over at %s (failover delay %s)", e.describe(cur), e.state(h), e.downDetail(cur), stamp(e.pending(h, e.failover)), dur(e.failover))
 			}
 		}
 	}
@@ -379,7 +454,7 @@ func (e *eval) activePassive(prev State) ([]api.ServingTarget, string, State) {
 			switch {
 			case n == left:
 			case !hn.Up:
-				e.note("%s %s", e.describe(n), e.state(hn))
+				e.note("%s %s%s", e.describe(n), e.state(hn), e.downDetail(n))
 			case e.manual:
 				e.note("%s %s, but failback is manual: set and clear an override to return to it", e.describe(n), e.state(hn))
 			default:
@@ -402,12 +477,12 @@ func (e *eval) activePassive(prev State) ([]api.ServingTarget, string, State) {
 	changes := strings.Join(rot.changes, ", ")
 	var serving []api.ServingTarget
 	if cur != "" {
-		serving = append(serving, serve(cur, e.p.Targets[cur]))
+		serving = append(serving, e.serve(cur))
 	}
 	var burstNames []string
 	for _, n := range bursts {
 		if rot.in[n] && relevant(n) {
-			serving = append(serving, serve(n, e.p.Targets[n]))
+			serving = append(serving, e.serve(n))
 			burstNames = append(burstNames, fmt.Sprintf("%q", n))
 		}
 	}
@@ -464,7 +539,7 @@ func (e *eval) activeActive(prev State) ([]api.ServingTarget, string, State) {
 	for _, n := range names {
 		if rot.in[n] && relevant(n) {
 			t := e.p.Targets[n]
-			serving = append(serving, serve(n, t))
+			serving = append(serving, e.serve(n))
 			parts = append(parts, fmt.Sprintf("%q (weight %d)", n, weight(t)))
 		}
 	}
@@ -502,7 +577,7 @@ func (e *eval) rotate(names []string, prev State, relevant func(string) bool) ro
 			}
 			r.held[n] = e.manual
 			if relevant(n) {
-				r.changes = append(r.changes, fmt.Sprintf("target %q left rotation (%s, failover delay %s)", n, e.state(h), dur(e.failover)))
+				r.changes = append(r.changes, fmt.Sprintf("target %q left rotation (%s%s, failover delay %s)", n, e.state(h), e.downDetail(n), dur(e.failover)))
 				e.observe(h)
 			}
 		case wasIn[n]:
@@ -584,7 +659,7 @@ func (e *eval) allDown(why string, order, extra []string) (string, []api.Serving
 			if e.p.Mode == api.ModeActiveActive && weight(t) == 0 {
 				continue
 			}
-			out = append(out, serve(n, t))
+			out = append(out, e.serve(n))
 		}
 		if len(out) == 0 {
 			return why + `, and when_all_down = "fail_open" but no target is enabled, so serving nothing`, nil

@@ -114,8 +114,15 @@ func Validate(p api.TrafficPolicy) api.Problems {
 		if t.Site != "" {
 			api.CheckName(&ps, f+".site", t.Site)
 		}
-		checkAnswer(&ps, f, t.Addresses, t.CNAME)
-		checkHealthChecks(&ps, f, t.HealthChecks)
+		if len(t.Endpoints) == 0 {
+			checkAnswer(&ps, f, t.Addresses, t.CNAME)
+			checkHealthChecks(&ps, f, t.HealthChecks)
+			if t.MinHealthy != nil {
+				ps.Add(f+".min_healthy", "only applies to a target with endpoints: remove min_healthy, or split the addresses into endpoints, e.g. endpoints = { az1 = { addresses = [\"192.0.2.10\"], health_checks = [\"web-az1\"] }, az2 = { ... } }").Read(f + ".endpoints")
+			}
+		} else {
+			checkEndpoints(&ps, f, t)
+		}
 
 		switch {
 		case ap && !t.BurstOnly && t.Priority == 0:
@@ -245,6 +252,11 @@ func checkHealthChecks(ps *api.Problems, f string, checks []string) {
 	if len(checks) == 0 {
 		ps.Warn(f+".health_checks", "is empty, so the target is always considered up and traffic never fails over from it: list the failover_health_check names that probe it")
 	}
+	checkCheckList(ps, f, checks)
+}
+
+// checkCheckList checks the names in the list at f.health_checks.
+func checkCheckList(ps *api.Problems, f string, checks []string) {
 	seen := map[string]int{}
 	for i, c := range checks {
 		field := api.Index(f+".health_checks", i)
@@ -254,6 +266,62 @@ func checkHealthChecks(ps *api.Problems, f string, checks []string) {
 			continue
 		}
 		seen[c] = i
+	}
+}
+
+// checkEndpoints validates a target declared with endpoints: each
+// endpoint answers addresses (no cname: a DNS name answers records or an
+// alias, and an alias cannot lose one zone's share), no address appears
+// twice across endpoints, the whole answer (every endpoint up) fits, and
+// min_healthy is between 1 and the number of endpoints.
+func checkEndpoints(ps *api.Problems, f string, t api.PolicyTarget) {
+	switch {
+	case len(t.Addresses) > 0:
+		ps.Add(f+".addresses", "is set together with endpoints, but a target answers either addresses or endpoints: move these addresses into an endpoint (endpoints = { az1 = { addresses = [...] } }) or remove endpoints").Read(f + ".endpoints")
+	case t.CNAME != "":
+		ps.Add(f+".cname", "is set together with endpoints, but an alias cannot drop one endpoint's addresses: remove cname, or remove endpoints and answer the cname alone").Read(f + ".endpoints")
+	}
+	checkCheckList(ps, f, t.HealthChecks)
+	seen := map[netip.Addr]string{}
+	var v4, v6 int
+	for _, en := range api.SortedKeys(t.Endpoints) {
+		ep := t.Endpoints[en]
+		ef := api.MapKey(f+".endpoints", en)
+		api.CheckName(ps, ef, en)
+		n := len(*ps)
+		if len(ep.Addresses) == 0 {
+			ps.Add(ef+".addresses", `is required: list the addresses this endpoint answers, e.g. addresses = ["192.0.2.10"]`)
+		} else {
+			checkAnswer(ps, ef, ep.Addresses, "")
+		}
+		// Across endpoints, only once the endpoint's own addresses are
+		// right: each problem is said once.
+		for i, s := range ep.Addresses {
+			a, err := netip.ParseAddr(s)
+			if err != nil || len(*ps) > n {
+				break
+			}
+			if other, ok := seen[a]; ok {
+				ps.Add(api.Index(ef+".addresses", i), "%q is also an address of endpoint %q: an address belongs to one endpoint, whose checks say whether it is answered; remove the duplicate", s, other).Read(f + ".endpoints")
+				continue
+			}
+			seen[a] = en
+			if a.Is4() {
+				v4++
+			} else {
+				v6++
+			}
+		}
+		if len(ep.HealthChecks) == 0 && len(t.HealthChecks) == 0 {
+			ps.Warn(ef+".health_checks", "is empty, so endpoint %q is always considered up and its addresses are never dropped from the answer: list the failover_health_check names that probe it", en).Read(f + ".health_checks")
+		}
+		checkCheckList(ps, ef, ep.HealthChecks)
+	}
+	checkAnswerSize(ps, f+".endpoints", v4, v6)
+	if t.MinHealthy != nil {
+		if m := *t.MinHealthy; m < 1 || m > len(t.Endpoints) {
+			ps.Add(f+".min_healthy", "must be between 1 and the number of endpoints (%d), got %d: it is how many endpoints must be up for the target to keep serving (default %d); below it the target is down and traffic fails over", len(t.Endpoints), m, api.DefaultMinHealthy).Read(f + ".endpoints")
+		}
 	}
 }
 

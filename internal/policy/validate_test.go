@@ -358,6 +358,7 @@ func FuzzValidate(f *testing.F) {
 	f.Add([]byte(`{"targets":{"\"weird\\key":{"cname":"a..b","priority":-3,"health_checks":["",""]}},"ttl_seconds":-1}`))
 	f.Add([]byte(`{"targets":{"a":{}},"drill_schedule":{"target":"a","cron":"*/5 1-3 * * 0,7","hold_seconds":-1,"windows":["x/y"]}}`))
 	f.Add([]byte(`{"drill_schedule":{"target":"","windows":["2026-12-12T03:00:00Z/2026-12-12T03:30:00Z","2026-12-12T03:00:00Z/2025-12-12T03:30:00Z"]}}`))
+	f.Add([]byte(`{"mode":"active-passive","targets":{"onprem":{"priority":1,"min_healthy":2,"health_checks":["lb"],"endpoints":{"az1":{"addresses":["192.0.2.1"],"health_checks":["a"]},"az2":{"addresses":["192.0.2.1","::1"],"health_checks":["b","b"]},"Bad":{"addresses":[]}}}},"when_all_down":"fail_closed"}`))
 	f.Add([]byte(`{"failover_delay_seconds":9223372036854775807,"failback_delay_seconds":-9223372036854775808}`))
 	big, _ := json.Marshal(api.TrafficPolicy{Mode: api.ModeActiveActive, WhenAllDown: api.AllDownFallback,
 		Targets:  map[string]api.PolicyTarget{"x": {Addresses: addrs(60, 34)}},

@@ -104,7 +104,10 @@ func TestStrictDecoding(t *testing.T) {
 			fields: []string{"failback"},
 			detail: map[string][]string{"failback": {`"" is not allowed: omit it for the default "auto", or set "auto" or "manual"`}}},
 		{name: "replica set: explicit empty engine", kind: api.KindReplicaSet,
-			body:   `{"name":"NAME","engine":"","members":{"db-1":{"host":"db-1.example.org:27017","site":"dc1"}},"require_site_fault_tolerance":false}`,
+			// The fixture's members: a PUT changing more than one voter would
+			// also be refused (one voter per reconfiguration).
+			body: `{"name":"NAME","engine":"","members":{"db-1":{"host":"db-1.example.org:27017","site":"dc1","priority":2},` +
+				`"db-2":{"host":"db-2.example.org:27017","site":"dc2","priority":1},"arb":{"host":"arb.example.net:27017","site":"dc3","arbiter":true}}}`,
 			fields: []string{"engine"}, detail: map[string][]string{"engine": {`"" is not allowed: omit it for the default "mongodb"`}}},
 		{name: "toggle: explicit empty bodies", kind: api.KindBurstToggle,
 			body:   `{"name":"NAME","site":"dc2","body_engaged":"","body_released":""}`,

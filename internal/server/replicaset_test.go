@@ -135,8 +135,24 @@ func TestReplicaSetAnalysis(t *testing.T) {
 	if np := a.SiteLoss["chicago"].NewPrimary; np != "va-1" && np != "va-2" {
 		t.Errorf("losing chicago elects %q, want a virginia member", np)
 	}
-	if len(a.Warnings) != 0 {
-		t.Errorf("OrderGroove layout warned: %v", a.Warnings)
+	// Elections survive a data site's loss, w:"majority" writes do not:
+	// 2 data-bearing voters left, 3 needed (issue 14). One warning each.
+	if a.DefaultWriteConcern != api.WriteConcernMajority || a.WriteMajority != 3 {
+		t.Errorf("default write concern %q, write majority %d; want majority, 3", a.DefaultWriteConcern, a.WriteMajority)
+	}
+	for site, want := range map[string]bool{"chicago": false, "virginia": false, "ohio": true} {
+		if got := a.SiteLoss[site]; got.MajorityWrites != want {
+			t.Errorf("site_loss[%s].majority_writes = %v, want %v", site, got.MajorityWrites, want)
+		}
+	}
+	if len(a.Warnings) != 2 || !strings.HasPrefix(a.Warnings[0], `losing site "chicago" leaves an election possible`) {
+		t.Errorf("OrderGroove layout warnings: %v", a.Warnings)
+	}
+	// Required: the same layout is refused, naming the arithmetic.
+	strict := obj{"name": "orders-strict", "members": og["members"], "require_majority_writes_after_site_loss": true}
+	resp := h.do(t, http.MethodPost, "/v1/"+string(api.KindReplicaSet), adminToken, strict)
+	if resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), `only 2 would be left`) {
+		t.Errorf("strict OrderGroove: %d %s", resp.Status, resp.Body)
 	}
 	// GET answers the same analysis.
 	var got api.ReplicaSet
@@ -189,4 +205,26 @@ func TestPolicyReplicaSetAlignment(t *testing.T) {
 	}
 	// A replica set in use by a policy cannot be deleted from under it.
 	h.do(t, http.MethodDelete, objPath(api.KindReplicaSet, "db"), adminToken, nil).problem(t, http.StatusConflict)
+}
+
+// A replica-set update that changes more than one voter is refused with
+// the safe sequence; one voter at a time goes through (issue 14).
+func TestReplicaSetReconfigOneVoterAtATime(t *testing.T) {
+	h := newHarness(t)
+	member := func(host, site string) obj { return obj{"host": host, "site": site} }
+	members := obj{
+		"a": member("a.example.org:27017", "s1"), "b": member("b.example.org:27017", "s2"), "c": member("c.example.org:27017", "s3"),
+	}
+	h.create(t, api.KindReplicaSet, obj{"name": "orders", "members": members})
+	two := obj{}
+	for k, v := range members {
+		two[k] = v
+	}
+	two["d"], two["e"] = member("d.example.org:27017", "s4"), member("e.example.org:27017", "s5")
+	resp := h.do(t, http.MethodPut, objPath(api.KindReplicaSet, "orders"), adminToken, obj{"name": "orders", "members": two})
+	if resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), `apply it in 2 steps`) || !strings.Contains(string(resp.Body), `1. add the vote of \"d\"; 2. add the vote of \"e\"`) {
+		t.Fatalf("two voters at once: %d %s", resp.Status, resp.Body)
+	}
+	delete(two, "e")
+	h.do(t, http.MethodPut, objPath(api.KindReplicaSet, "orders"), adminToken, obj{"name": "orders", "members": two}).want(t, http.StatusOK)
 }

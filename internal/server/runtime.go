@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
@@ -127,6 +128,14 @@ func (s *Server) handleSetOverride(w http.ResponseWriter, r *http.Request) {
 		var p api.Problems
 		if _, ok := pol.Targets[ov.Target]; !ok {
 			p.Add("target", "policy %q has no target %q: use one of %v", name, ov.Target, api.SortedKeys(pol.Targets))
+		} else if th, _ := s.engine.TargetHealth(name, ov.Target); !th.Up && !ov.Force {
+			// Pinning traffic to a dead target at 4 a.m. must be a choice,
+			// not a typo.
+			p.Add("force", "target %q is down right now (its health checks say so, since %s): an override would send every client to it; if the checks are wrong, set force = true with a reason (CLI: --force --reason TEXT), or pin another target",
+				ov.Target, th.Since.UTC().Format(time.RFC3339))
+		}
+		if ov.Force && strings.TrimSpace(ov.Reason) == "" {
+			p.Add("reason", "is required with force: say why traffic goes to a target that may be down (e.g. a ticket number), for the event log")
 		}
 		switch {
 		case ov.ExpiresAt.IsZero():

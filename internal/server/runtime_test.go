@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -251,13 +252,15 @@ func TestReplicaSetConfig(t *testing.T) {
 		}
 	}
 
-	// Reordered JSON, two members added (one sorting first by name).
+	// Reordered JSON, two members added (one sorting first by name); one
+	// votes, since a reconfiguration adds at most one voter.
 	reordered := `{"members":{
-		"db-3":{"site":"dc2","host":"` + db3 + `"},
+		"db-3":{"site":"dc2","host":"` + db3 + `","votes":0,"priority":0},
 		"db-2":{"priority":1,"site":"dc2","host":"` + db2 + `"},
 		"arb":{"arbiter":true,"site":"dc3","host":"` + arb + `"},
 		"db-1":{"priority":2,"site":"dc1","host":"` + db1 + `"},
 		"db-0":{"priority":2,"site":"dc1","host":"` + db0 + `"}},
+		"require_site_fault_tolerance":false,
 		"name":"orders"}`
 	h.do(t, http.MethodPut, "/v1/replica-sets/orders", adminToken, reordered).want(t, http.StatusOK).decode(t, &rs)
 	c = config(t)
@@ -521,4 +524,44 @@ func TestEventsFollow(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// An override to a target that is down right now needs force and a
+// reason (issue 14).
+func TestOverrideToADownTargetNeedsForce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close() // nothing listens: connection refused
+	fast := func(name, addr string) obj {
+		return obj{"name": name, "site": "dc1", "type": "tcp", "address": addr, "interval_seconds": 1, "timeout_seconds": 0.5, "rise": 1, "fall": 1}
+	}
+	h.create(t, api.KindHealthCheck, fast("dc1-web", "127.0.0.1:443"))
+	h.create(t, api.KindHealthCheck, fast("dc2-web", dead))
+	h.create(t, api.KindTrafficPolicy, policyFixture("web", "dc1-web", "dc2-web"))
+	eventually(t, 15*time.Second, func() (bool, string) {
+		var st api.HealthStatus
+		h.do(t, http.MethodGet, "/v1/health-checks/dc2-web/status", readToken, nil).want(t, http.StatusOK).decode(t, &st)
+		return st.State == api.StateUnhealthy, st.State
+	})
+	const path = "/v1/traffic-policies/web/override"
+	until := time.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano)
+
+	p := h.do(t, http.MethodPut, path, operateToken, obj{"target": "secondary", "expires_at": until}).problem(t, http.StatusBadRequest)
+	wantFields(t, p, "force")
+	wantDetail(t, p, "force", `target "secondary" is down right now`)
+
+	p = h.do(t, http.MethodPut, path, operateToken, obj{"target": "secondary", "expires_at": until, "force": true}).problem(t, http.StatusBadRequest)
+	wantFields(t, p, "reason")
+
+	var d api.Decision
+	h.do(t, http.MethodPut, path, operateToken, obj{"target": "secondary", "expires_at": until, "force": true, "reason": "INC-42: the checks are wrong"}).
+		want(t, http.StatusOK).decode(t, &d)
+	if len(d.Serving) != 1 || d.Serving[0].Target != "secondary" || !strings.Contains(d.Reason, "forced while the target was down") || d.Override == nil || !d.Override.Force {
+		t.Errorf("forced override: %+v", d)
+	}
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"strings"
+
 	"github.com/hatopo/terraform-provider-failover/internal/api"
 	"github.com/hatopo/terraform-provider-failover/internal/burst"
 	"github.com/hatopo/terraform-provider-failover/internal/health"
@@ -18,6 +20,9 @@ func (s *Server) validate(o api.Object) api.Problems {
 	switch x := o.(type) {
 	case api.HealthCheck:
 		p = health.Validate(x)
+		if x.Type == api.CheckCalculated {
+			s.validateCalculated(&p, x)
+		}
 		// Slowing a check down may break the RTO of a policy that uses it.
 		for _, pol := range s.engine.PoliciesUsing(x.Name) {
 			if pol.RTOSeconds == 0 {
@@ -31,14 +36,10 @@ func (s *Server) validate(o api.Object) api.Problems {
 	case api.TrafficPolicy:
 		p = policy.Validate(x)
 		for _, tn := range api.SortedKeys(x.Targets) {
-			for i, cn := range x.Targets[tn].HealthChecks {
-				if !api.ValidName(cn) {
-					continue // policy.Validate reported it
-				}
-				if _, ok := s.engine.Get(api.KindHealthCheck, cn); !ok {
-					p.Add(api.Index(api.MapKey("targets", tn)+".health_checks", i),
-						"no health check named %q: create it first (failover_health_check) or fix the name", cn)
-				}
+			t, f := x.Targets[tn], api.MapKey("targets", tn)
+			s.checkRefs(&p, f+".health_checks", t.HealthChecks)
+			for _, en := range api.SortedKeys(t.Endpoints) {
+				s.checkRefs(&p, api.MapKey(f+".endpoints", en)+".health_checks", t.Endpoints[en].HealthChecks)
 			}
 		}
 		if x.BurstToggle != "" && api.ValidName(x.BurstToggle) {
@@ -55,6 +56,9 @@ func (s *Server) validate(o api.Object) api.Problems {
 			api.Int(x.TTLSeconds, api.DefaultTTLSeconds), x.RTOSeconds)...)
 	case api.ReplicaSet:
 		p = topology.ValidateReplicaSet(x)
+		if cur, ok := s.engine.Get(api.KindReplicaSet, x.Name); ok {
+			p = append(p, topology.CheckReconfig(cur.(api.ReplicaSet), x)...)
+		}
 		for _, mn := range api.SortedKeys(x.Members) {
 			hc := x.Members[mn].HealthCheck
 			if hc == "" {
@@ -87,4 +91,37 @@ func dedupeName(p api.Problems) api.Problems {
 		}
 	}
 	return out
+}
+
+// checkRefs reports every health check in names (the list at field) that
+// does not exist.
+func (s *Server) checkRefs(p *api.Problems, field string, names []string) {
+	for i, cn := range names {
+		if !api.ValidName(cn) {
+			continue // policy.Validate reported it
+		}
+		if _, ok := s.engine.Get(api.KindHealthCheck, cn); !ok {
+			p.Add(api.Index(field, i), "no health check named %q: create it first (failover_health_check) or fix the name", cn)
+		}
+	}
+}
+
+// validateCalculated checks what only the stored checks tell about a
+// calculated check: every child exists, and no child leads back to it
+// (a cycle of calculated checks would never settle).
+func (s *Server) validateCalculated(p *api.Problems, x api.HealthCheck) {
+	s.checkRefs(p, "child_checks", x.ChildChecks)
+	children := func(n string) []string {
+		if n == x.Name {
+			return x.ChildChecks
+		}
+		if o, ok := s.engine.Get(api.KindHealthCheck, n); ok {
+			return o.(api.HealthCheck).ChildChecks
+		}
+		return nil
+	}
+	if cyc := health.FindCycle(x.Name, children); cyc != nil {
+		p.Add("child_checks", "would make a cycle of calculated checks: %s, whose state would depend on itself: remove %q from one of their child_checks",
+			strings.Join(cyc, " → "), cyc[1])
+	}
 }

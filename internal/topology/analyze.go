@@ -19,7 +19,9 @@ import (
 // the majority to the members it can see) and at least one electable
 // member remains to be elected. NewPrimary is then the highest-priority
 // electable member left; it is empty when the set does not survive, since
-// no primary can be elected.
+// no primary can be elected. MajorityWrites and the write-concern fields
+// apply MongoDB's write rules (see writes.go): surviving an election does
+// not mean w:"majority" writes can still be acknowledged.
 //
 // PreferredPrimarySite is the site of the highest-priority electable
 // member, or "" when no member is electable.
@@ -47,10 +49,13 @@ func Analyze(rs api.ReplicaSet) api.ReplicaAnalysis {
 	if p, ok := pickPrimary(ms, nil); ok {
 		a.PreferredPrimarySite = p.Site
 	}
+	wf := writeFactsOf(ms, nil)
+	a.DefaultWriteConcern = wf.defaultWriteConcern()
+	a.WriteMajority = WriteMajority(wf.voters, wf.dataVoters)
 	for _, site := range memberSites(ms) {
 		a.SiteLoss[site] = siteLoss(ms, site, voters)
 	}
-	for _, w := range analysisWarnings(ms, voters) {
+	for _, w := range analysisWarnings(ms, voters, api.Bool(rs.RequireMajorityWritesAfterSiteLoss, api.DefaultRequireMajorityWritesAfterSiteLoss)) {
 		a.Warnings = append(a.Warnings, w.Detail)
 	}
 	return a
@@ -79,15 +84,23 @@ func siteLoss(ms []member, site string, voters int) api.SiteLoss {
 		l.Survives = true
 		l.NewPrimary = p.name
 	}
+	siteWrites(ms, site, &l)
 	return l
 }
 
 // analysisWarnings are the non-blocking findings, each on field "members".
 // They need at least one voter: a set without one is already an error.
-func analysisWarnings(ms []member, voters int) api.Problems {
+// requireWrites: the site losses that keep elections but lose majority
+// writes are errors (ValidateReplicaSet), so they are not warned here too.
+func analysisWarnings(ms []member, voters int, requireWrites bool) api.Problems {
 	var p api.Problems
 	if voters == 0 {
 		return p
+	}
+	if !requireWrites {
+		for _, detail := range writeLossFindings(ms, voters) {
+			p.Warn("members", "%s; or set require_majority_writes_after_site_loss = true to make this an error", detail)
+		}
 	}
 	var arbiters, votingArbiters, dataVoters int
 	for _, m := range ms {

@@ -153,8 +153,10 @@ func TestAnalyzeLayouts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rs(tc.members)
 			got := Analyze(r)
-			warnings := got.Warnings
-			got.Warnings = nil
+			// The write side of the analysis has its own table
+			// (TestSiteLossWrites); this one is about elections.
+			warnings := withoutWriteLossFindings(got.Warnings)
+			got = electionsOnly(got)
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Analyze =\n%+v\nwant\n%+v", got, tc.want)
 			}
@@ -190,7 +192,7 @@ func TestAnalyzeLayouts(t *testing.T) {
 			if !reflect.DeepEqual(siteErrors, want) {
 				t.Errorf("site-loss errors = %q, want %q", siteErrors, want)
 			}
-			if n := len(p.Warnings()); n != len(tc.warnings) {
+			if n := len(withoutWriteLossFindings(p.Warnings())); n != len(tc.warnings) {
 				t.Errorf("ValidateReplicaSet warnings = %v, want %d", p.Warnings(), len(tc.warnings))
 			}
 			// Without require_site_fault_tolerance the layout is valid.
@@ -214,9 +216,9 @@ func TestAnalyzeDegenerate(t *testing.T) {
 			api.ReplicaAnalysis{Majority: 1, SiteLoss: map[string]api.SiteLoss{}}},
 		{"not normalized", api.ReplicaSet{Members: map[string]api.Member{"a": {Site: "x"}, "b": {Site: "y", Arbiter: true}}},
 			api.ReplicaAnalysis{VotingMembers: 2, Majority: 2, PreferredPrimarySite: "x", SiteLoss: map[string]api.SiteLoss{
-				"x": {VotesLost: 1, VotesLeft: 1},
-				"y": {VotesLost: 1, VotesLeft: 1},
-			}, Warnings: []string{
+				"x": {VotesLost: 1, VotesLeft: 1, WriteConcernBefore: "1", WriteConcernAfter: "1"},
+				"y": {VotesLost: 1, VotesLeft: 1, DataVotersLeft: 1, WriteConcernBefore: "1", WriteConcernAfter: "majority"},
+			}, DefaultWriteConcern: "1", WriteMajority: 1, Warnings: []string{
 				"2 voting members is an even number: the majority is 2, so it tolerates 0 lost voter(s), no more than 1 voters would; add a voting member (for example an arbiter in a third site) or set votes = 0 and priority = 0 on one member",
 				`an arbiter-heavy layout: only 1 data-bearing voting member(s) against a majority of 2, so writes with write concern "majority" stall while any one of them is down; replace an arbiter with a data-bearing member, or accept w:1 writes during an outage`,
 			}}},
@@ -293,7 +295,8 @@ func TestAnalyzeProperties(t *testing.T) {
 		r := rand.New(rand.NewPCG(seed, 42))
 		for i := range 1000 {
 			members := randomMembers(r)
-			set := api.ReplicaSet{Name: "orders", Members: members, RequireSiteFaultTolerance: new(r.IntN(2) == 0)}
+			set := api.ReplicaSet{Name: "orders", Members: members, RequireSiteFaultTolerance: new(r.IntN(2) == 0),
+				RequireMajorityWritesAfterSiteLoss: new(r.IntN(3) == 0)}
 			a := Analyze(set)
 			checkAnalysisInvariants(t, set, a)
 			p := ValidateReplicaSet(set)
@@ -340,6 +343,7 @@ func checkAnalysisInvariants(t *testing.T, set api.ReplicaSet, a api.ReplicaAnal
 	if len(a.SiteLoss) != len(memberSites(ms)) {
 		t.Fatalf("%v: site_loss has %d sites, want %d", set.Members, len(a.SiteLoss), len(memberSites(ms)))
 	}
+	checkWriteInvariants(t, set, a)
 	for site, l := range a.SiteLoss {
 		if l.VotesLost+l.VotesLeft != a.VotingMembers || l.VotesLost < 0 {
 			t.Fatalf("site %q: lost %d + left %d != %d voters", site, l.VotesLost, l.VotesLeft, a.VotingMembers)
@@ -396,6 +400,13 @@ func checkProblemInvariants(t *testing.T, set api.ReplicaSet, p api.Problems, a 
 		for site, l := range a.SiteLoss {
 			if !l.Survives {
 				t.Fatalf("%v: valid with require_site_fault_tolerance, but losing %q is fatal", set.Members, site)
+			}
+		}
+	}
+	if api.Bool(set.RequireMajorityWritesAfterSiteLoss, false) {
+		for site, l := range a.SiteLoss {
+			if l.Survives && !l.MajorityWrites {
+				t.Fatalf("%v: valid with require_majority_writes_after_site_loss, but losing %q stalls majority writes", set.Members, site)
 			}
 		}
 	}

@@ -86,7 +86,13 @@ func ValidateReplicaSet(rs api.ReplicaSet) api.Problems {
 		checkSiteLoss(&p, ms, voters)
 	}
 
-	for _, w := range analysisWarnings(ms, voters) {
+	requireWrites := api.Bool(rs.RequireMajorityWritesAfterSiteLoss, api.DefaultRequireMajorityWritesAfterSiteLoss)
+	if requireWrites {
+		for _, detail := range writeLossFindings(ms, voters) {
+			p.Add("members", "%s; or set require_majority_writes_after_site_loss = false to accept it", detail)
+		}
+	}
+	for _, w := range analysisWarnings(ms, voters, requireWrites) {
 		p.Warn(w.Field, "%s", w.Detail).Read(setWideReads...)
 	}
 	return p
@@ -95,7 +101,8 @@ func ValidateReplicaSet(rs api.ReplicaSet) api.Problems {
 // setWideReads are the inputs of the rules that judge the members as a
 // whole (voter limits, electability, site loss and Analyze's warnings).
 var setWideReads = []string{"members[*].site", "members[*].votes", "members[*].priority", "members[*].arbiter",
-	"members[*].hidden", "members[*].secondary_delay_seconds", "require_site_fault_tolerance"}
+	"members[*].hidden", "members[*].secondary_delay_seconds", "require_site_fault_tolerance",
+	"require_majority_writes_after_site_loss"}
 
 // validateMember checks one member's own attributes.
 func validateMember(p *api.Problems, m member) {

@@ -60,13 +60,23 @@ resource "failover_traffic_policy" "this" {
   when_all_down          = var.when_all_down
   replica_set            = module.replica_set.name
 
+  # Each zone with addresses is one endpoint of its site's target: losing a
+  # zone drops only its addresses while min_healthy_zones zones stay up;
+  # checks of zones without addresses, and a cname site's, gate the whole
+  # target.
   targets = {
     for s, site in local.data_sites : s => {
-      site          = s
-      addresses     = site.cname == null ? module.site_health[s].addresses : null
-      cname         = site.cname
-      health_checks = module.site_health[s].health_check_names
-      weight        = site.weight
+      site      = s
+      addresses = null
+      cname     = site.cname
+      endpoints = site.cname != null ? null : {
+        for z, ze in module.site_health[s].zone_endpoints : z => ze if length(ze.addresses) > 0
+      }
+      min_healthy = site.cname != null ? null : var.min_healthy_zones
+      health_checks = site.cname != null ? module.site_health[s].health_check_names : try(coalescelist(
+        sort(flatten([for z, ze in module.site_health[s].zone_endpoints : ze.health_checks if length(ze.addresses) == 0]))
+      ), null)
+      weight = site.weight
     }
   }
 

@@ -251,6 +251,18 @@ variable "database_health_checks" {
   nullable    = false
 }
 
+variable "min_healthy_zones" {
+  description = "How many zones (each zone's endpoints with addresses are one endpoint of the site's target) must be up for a site to stay in rotation. While at least this many are up, losing a zone only drops its addresses from the DNS answer; below it the site leaves rotation. Ignored for a site answered by cname."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.min_healthy_zones >= 1 && floor(var.min_healthy_zones) == var.min_healthy_zones
+    error_message = "min_healthy_zones must be a whole number of at least 1 (and at most the number of zones with addresses in each site)."
+  }
+}
+
 variable "ttl_seconds" {
   description = "TTL of the DNS answers, in seconds (0–86400); the last term of worst_case_failover_seconds."
   type        = number

@@ -27,13 +27,35 @@ locals {
     + var.failover_delay_seconds + var.ttl_seconds
   )
 
+  # Each zone with addresses is one endpoint of its site's target: losing a
+  # zone drops only its addresses while min_healthy_zones zones stay up, so
+  # one AZ does not move the whole site (and every write across sites with
+  # it). The checks of zones without addresses, and a cname site's checks,
+  # gate the whole target as before.
+  answers = {
+    for s, site in local.data_sites : s => site.cname != null ? {
+      endpoints     = null
+      min_healthy   = null
+      health_checks = module.site_health[s].health_check_names
+      } : {
+      endpoints = {
+        for z, ze in module.site_health[s].zone_endpoints : z => ze if length(ze.addresses) > 0
+      }
+      min_healthy = var.min_healthy_zones
+      # null rather than [] when every zone answers addresses.
+      health_checks = try(coalescelist(sort(flatten([for z, ze in module.site_health[s].zone_endpoints : ze.health_checks if length(ze.addresses) == 0]))), null)
+    }
+  }
+
   targets = merge(
     {
       for s, site in local.data_sites : s => {
         site          = s
-        addresses     = site.cname == null ? module.site_health[s].addresses : null
+        addresses     = null
+        endpoints     = local.answers[s].endpoints
+        min_healthy   = local.answers[s].min_healthy
         cname         = site.cname
-        health_checks = module.site_health[s].health_check_names
+        health_checks = local.answers[s].health_checks
         priority      = local.traffic_priority[s]
         burst_only    = false
       }
@@ -43,9 +65,11 @@ locals {
       # while the toggle is engaged, as long as its own checks are healthy.
       (local.burst_target) = {
         site          = local.secondary_site
-        addresses     = local.data_sites[local.secondary_site].cname == null ? module.site_health[local.secondary_site].addresses : null
+        addresses     = null
+        endpoints     = local.answers[local.secondary_site].endpoints
+        min_healthy   = local.answers[local.secondary_site].min_healthy
         cname         = local.data_sites[local.secondary_site].cname
-        health_checks = module.site_health[local.secondary_site].health_check_names
+        health_checks = local.answers[local.secondary_site].health_checks
         priority      = null
         burst_only    = true
       }

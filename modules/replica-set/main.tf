@@ -65,5 +65,6 @@ resource "failover_replica_set" "this" {
     }
   }
 
-  require_site_fault_tolerance = true
+  require_site_fault_tolerance            = true
+  require_majority_writes_after_site_loss = var.require_majority_writes_after_site_loss
 }

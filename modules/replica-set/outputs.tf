@@ -52,7 +52,7 @@ output "fault_tolerance" {
 }
 
 output "site_loss" {
-  description = "The site-loss table, known at plan time: for each site, whether a primary can still be elected after losing it (survives), which member becomes primary (new_primary), and the votes lost and left."
+  description = "The site-loss table, known at plan time: for each site, whether a primary can still be elected after losing it (survives), which member becomes primary (new_primary), the votes lost and left, and whether w:\"majority\" writes can still be acknowledged (majority_writes, data_voters_left, write_concern_before/after, critical_members)."
   value       = failover_replica_set.this.site_loss
 }
 

@@ -140,6 +140,13 @@ variable "database_priorities" {
   }
 }
 
+variable "require_majority_writes_after_site_loss" {
+  description = "Fail the plan when losing any one site leaves an election possible but not w:\"majority\" writes (for example 2 + 2 data members and an arbiter: a site loss leaves 2 data-bearing voters against a write majority of 3). false (the default) plans such a layout with a warning; see site_loss[*].majority_writes."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "database_health_checks" {
   description = "Create a tcp failover_health_check per member (probing its database host) and link it, so failover_replica_set_status reports which members are up. Leave false when failoverd cannot reach the database hosts."
   type        = bool

@@ -44,3 +44,13 @@ output "detection_seconds" {
   description = "Worst-case time for failoverd to declare a dead endpoint unhealthy: fall × interval_seconds + timeout_seconds."
   value       = local.detection_seconds
 }
+
+output "zone_endpoints" {
+  description = "Per zone: the client-facing addresses of its endpoints (distinct, in endpoint name order) and the names of the checks that cover them, sorted. Give these to a traffic-policy target as its endpoints, so losing one zone drops only that zone's addresses from the answer while the site keeps serving (min_healthy zones must stay up). Zones without addresses are listed with an empty addresses list: their checks gate the whole target."
+  value = {
+    for zone_name in keys(var.zones) : zone_name => {
+      addresses     = distinct(flatten([for k in sort(keys(local.endpoints)) : local.endpoints[k].addresses if local.endpoints[k].zone == zone_name]))
+      health_checks = sort([for k, e in local.endpoints : failover_health_check.this[k].name if e.zone == zone_name])
+    }
+  }
+}

@@ -79,8 +79,13 @@ run "three_weighted_regions_without_arbiter" {
   }
 
   assert {
-    condition     = tolist(failover_traffic_policy.this.targets["gcp-euw1"].health_checks) == sort([for c in values(output.health_checks["gcp-euw1"]) : c.name]) && length(output.health_checks["gcp-euw1"]) == 2
-    error_message = "A site's target must be gated by its checks (one per zone endpoint)."
+    condition = (
+      length(output.health_checks["gcp-euw1"]) == 2 &&
+      length(failover_traffic_policy.this.targets["gcp-euw1"].endpoints) == 2 &&
+      toset(flatten([for e in values(failover_traffic_policy.this.targets["gcp-euw1"].endpoints) : e.health_checks])) == toset([for c in values(output.health_checks["gcp-euw1"]) : c.name]) &&
+      failover_traffic_policy.this.targets["gcp-euw1"].min_healthy == 1
+    )
+    error_message = "A site's target must have one endpoint per zone, gated by that zone's checks (one per zone endpoint)."
   }
 
   assert {

@@ -73,13 +73,24 @@ run "two_sites_and_an_arbiter" {
   }
 
   assert {
-    condition     = tolist(failover_traffic_policy.this.targets["chicago-dc"].health_checks) == sort([for c in values(output.health_checks["chicago-dc"]) : c.name])
-    error_message = "A site's target must be gated by every check of that site."
+    condition = (
+      toset(keys(failover_traffic_policy.this.targets["chicago-dc"].endpoints)) == toset(["hall-a", "hall-b"]) &&
+      tolist(failover_traffic_policy.this.targets["chicago-dc"].endpoints["hall-a"].health_checks) == tolist([output.health_checks["chicago-dc"]["hall-a/web"].name]) &&
+      tolist(failover_traffic_policy.this.targets["chicago-dc"].endpoints["hall-b"].health_checks) == tolist([output.health_checks["chicago-dc"]["hall-b/web"].name]) &&
+      failover_traffic_policy.this.targets["chicago-dc"].health_checks == null &&
+      failover_traffic_policy.this.targets["chicago-dc"].min_healthy == 1
+    )
+    error_message = "A site's target must have one endpoint per zone, each gated by that zone's checks, so losing one zone does not move the site."
   }
 
   assert {
-    condition     = tolist(failover_traffic_policy.this.targets["aws-use1"].addresses) == tolist(["198.51.100.11", "198.51.100.12"]) && failover_traffic_policy.this.targets["aws-use1"].site == "aws-use1"
-    error_message = "A site's target must answer the site's endpoint addresses."
+    condition = (
+      failover_traffic_policy.this.targets["aws-use1"].addresses == null &&
+      tolist(failover_traffic_policy.this.targets["aws-use1"].endpoints["us-east-1a"].addresses) == tolist(["198.51.100.11"]) &&
+      tolist(failover_traffic_policy.this.targets["aws-use1"].endpoints["us-east-1b"].addresses) == tolist(["198.51.100.12"]) &&
+      failover_traffic_policy.this.targets["aws-use1"].site == "aws-use1"
+    )
+    error_message = "A site's target must answer each zone's endpoint addresses from that zone's endpoint."
   }
 
   assert {
@@ -159,8 +170,7 @@ run "burstable_dr" {
     condition = (
       failover_traffic_policy.this.targets["aws-use1-burst"].burst_only &&
       failover_traffic_policy.this.targets["aws-use1-burst"].site == "aws-use1" &&
-      tolist(failover_traffic_policy.this.targets["aws-use1-burst"].health_checks) == sort([for c in values(output.health_checks["aws-use1"]) : c.name]) &&
-      tolist(failover_traffic_policy.this.targets["aws-use1-burst"].addresses) == tolist(failover_traffic_policy.this.targets["aws-use1"].addresses)
+      failover_traffic_policy.this.targets["aws-use1-burst"].endpoints == failover_traffic_policy.this.targets["aws-use1"].endpoints
     )
     error_message = "The secondary site must also be a burst_only target with its own checks and addresses."
   }

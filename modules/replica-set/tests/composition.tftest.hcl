@@ -109,6 +109,16 @@ run "two_data_sites_and_an_arbiter" {
 
   assert {
     condition = (
+      output.site_loss["chicago"].majority_writes == false && output.site_loss["aws-use1"].majority_writes == false &&
+      output.site_loss["gcp-usc1"].majority_writes == true &&
+      output.site_loss["chicago"].data_voters_left == 2 && output.site_loss["chicago"].write_concern_before == "majority" &&
+      failover_replica_set.this.default_write_concern == "majority" && failover_replica_set.this.write_majority == 3
+    )
+    error_message = "2 + 2 data members and an arbiter: a data site's loss keeps elections (survives) but not w:majority writes (2 data-bearing voters left, 3 needed)."
+  }
+
+  assert {
+    condition = (
       jsondecode(output.config_json)._id == "orders-test" &&
       length(jsondecode(output.config_json).members) == 5 &&
       length([for m in jsondecode(output.config_json).members : m if m.arbiterOnly]) == 1
@@ -173,5 +183,10 @@ run "three_data_sites_without_arbiter" {
   assert {
     condition     = output.arbiter_site == null && output.voting_members == 3 && alltrue([for l in values(output.site_loss) : l.survives])
     error_message = "Three data sites of one member each survive any one site's loss without an arbiter."
+  }
+
+  assert {
+    condition     = alltrue([for l in values(output.site_loss) : l.majority_writes && length(l.critical_members) == 2])
+    error_message = "Three data sites of one member each keep w:majority writes after any one site's loss, with no member to spare."
   }
 }
