@@ -497,8 +497,8 @@ func TestDrillPublishers(t *testing.T) {
 		t.Fatalf("api's drill: %+v report %+v", apid, r)
 	}
 	p = r.Publishers[0]
-	if p.Followed || p.FailoverPublishedAt != nil || p.FailbackPublishedAt != nil || !strings.Contains(p.Problem, "refused TSIG key stale-key") ||
-		!strings.Contains(p.Problem, "not published within 30s") {
+	if p.Followed || p.FailoverPublishedAt != nil || p.FailbackPublishedAt != nil || !strings.Contains(p.LastError, "refused TSIG key stale-key") ||
+		!strings.Contains(p.Problem, "failover not published within 30s of the request") || !strings.Contains(p.Problem, "failback not published within 30s") {
 		t.Errorf("api's publisher: %+v", p)
 	}
 	if r.SwitchSeconds != nil || r.DNSSeconds == nil || r.FailbackDNSSecs == nil || r.FailbackTo != "dc1" {

@@ -148,8 +148,10 @@ type DrillPublisher struct {
 	// Followed: it published both switches, each within the budget.
 	Followed bool `json:"followed"`
 	// Problem says what did not follow (not published within the wait,
-	// published after the RTO) and the destination's last error.
-	Problem string `json:"problem,omitempty"`
+	// published after the RTO); LastError is the destination's last
+	// publishing error while the drill waited for it.
+	Problem   string `json:"problem,omitempty"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // DrillSchedule is a policy's recurring game day: a drill to Target at

@@ -14,9 +14,9 @@ import (
 type published struct {
 	destination, record string
 	// at is when the destination confirmed the switch's decision (nil: not
-	// within the wait); why says why not.
-	at  *time.Time
-	why string
+	// within the wait); why says why not, lastErr is its publishing error.
+	at           *time.Time
+	why, lastErr string
 }
 
 // waitPublished waits, until within after the switch was requested, for every destination of the
@@ -63,6 +63,7 @@ func (r *Runner) waitPublished(ctx context.Context, policy string, dec api.Decis
 				out[i].why = "no publish status yet"
 			default:
 				out[i].at, out[i].why = publishedAt(ps, dec)
+				out[i].lastErr = ps.LastError
 			}
 			if out[i].at == nil {
 				pending++
@@ -110,7 +111,7 @@ func publishedAt(ps api.PublishStatus, dec api.Decision) (*time.Time, string) {
 		t := dec.Since.UTC()
 		return &t, ""
 	case ps.LastError != "":
-		return nil, fmt.Sprintf("%d failed attempt(s), last error: %s", ps.Attempts, ps.LastError)
+		return nil, fmt.Sprintf("%d failed attempt(s)", ps.Attempts)
 	}
 	return nil, fmt.Sprintf("generation %d not confirmed yet (published %d)", dec.Generation, ps.PublishedGeneration)
 }
@@ -158,6 +159,9 @@ func recordPublished(rep *api.DrillReport, pubs []published, requested time.Time
 		}
 		if p.at == nil {
 			x.Problem = joinProblem(x.Problem, what+" "+p.why)
+			if p.lastErr != "" {
+				x.LastError = p.lastErr
+			}
 		}
 	}
 }
@@ -182,7 +186,11 @@ func judgePublishers(rep *api.DrillReport) {
 			if x.Problem == "" {
 				x.Problem = "the drill ended before it published both switches"
 			}
-			rep.Notes = append(rep.Notes, fmt.Sprintf("publisher %s %s did not follow: %s", x.Destination, x.Record, x.Problem))
+			note := fmt.Sprintf("publisher %s %s did not follow: %s", x.Destination, x.Record, x.Problem)
+			if x.LastError != "" {
+				note += "; last error: " + x.LastError
+			}
+			rep.Notes = append(rep.Notes, note)
 		}
 	}
 }
