@@ -255,7 +255,7 @@ func (r *trafficPolicyResource) Schema(_ context.Context, _ resource.SchemaReque
 			},
 			"drill_schedule": schema.SingleNestedAttribute{
 				MarkdownDescription: "Recurring game days: failoverd fails the policy over to `target` on purpose (through an override), " +
-					"measures the decision and DNS switch, holds, fails back, and records a report against `rto_seconds` " +
+					"measures the decision, DNS and every publisher's switch, holds, fails back, and records a report against `rto_seconds` " +
 					"(`failoverd drill list`, `failoverd status`). Set `cron` (five fields, UTC, e.g. `\"0 3 * * 2\"`: Tuesdays at 03:00) " +
 					"with `hold_seconds`, or `windows` (RFC 3339 `START/END`: the drill starts at START and fails back at END). " +
 					"A time failoverd was down for is skipped, never run late.",

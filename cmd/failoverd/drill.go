@@ -221,6 +221,15 @@ func seconds(v *float64) string {
 	return fmt.Sprintf("%.3fs", *v)
 }
 
+// orOld is v, or old for a drill recorded before the report told the DNS
+// time apart from the switch time (then they were the same).
+func orOld(v, old *float64) *float64 {
+	if v != nil {
+		return v
+	}
+	return old
+}
+
 func rto(s int) string {
 	if s == 0 {
 		return "none"
@@ -246,10 +255,22 @@ func writeDrill(w io.Writer, d api.Drill, now time.Time) {
 	if r := d.Report; r != nil {
 		fmt.Fprintf(w, "  declared:    worst case %.1fs, RTO %s\n", r.WorstCaseSeconds, rto(r.RTOSeconds))
 		fmt.Fprintf(w, "  failover:    requested %s, decided %s (%s), DNS answered %s (%s)\n",
-			at(&r.FailoverRequestedAt), at(r.FailoverDecidedAt), seconds(r.DecisionSeconds), at(r.FailoverDNSAt), seconds(r.SwitchSeconds))
+			at(&r.FailoverRequestedAt), at(r.FailoverDecidedAt), seconds(r.DecisionSeconds), at(r.FailoverDNSAt), seconds(orOld(r.DNSSeconds, r.SwitchSeconds)))
 		if r.FailbackRequestedAt != nil {
 			fmt.Fprintf(w, "  failback:    requested %s, decided %s (%s), DNS answered %s (%s), serving %s\n",
-				at(r.FailbackRequestedAt), at(r.FailbackDecidedAt), seconds(r.FailbackDecisionSecs), at(r.FailbackDNSAt), seconds(r.FailbackSwitchSecs), orDash(r.FailbackTo))
+				at(r.FailbackRequestedAt), at(r.FailbackDecidedAt), seconds(r.FailbackDecisionSecs), at(r.FailbackDNSAt), seconds(orOld(r.FailbackDNSSecs, r.FailbackSwitchSecs)), orDash(r.FailbackTo))
+		}
+		for _, p := range r.Publishers {
+			state := "followed"
+			if !p.Followed {
+				state = "DID NOT FOLLOW"
+			}
+			fmt.Fprintf(w, "  publisher:   %s %s: failover published %s (%s), failback published %s (%s): %s\n",
+				p.Destination, p.Record, at(p.FailoverPublishedAt), seconds(p.FailoverSeconds), at(p.FailbackPublishedAt), seconds(p.FailbackSeconds), state)
+		}
+		if len(r.Publishers) > 0 {
+			fmt.Fprintf(w, "  switch:      failover %s, failback %s (until failoverd's DNS and every publisher showed it)\n",
+				seconds(r.SwitchSeconds), seconds(r.FailbackSwitchSecs))
 		}
 		if d.State != api.DrillRunning {
 			verdict := "FAIL"

@@ -5,10 +5,13 @@ package main
 // its report is checked against the server's own event log and DNS.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -383,4 +386,155 @@ func TestDrillSchedule(t *testing.T) {
 		t.Errorf("status (%d) does not show the last drill:\n%s", code, out)
 	}
 	t.Logf("failoverd status:\n%s", out)
+}
+
+// TestDrillPublishers: a drill measures every publisher. Two policies
+// publish to a real knotd by RFC 2136: web with the key knot knows, api
+// with a key knot refuses. web's drill reports when knot took each
+// switch — after the decision, at the publish status's own last success
+// — and knot answers the drill's target during the hold; api's drill
+// names its publisher as not followed (with the TSIG error), fails
+// against the RTO, and still fails back cleanly.
+func TestDrillPublishers(t *testing.T) {
+	needBins(t)
+	bin := launch.KnotForTest(t)
+	k, err := launch.StartKnot(context.Background(), launch.KnotOptions{Bin: bin, Dir: t.TempDir(), Zone: knotZone,
+		KeyName: knotKeyName, KeySecret: knotKeySecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Close)
+	keys := filepath.Join(t.TempDir(), "tsig.keys")
+	if err := os.WriteFile(keys, []byte(fmt.Sprintf("%s hmac-sha256 %s\nstale-key hmac-sha256 %s\n", knotKeyName, knotKeySecret, wrongSecret)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := startFailoverd(t, filepath.Join(t.TempDir(), "data"), "--tsig-keys", keys)
+	a := newRawAPI(f)
+	for _, site := range []string{"dc1", "cloud"} {
+		b := startBackend(t, site)
+		a.must(t, http.StatusCreated, http.MethodPost, "/v1/health-checks", sitesCheck("web-"+site, site, b.Addr), nil)
+	}
+	for name, key := range map[string]string{"web": knotKeyName, "api": "stale-key"} {
+		p := twoSitePolicy(name, 0, []string{"web-dc1"}, []string{"web-cloud"})
+		p.RTOSeconds = 30
+		p.Publish = &api.Publish{RFC2136: &api.PublishRFC2136{Server: k.Addr(), Zone: "example.test", RecordName: name + ".example.test", TSIGKey: key}}
+		a.must(t, http.StatusCreated, http.MethodPost, "/v1/traffic-policies", p, nil)
+	}
+	waitHealthy(t, a, 20*time.Second, "web-dc1", "web-cloud")
+	waitServing(t, a, 10*time.Second, "web", "dc1")
+	waitDNSA(t, k.Addr(), "web.example.test.", dc1Addr, 10*time.Second)
+	before := a.lastSeq(t)
+
+	var web, apid api.Drill
+	a.must(t, http.StatusAccepted, http.MethodPost, "/v1/traffic-policies/web/drills", api.DrillRequest{Target: "cloud", Hold: "5s", Reason: "publishers"}, &web)
+	a.must(t, http.StatusAccepted, http.MethodPost, "/v1/traffic-policies/api/drills", api.DrillRequest{Target: "cloud", Hold: "1s", Reason: "bad key"}, &apid)
+
+	// During web's hold: the report's failover publication is the
+	// status's last success, and knot answers the drill's target.
+	held := waitDrill(t, a, web.ID, 30*time.Second, func(d api.Drill) bool { return d.Step != api.StepFailover })
+	if held.Step != api.StepHold || held.Report == nil || len(held.Report.Publishers) != 1 {
+		t.Fatalf("web's drill after the failover: %+v", held)
+	}
+	if got, _ := dnsA(t, k.Addr(), "web.example.test."); got != cloudAddr {
+		t.Errorf("during the hold knot answers web.example.test %q, want the drill's target %s", got, cloudAddr)
+	}
+	var st api.PolicyStatus
+	a.must(t, http.StatusOK, http.MethodGet, "/v1/traffic-policies/web/status", nil, &st)
+	if len(st.Publish) != 1 || st.Publish[0].LastSuccess == nil || st.Publish[0].PublishedGeneration != st.Decision.Generation {
+		t.Fatalf("web's publish status during the hold: %+v (decision generation %d)", st.Publish, st.Decision.Generation)
+	}
+	hp := held.Report.Publishers[0]
+	if hp.FailoverPublishedAt == nil || !hp.FailoverPublishedAt.Equal(*st.Publish[0].LastSuccess) {
+		t.Errorf("failover published at %v in the report, the publish status's last success %v", hp.FailoverPublishedAt, st.Publish[0].LastSuccess)
+	}
+	if still := a.drill(t, web.ID); still.Step != api.StepHold {
+		t.Errorf("the hold ended (step %s) before knot was asked: the check above proves nothing", still.Step)
+	}
+
+	web = waitDrill(t, a, web.ID, 60*time.Second, func(d api.Drill) bool { return d.State != api.DrillRunning })
+	r := web.Report
+	if web.State != api.DrillPassed || r == nil || !r.Pass || len(r.Publishers) != 1 {
+		t.Fatalf("web's drill: %+v report %+v", web, r)
+	}
+	p := r.Publishers[0]
+	if !p.Followed || p.Problem != "" || p.Destination != api.DestinationRFC2136 || p.Record != "web.example.test" ||
+		p.FailoverPublishedAt == nil || p.FailbackPublishedAt == nil {
+		t.Fatalf("web's publisher: %+v", p)
+	}
+	// Published after the decision; the switch is the slowest of DNS and
+	// the publisher; the durations are the differences of the times.
+	if p.FailoverPublishedAt.Before(*r.FailoverDecidedAt) || p.FailbackPublishedAt.Before(*r.FailbackDecidedAt) {
+		t.Errorf("published before the decision: %+v, decided %s / %s", p, r.FailoverDecidedAt, r.FailbackDecidedAt)
+	}
+	near := func(what string, got *float64, want float64) {
+		t.Helper()
+		if got == nil || *got < want-1e-6 || *got > want+1e-6 {
+			t.Errorf("%s: %v, want %v", what, got, want)
+		}
+	}
+	near("publisher failover seconds", p.FailoverSeconds, p.FailoverPublishedAt.Sub(r.FailoverRequestedAt).Seconds())
+	near("publisher failback seconds", p.FailbackSeconds, p.FailbackPublishedAt.Sub(*r.FailbackRequestedAt).Seconds())
+	if *p.FailoverSeconds < *r.DecisionSeconds || *p.FailbackSeconds < *r.FailbackDecisionSecs {
+		t.Errorf("publisher times %v/%v below the decision times %v/%v", *p.FailoverSeconds, *p.FailbackSeconds, *r.DecisionSeconds, *r.FailbackDecisionSecs)
+	}
+	near("switch seconds", r.SwitchSeconds, max(*r.DNSSeconds, *p.FailoverSeconds))
+	near("failback switch seconds", r.FailbackSwitchSecs, max(*r.FailbackDNSSecs, *p.FailbackSeconds))
+	st = api.PolicyStatus{}
+	a.must(t, http.StatusOK, http.MethodGet, "/v1/traffic-policies/web/status", nil, &st)
+	if len(st.Publish) != 1 || st.Publish[0].LastSuccess == nil || !st.Publish[0].LastSuccess.Equal(*p.FailbackPublishedAt) ||
+		st.Publish[0].PublishedGeneration != st.Decision.Generation {
+		t.Errorf("failback published at %s in the report; the publish status: %+v (decision generation %d)", p.FailbackPublishedAt, st.Publish, st.Decision.Generation)
+	}
+	waitDNSA(t, k.Addr(), "web.example.test.", dc1Addr, 5*time.Second)
+	t.Logf("web: decision %.3fs, DNS %.3fs, knot %.3fs after the request; failback decision %.3fs, DNS %.3fs, knot %.3fs",
+		*r.DecisionSeconds, *r.DNSSeconds, *p.FailoverSeconds, *r.FailbackDecisionSecs, *r.FailbackDNSSecs, *p.FailbackSeconds)
+
+	// api: knot refuses its key. The drill waits out its budget for the
+	// publisher, names it, fails, and still fails back.
+	apid = waitDrill(t, a, apid.ID, 150*time.Second, func(d api.Drill) bool { return d.State != api.DrillRunning })
+	r = apid.Report
+	if apid.State != api.DrillFailed || r == nil || r.Pass || len(r.Publishers) != 1 {
+		t.Fatalf("api's drill: %+v report %+v", apid, r)
+	}
+	p = r.Publishers[0]
+	if p.Followed || p.FailoverPublishedAt != nil || p.FailbackPublishedAt != nil || !strings.Contains(p.LastError, "refused TSIG key stale-key") ||
+		!strings.Contains(p.Problem, "failover not published within 30s of the request") || !strings.Contains(p.Problem, "failback not published within 30s") {
+		t.Errorf("api's publisher: %+v", p)
+	}
+	if r.SwitchSeconds != nil || r.DNSSeconds == nil || r.FailbackDNSSecs == nil || r.FailbackTo != "dc1" {
+		t.Errorf("api's report: switch %v (want none: knot never switched), DNS %v / %v, failback to %q", r.SwitchSeconds, r.DNSSeconds, r.FailbackDNSSecs, r.FailbackTo)
+	}
+	if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.HasPrefix(n, "publisher rfc2136 api.example.test did not follow") }) {
+		t.Errorf("api's notes do not name the publisher: %q", r.Notes)
+	}
+	if d := a.decision(t, "api"); d.Override != nil || servingTarget(d) != "dc1" {
+		t.Errorf("after api's drill: serving %s, override %+v", servingTarget(d), d.Override)
+	}
+	waitDNSA(t, f.DNSAddr, "api.failover.internal.", dc1Addr, 5*time.Second)
+	if got, _ := dnsA(t, k.Addr(), "api.example.test."); got != "NXDOMAIN" {
+		t.Errorf("knot answers api.example.test %q; a refused key must change nothing", got)
+	}
+
+	// The report events and the CLI name the publisher.
+	var reports []string
+	for _, ev := range a.events(t, before) {
+		if ev.Type == api.EventDrill && strings.Contains(ev.Message, " report: ") {
+			reports = append(reports, ev.Message)
+		}
+	}
+	if !slices.ContainsFunc(reports, func(m string) bool { return strings.Contains(m, "publisher rfc2136 web.example.test followed") }) ||
+		!slices.ContainsFunc(reports, func(m string) bool { return strings.Contains(m, "publisher rfc2136 api.example.test DID NOT FOLLOW") }) {
+		t.Errorf("report events:\n%s", strings.Join(reports, "\n"))
+	}
+	env := []string{"FAILOVER_ENDPOINT=" + f.URL, "FAILOVER_TOKEN=" + e2eToken, "FAILOVER_CA_CERT="}
+	for _, tc := range []struct{ id, want string }{{web.ID, "publisher:   rfc2136 web.example.test"}, {apid.ID, "DID NOT FOLLOW"}} {
+		code, out, _ := runBin(t, env, "drill", "show", tc.id)
+		if code != 0 || !strings.Contains(out, tc.want) || !strings.Contains(out, "switch:") {
+			t.Errorf("drill show %s (%d) lacks %q:\n%s", tc.id, code, tc.want, out)
+		}
+		t.Logf("failoverd drill show:\n%s", out)
+	}
+	if m := a.metricsText(t); !strings.Contains(m, `failover_drill_last_pass{policy="api"} 0`) || !strings.Contains(m, `failover_drill_last_pass{policy="web"} 1`) {
+		t.Error("/metrics lacks the drills' last pass")
+	}
 }

@@ -131,6 +131,9 @@ func TestPublishRFC2136ToKnot(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	// The publisher alerts and dashboard panels use metrics this
+	// failoverd exports.
+	checkAlertMetrics(t, a, "failover_publish_")
 }
 
 func mustKeys(t *testing.T, path string) publish.TSIGKeys {

@@ -239,6 +239,9 @@ func TestWebhookReceiverDownThenBack(t *testing.T) {
 		a.must(t, http.StatusOK, http.MethodGet, "/v1/webhooks/oncall/status", nil, &st)
 		return st.Attempts == 0 && st.LastError == "" && st.LastSuccess != nil, fmt.Sprintf("%+v", st)
 	})
+	// The webhook alerts and dashboard panels use metrics this failoverd
+	// exports.
+	checkAlertMetrics(t, a, "failover_webhook_")
 }
 
 // TestWebhookSIGKILLMidDelivery: failoverd is SIGKILLed while a delivery

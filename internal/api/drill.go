@@ -102,26 +102,56 @@ type DrillReport struct {
 	WorstCaseSeconds float64 `json:"worst_case_seconds"`
 	RTOSeconds       int     `json:"rto_seconds,omitempty"`
 	// Failover: the override is committed (requested), the policy's
-	// decision moves (decided), and failoverd's DNS answers the new target
-	// (dns_visible).
+	// decision moves (decided), failoverd's DNS answers the new target
+	// (dns), and each publisher confirms it (Publishers). The switch is
+	// complete when the last of them shows the new target: SwitchSeconds
+	// is measured from the request to that moment, and is absent when one
+	// of them never showed it (a client of that DNS never switched).
 	FailoverRequestedAt  time.Time  `json:"failover_requested_at"`
 	FailoverDecidedAt    *time.Time `json:"failover_decided_at,omitempty"`
 	FailoverDNSAt        *time.Time `json:"failover_dns_at,omitempty"`
 	DecisionSeconds      *float64   `json:"decision_seconds,omitempty"`
+	DNSSeconds           *float64   `json:"dns_seconds,omitempty"`
 	SwitchSeconds        *float64   `json:"switch_seconds,omitempty"`
 	FailbackRequestedAt  *time.Time `json:"failback_requested_at,omitempty"`
 	FailbackDecidedAt    *time.Time `json:"failback_decided_at,omitempty"`
 	FailbackDNSAt        *time.Time `json:"failback_dns_at,omitempty"`
 	FailbackDecisionSecs *float64   `json:"failback_decision_seconds,omitempty"`
+	FailbackDNSSecs      *float64   `json:"failback_dns_seconds,omitempty"`
 	FailbackSwitchSecs   *float64   `json:"failback_switch_seconds,omitempty"`
 	// FailbackTo is what serves once automatic routing is back.
 	FailbackTo string `json:"failback_to,omitempty"`
-	// Pass: both switches completed within the RTO (the worst case when
-	// no RTO is declared).
+	// Publishers: how each destination of the policy's publish block
+	// followed the drill (none without a publish block).
+	Publishers []DrillPublisher `json:"publishers,omitempty"`
+	// Pass: both switches completed — failoverd's DNS and every publisher
+	// showing the new target — within the RTO (the worst case when no RTO
+	// is declared).
 	Pass bool `json:"pass"`
-	// Notes are what did not follow: a check that flapped, a DNS answer
-	// that lagged its decision, a failback to another target.
+	// Notes are what did not follow: a publisher that lagged or failed, a
+	// check that flapped, a DNS answer that lagged its decision, a
+	// failback to another target.
 	Notes []string `json:"notes,omitempty"`
+}
+
+// DrillPublisher is how one publishing destination followed a drill: when
+// it confirmed holding each switch's decision (the last_success of its
+// publish status once published_generation reached the decision's),
+// measured from that switch's request.
+type DrillPublisher struct {
+	Destination         string     `json:"destination"`
+	Record              string     `json:"record"`
+	FailoverPublishedAt *time.Time `json:"failover_published_at,omitempty"`
+	FailoverSeconds     *float64   `json:"failover_seconds,omitempty"`
+	FailbackPublishedAt *time.Time `json:"failback_published_at,omitempty"`
+	FailbackSeconds     *float64   `json:"failback_seconds,omitempty"`
+	// Followed: it published both switches, each within the budget.
+	Followed bool `json:"followed"`
+	// Problem says what did not follow (not published within the wait,
+	// published after the RTO); LastError is the destination's last
+	// publishing error while the drill waited for it.
+	Problem   string `json:"problem,omitempty"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // DrillSchedule is a policy's recurring game day: a drill to Target at

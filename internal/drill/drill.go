@@ -1,8 +1,8 @@
 // Package drill runs game days: it fails a traffic policy over on purpose
 // through the normal override path, measures what clients would see (the
-// decision, then failoverd's own DNS answer), holds, fails back, measures
-// that too, and writes a report against the policy's declared worst case
-// and RTO. Like the HTTP server it is a client of the engine; its records
+// decision, then failoverd's own DNS answer, then every destination of the
+// policy's publish block), holds, fails back, measures that too, and
+// writes a report against the policy's declared worst case and RTO. Like the HTTP server it is a client of the engine; its records
 // live in the store (bucket "drills"), so a restart mid-drill finds the
 // drill and aborts it cleanly (the override cleared, automatic routing
 // back) instead of leaving traffic pinned.
@@ -38,6 +38,11 @@ const Bucket = "drills"
 // Defaults of Options.
 const (
 	defaultPoll = 5 * time.Millisecond
+	// publishPoll is how often the publish status is read while waiting
+	// for the publishers: it lists the outbox, so not every Poll. The
+	// time reported is the status's own last success, not when it was
+	// read, so this costs no precision.
+	publishPoll = 100 * time.Millisecond
 	// minSwitchWait bounds how long a switch is waited for when the
 	// policy's own budget is shorter: a drill that gives up too early
 	// reports nothing useful.
@@ -109,7 +114,7 @@ func New(o Options) *Runner {
 			Name: "failover_drill_last_pass", Help: "Whether the policy's last completed drill met its RTO: 1 passed, 0 failed (alert on 0, or on no drill for too long).",
 		}, []string{"policy"}),
 		lastSwitch: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "failover_drill_last_switch_seconds", Help: "The client-visible switch time (request to DNS answer) of the policy's last completed drill.",
+			Name: "failover_drill_last_switch_seconds", Help: "The client-visible switch time of the policy's last completed drill: from the request until failoverd's DNS and every publisher showed the new target.",
 		}, []string{"policy"}),
 	}
 	if o.Registerer != nil {
@@ -363,17 +368,20 @@ func (r *Runner) run(ctx context.Context, d api.Drill, pol api.TrafficPolicy, ho
 		return
 	}
 	rep.FailoverRequestedAt = requested
-	decided, dnsAt, why := r.measure(ctx, d.Policy, func(dec api.Decision) bool { return first(dec) == d.Target && dec.Override != nil }, wait)
+	dec, decided, dnsAt, why := r.measure(ctx, d.Policy, func(dec api.Decision) bool { return first(dec) == d.Target && dec.Override != nil }, wait)
 	rep.FailoverDecidedAt, rep.FailoverDNSAt = decided, dnsAt
-	rep.DecisionSeconds, rep.SwitchSeconds = since(requested, decided), since(requested, dnsAt)
+	rep.DecisionSeconds, rep.DNSSeconds = since(requested, decided), since(requested, dnsAt)
 	if why != "" {
 		rep.Notes = append(rep.Notes, "failover: "+why)
 	}
+	pubs := r.waitPublished(ctx, d.Policy, dec, decided != nil, requested, wait)
+	rep.SwitchSeconds = switchTime(requested, dnsAt, pubs)
+	recordPublished(rep, pubs, requested, false)
 	if aborted() {
 		return
 	}
-	r.step(ctx, &d, api.StepHold, fmt.Sprintf("drill %s: %s failed over to %s — decision %s, DNS %s after the request",
-		d.ID, d.Policy, d.Target, secs(rep.DecisionSeconds), secs(rep.SwitchSeconds)), dnsAt)
+	r.step(ctx, &d, api.StepHold, fmt.Sprintf("drill %s: %s failed over to %s — decision %s, DNS %s%s after the request",
+		d.ID, d.Policy, d.Target, secs(rep.DecisionSeconds), secs(rep.DNSSeconds), pubWords(pubs, requested)), dnsAt)
 
 	// 2. Hold.
 	select {
@@ -395,11 +403,17 @@ func (r *Runner) run(ctx context.Context, d api.Drill, pol api.TrafficPolicy, ho
 		return
 	}
 	rep.FailbackRequestedAt = &back
-	decided, dnsAt, why = r.measure(ctx, d.Policy, func(dec api.Decision) bool { return dec.Override == nil }, wait)
+	dec, decided, dnsAt, why = r.measure(ctx, d.Policy, func(dec api.Decision) bool { return dec.Override == nil }, wait)
 	rep.FailbackDecidedAt, rep.FailbackDNSAt = decided, dnsAt
-	rep.FailbackDecisionSecs, rep.FailbackSwitchSecs = since(back, decided), since(back, dnsAt)
+	rep.FailbackDecisionSecs, rep.FailbackDNSSecs = since(back, decided), since(back, dnsAt)
 	if why != "" {
 		rep.Notes = append(rep.Notes, "failback: "+why)
+	}
+	pubs = r.waitPublished(ctx, d.Policy, dec, decided != nil, back, wait)
+	rep.FailbackSwitchSecs = switchTime(back, dnsAt, pubs)
+	recordPublished(rep, pubs, back, true)
+	if aborted() {
+		return
 	}
 	if dec, ok := r.o.Engine.Decision(d.Policy); ok {
 		rep.FailbackTo = first(dec)
@@ -408,6 +422,7 @@ func (r *Runner) run(ctx context.Context, d api.Drill, pol api.TrafficPolicy, ho
 		}
 	}
 	bg := context.WithoutCancel(ctx)
+	judgePublishers(rep)
 	r.notes(bg, &d, startSeq)
 	rep.Pass = pass(rep)
 	state := api.DrillFailed
@@ -424,15 +439,21 @@ func switchWait(p api.TrafficPolicy) time.Duration {
 	return max(w, minSwitchWait)
 }
 
-// pass: both switches seen, each within the RTO (or the worst case when
-// no RTO is declared).
-func pass(rep *api.DrillReport) bool {
-	budget := rep.WorstCaseSeconds
+// budget is what a switch must beat: the RTO, or the worst case when no
+// RTO is declared.
+func budget(rep *api.DrillReport) float64 {
 	if rep.RTOSeconds > 0 {
-		budget = float64(rep.RTOSeconds)
+		return float64(rep.RTOSeconds)
 	}
+	return rep.WorstCaseSeconds
+}
+
+// pass: both switches seen — failoverd's DNS and every publisher (see
+// switchTime) —, each within the budget.
+func pass(rep *api.DrillReport) bool {
+	b := budget(rep)
 	return rep.SwitchSeconds != nil && rep.FailbackSwitchSecs != nil &&
-		*rep.SwitchSeconds <= budget && *rep.FailbackSwitchSecs <= budget
+		*rep.SwitchSeconds <= b && *rep.FailbackSwitchSecs <= b
 }
 
 // setOverride pins the policy to the drill's target through the engine's
@@ -480,13 +501,12 @@ func (r *Runner) audit(at time.Time, d api.Drill, action, msg string) api.Event 
 
 // measure waits until the policy's decision satisfies moved, then until
 // failoverd's DNS answers what that decision serves. It returns the
-// decision's own time (its Since, the decision event's time), when DNS
+// decision, its own time (its Since, the decision event's time), when DNS
 // first answered it, and why either was not seen.
-func (r *Runner) measure(ctx context.Context, policy string, moved func(api.Decision) bool, within time.Duration) (decided, dnsAt *time.Time, why string) {
+func (r *Runner) measure(ctx context.Context, policy string, moved func(api.Decision) bool, within time.Duration) (dec api.Decision, decided, dnsAt *time.Time, why string) {
 	deadline := r.o.Now().Add(within)
 	tick := time.NewTicker(r.o.Poll)
 	defer tick.Stop()
-	var dec api.Decision
 	for {
 		d, ok := r.o.Engine.Decision(policy)
 		if ok && moved(d) {
@@ -496,11 +516,11 @@ func (r *Runner) measure(ctx context.Context, policy string, moved func(api.Deci
 			break
 		}
 		if r.o.Now().After(deadline) {
-			return nil, nil, fmt.Sprintf("the decision did not move within %s (serving %s: %s)", within, first(d), d.Reason)
+			return d, nil, nil, fmt.Sprintf("the decision did not move within %s (serving %s: %s)", within, first(d), d.Reason)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, nil, ""
+			return d, nil, nil, ""
 		case <-tick.C:
 		}
 	}
@@ -513,17 +533,17 @@ func (r *Runner) measure(ctx context.Context, policy string, moved func(api.Deci
 		if err == nil && slices.Equal(got, want) {
 			t := r.o.Now().UTC()
 			dnsAt = &t
-			return decided, dnsAt, ""
+			return dec, decided, dnsAt, ""
 		}
 		if r.o.Now().After(deadline) {
 			if err != nil {
-				return decided, nil, fmt.Sprintf("failoverd's DNS did not answer %v within %s: %v", want, within, err)
+				return dec, decided, nil, fmt.Sprintf("failoverd's DNS did not answer %v within %s: %v", want, within, err)
 			}
-			return decided, nil, fmt.Sprintf("failoverd's DNS still answered %v, not %v, after %s", got, want, within)
+			return dec, decided, nil, fmt.Sprintf("failoverd's DNS still answered %v, not %v, after %s", got, want, within)
 		}
 		select {
 		case <-ctx.Done():
-			return decided, nil, ""
+			return dec, decided, nil, ""
 		case <-tick.C:
 		}
 	}
@@ -674,6 +694,13 @@ func reportLine(d api.Drill) string {
 	}
 	s := fmt.Sprintf("drill %s report: %s (%s → %s): %s — switch %s, failback %s; worst case declared %.1fs, %s",
 		d.ID, d.Policy, d.From, d.Target, strings.ToUpper(d.State), secs(rep.SwitchSeconds), secs(rep.FailbackSwitchSecs), rep.WorstCaseSeconds, budget)
+	for _, p := range rep.Publishers {
+		state := "followed"
+		if !p.Followed {
+			state = "DID NOT FOLLOW"
+		}
+		s += fmt.Sprintf("; publisher %s %s %s (failover %s, failback %s)", p.Destination, p.Record, state, secs(p.FailoverSeconds), secs(p.FailbackSeconds))
+	}
 	if d.Error != "" {
 		s += "; " + d.Error
 	}

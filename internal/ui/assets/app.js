@@ -263,10 +263,11 @@
         el('td', {}, verdict),
         el('td', {}, sec(r.switch_seconds), r.rto_seconds ? ' / RTO ' + r.rto_seconds + ' s' : ''),
         el('td', {}, sec(r.failback_switch_seconds)),
+        el('td', {}, (r.publishers || []).map((p) => p.destination + ' ' + p.record + ': ' + (p.followed ? 'followed' : 'did not follow')).join('; ') || '—'),
         el('td', {}, (r.notes || []).join('; ') || '—'),
         S.operate ? el('td', {}, x.state === 'running' ? el('button', { type: 'button', 'data-key': 'abort:' + x.id, onclick: () => abortDialog(x) }, 'Abort') : '') : null);
     });
-    const heads = ['Drill', 'Policy', 'Started', 'Result', 'Switch', 'Failback', 'Notes'];
+    const heads = ['Drill', 'Policy', 'Started', 'Result', 'Switch', 'Failback', 'Publishers', 'Notes'];
     if (S.operate) heads.push('Actions');
     replace($('drills'), table('Drills, newest first', heads, rows));
   }
