@@ -25,7 +25,8 @@ func TestModelRoundTrip(t *testing.T) {
 		IntervalSeconds: types.Float64Value(5), ExpectedStatus: stringList([]string{"200"}),
 		Headers: types.MapNull(types.StringType), BodyMatch: types.ObjectNull(healthCheckBodyMatchAttrTypes),
 		TLS: types.ObjectNull(healthCheckTLSAttrTypes), ProbeSites: types.SetValueMust(types.StringType, nil),
-		Enabled: types.BoolValue(false), Timeouts: types.ObjectUnknown(timeoutsAttrTypes),
+		ChildChecks: types.ListNull(types.StringType),
+		Enabled:     types.BoolValue(false), Timeouts: types.ObjectUnknown(timeoutsAttrTypes),
 	}
 	zeroList := full
 	zeroList.ExpectedStatus = types.List{}
