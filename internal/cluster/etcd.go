@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -68,7 +69,9 @@ type EtcdOptions struct {
 	Prefix string
 	// Self describes this node; Site must be unique in the cluster.
 	Self api.ClusterMember
-	// Endpoints are shown in the status.
+	// Endpoints are shown in the status. The first is this site's etcd
+	// member: while this node leads, etcd's raft leader is kept off it
+	// (apart.go).
 	Endpoints []string
 	Logger    *slog.Logger
 	// ContactTimeout is how long this node goes without a successful
@@ -119,6 +122,13 @@ type Etcd struct {
 	// expired and another node leads; it must not decide, nor say it
 	// leads, before a read has proved it again.
 	provenAt time.Time
+
+	// Keeping etcd's raft leader off this site's member (apart.go).
+	won          notifier // this node just won the election
+	lastMove     time.Time
+	apartGap     time.Duration // apartMinGap; shorter in tests
+	moves        atomic.Uint64
+	moveFailures atomic.Uint64
 }
 
 var _ Node = (*Etcd)(nil)
@@ -154,6 +164,8 @@ func StartEtcd(ctx context.Context, o EtcdOptions) (*Etcd, error) {
 		members:        map[string]api.ClusterMember{},
 		lastSeen:       map[string]time.Time{},
 		inContact:      true,
+		won:            newNotifier(),
+		apartGap:       apartMinGap,
 	}
 	e.siteKey = e.sitePrefix + o.Self.Site
 	e.contactAt, e.provenAt = e.started, e.started
@@ -173,10 +185,11 @@ func StartEtcd(ctx context.Context, o EtcdOptions) (*Etcd, error) {
 	}
 	run, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
-	e.wg.Add(3)
+	e.wg.Add(4)
 	go e.campaignLoop(run, s)
 	go e.watchLoop(run)
 	go e.contactLoop(run)
+	go e.apartLoop(run)
 	return e, nil
 }
 
@@ -327,6 +340,7 @@ func (e *Etcd) becomeLeader(el *concurrency.Election, val string) <-chan struct{
 	e.setLeaderLocked(el.Key(), candidate{Node: e.o.Self.Node, Site: e.o.Self.Site})
 	e.log.Info("this node is the leader", "site", e.o.Self.Site, "key", el.Key())
 	e.changes.notify()
+	e.won.notify()
 	return e.deposed
 }
 

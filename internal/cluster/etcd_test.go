@@ -388,3 +388,72 @@ func TestEtcdLeaderNeedsRecentProof(t *testing.T) {
 		t.Error("proved again, but not leading")
 	}
 }
+
+// TestEtcdKeepsRaftLeaderOffItsSite: the failoverd leader moves etcd's
+// raft leadership off its own site's member (its first endpoint) — so one
+// site's loss never takes both leaders (P7) — to a member of another
+// site, counts the move in its metric, and moves again after someone puts
+// it back, but not before the rate limit allows.
+func TestEtcdKeepsRaftLeaderOffItsSite(t *testing.T) {
+	w := newWorld(t)
+	nodes := []*testNode{w.node("dc1", 0), w.node("cloud", 1), w.node("arbiter", 2)}
+	eventually(t, 10*time.Second, "a leader", func() bool { return len(leaders(nodes...)) == 1 })
+	lead := leaders(nodes...)[0]
+	var own *launch.EtcdMember
+	for i, n := range nodes {
+		if n == lead {
+			own = w.etcd.Members[i]
+		}
+	}
+	const gap = 3 * time.Second
+	lead.mu.Lock()
+	lead.apartGap = gap
+	lead.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	raftLeader := func() *launch.EtcdMember {
+		l, err := w.etcd.Leader(ctx)
+		if err != nil {
+			return nil
+		}
+		return l
+	}
+	for round := 1; round <= 2; round++ {
+		// Put the raft leader on the failoverd leader's member, as an
+		// election of etcd's (or the first campaign, won by the node
+		// nearest the raft leader) would.
+		if err := w.etcd.MoveLeader(ctx, own); err != nil {
+			t.Fatal(err)
+		}
+		before := lead.moves.Load()
+		lead.mu.Lock()
+		last := lead.lastMove
+		lead.mu.Unlock()
+		if wait := gap - time.Since(last); round > 1 && wait > 200*time.Millisecond {
+			// Within the rate limit: the raft leader stays put.
+			time.Sleep(wait - 200*time.Millisecond)
+			if l := raftLeader(); l != own {
+				t.Fatalf("round %d: the raft leader was moved again %s after the last move, within the %s limit", round, time.Since(last).Round(time.Millisecond), gap)
+			}
+		}
+		took := eventually(t, gap+2*apartEvery+10*time.Second, "the raft leader moved off the leader's site", func() bool {
+			l := raftLeader()
+			return l != nil && l != own
+		})
+		t.Logf("round %d: raft leader moved to %s within %s", round, raftLeader().Name, took.Round(time.Millisecond))
+		// The RPC returns once etcd has a new leader: count after it.
+		eventually(t, apartMoveTimeout, "the move counted", func() bool { return lead.moves.Load() > before })
+		if _, ok := lead.Leading(); !ok {
+			t.Fatalf("round %d: the failoverd leader lost its leadership to the move", round)
+		}
+	}
+	// Followers never move it: off the leader's site, it stays where it is.
+	for _, n := range nodes {
+		if n != lead && n.moves.Load()+n.moveFailures.Load() != 0 {
+			t.Errorf("follower %s moved the raft leader", n.o.Self.Site)
+		}
+	}
+	if f := lead.moveFailures.Load(); f != 0 {
+		t.Errorf("%d failed moves", f)
+	}
+}
