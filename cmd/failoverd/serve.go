@@ -193,10 +193,14 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	return c, c.check()
 }
 
-// Bounds of --lease-ttl. etcd leases count whole seconds, and etcd raises
-// a shorter TTL to its own minimum (1.5 election timeouts) silently.
+// Bounds of --lease-ttl. etcd leases count whole seconds. A node counts
+// itself cut off from etcd — and stops deciding — after half its lease TTL
+// without an answer (cluster.EtcdOptions.ContactTimeout), so that it stops
+// before its lease can expire; below 3 s that leaves under 1.5 s, and an
+// ordinary stall of etcd or of the host (a slow fsync, a GC pause) would
+// depose the leader.
 const (
-	minLeaseTTL = time.Second
+	minLeaseTTL = 3 * time.Second
 	maxLeaseTTL = 10 * time.Minute
 )
 
@@ -257,6 +261,10 @@ func (c *serveConfig) check() error {
 	if (c.etcdCert == "") != (c.etcdKey == "") {
 		return errors.New("--etcd-cert and --etcd-key go together: give both, or neither")
 	}
+	if c.leaseTTL > 0 && c.leaseTTL < minLeaseTTL && c.leaseTTL%time.Second == 0 {
+		return fmt.Errorf("--lease-ttl %s is too short: a node stops deciding after half the TTL without an answer from etcd (so that it stops before its lease expires), and under %s a brief stall would depose the leader; use %s or more (default 5s)",
+			c.leaseTTL, minLeaseTTL, minLeaseTTL)
+	}
 	if c.leaseTTL < minLeaseTTL || c.leaseTTL > maxLeaseTTL || c.leaseTTL%time.Second != 0 {
 		return fmt.Errorf("--lease-ttl %s: use whole seconds from %s to %s, e.g. 5s", c.leaseTTL, minLeaseTTL, maxLeaseTTL)
 	}
@@ -316,7 +324,8 @@ func joinCluster(ctx context.Context, c serveConfig, st store.Store, base string
 	// expires: wait that long, and no longer.
 	jctx, cancel := context.WithTimeout(ctx, c.etcdDial+2*c.leaseTTL)
 	defer cancel()
-	node, err := cluster.StartEtcd(jctx, cluster.EtcdOptions{Sessions: es, Prefix: c.etcdPrefix, Self: self, Endpoints: c.endpoints, Logger: log})
+	node, err := cluster.StartEtcd(jctx, cluster.EtcdOptions{Sessions: es, Prefix: c.etcdPrefix, Self: self, Endpoints: c.endpoints,
+		LeaseTTL: c.leaseTTL, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("join the cluster: %w", err)
 	}

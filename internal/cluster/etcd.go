@@ -35,7 +35,10 @@ const (
 
 // Defaults of EtcdOptions.
 const (
-	DefaultContactTimeout = 2 * time.Second
+	// MaxContactTimeout is the contact timeout of a node whose lease TTL
+	// is 4 s or more (failoverd's default is 5 s); shorter leases get half
+	// their TTL (EtcdOptions.contactTimeout).
+	MaxContactTimeout = 2 * time.Second
 	// contactEvery spaces the linearizable reads that prove contact; each
 	// may take up to contactProbeTimeout.
 	contactEvery        = 500 * time.Millisecond
@@ -74,18 +77,37 @@ type EtcdOptions struct {
 	// (apart.go).
 	Endpoints []string
 	Logger    *slog.Logger
+	// LeaseTTL is the TTL of the sessions' lease (--lease-ttl); it bounds
+	// the contact timeout.
+	LeaseTTL time.Duration
 	// ContactTimeout is how long this node goes without a successful
 	// linearizable read before it counts itself cut off from the majority
-	// (default 2s). Shorter than the lease TTL, so a leader that is cut off
-	// stops deciding before another node can be elected.
+	// and stops leading (default: half LeaseTTL, at most
+	// MaxContactTimeout). It must stay well under the lease TTL: a node cut
+	// off at time C last renewed its lease at C − TTL/3 at the earliest, so
+	// its lease — and its leadership — can expire, and another node be
+	// elected, from C + 2/3 TTL on; it must have stopped deciding before.
 	ContactTimeout time.Duration
 }
 
 func (o EtcdOptions) contactTimeout() time.Duration {
-	if o.ContactTimeout <= 0 {
-		return DefaultContactTimeout
+	switch {
+	case o.ContactTimeout > 0:
+		return o.ContactTimeout
+	case o.LeaseTTL > 0 && o.LeaseTTL/2 < MaxContactTimeout:
+		return o.LeaseTTL / 2
 	}
-	return o.ContactTimeout
+	return MaxContactTimeout
+}
+
+// check refuses a contact timeout that would let a cut-off leader decide
+// after its lease may have expired.
+func (o EtcdOptions) check() error {
+	if ct := o.contactTimeout(); o.LeaseTTL > 0 && ct > o.LeaseTTL/2 {
+		return fmt.Errorf("cluster: contact timeout %s with lease TTL %s: a cut-off leader could still decide after its lease expired; use a contact timeout of at most half the TTL (%s)",
+			ct, o.LeaseTTL, o.LeaseTTL/2)
+	}
+	return nil
 }
 
 // Etcd is a node of an etcd-backed cluster.
@@ -150,6 +172,9 @@ func StartEtcd(ctx context.Context, o EtcdOptions) (*Etcd, error) {
 	}
 	if !api.ValidName(o.Self.Site) {
 		return nil, fmt.Errorf("cluster: site %q is not a valid name", o.Self.Site)
+	}
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -501,6 +526,10 @@ func (e *Etcd) contactLoop(ctx context.Context) {
 		if leading {
 			key = el.Key()
 		}
+		// A read proves contact at some moment between its start and its
+		// answer: count from its start, the moment the lease is surely
+		// still as it was.
+		begun := time.Now()
 		rctx, cancel := context.WithDeadline(ctx, deadline)
 		resp, err := e.o.Client.Get(rctx, key, clientv3.WithCountOnly())
 		cancel()
@@ -510,9 +539,9 @@ func (e *Etcd) contactLoop(ctx context.Context) {
 		now := time.Now()
 		switch {
 		case err == nil:
-			lastOK = now
+			lastOK = begun
 			e.setContact(true, "")
-			e.proved(now, el, leading && resp.Count == 0)
+			e.proved(begun, el, leading && resp.Count == 0)
 			sleep(ctx, contactEvery)
 		case now.Sub(lastOK) >= e.o.contactTimeout():
 			e.setContact(false, fmt.Sprintf("no answer from the etcd majority for %s: %v", now.Sub(lastOK).Round(100*time.Millisecond), err))

@@ -117,7 +117,7 @@ func (w *world) start(site string, member int) (*testNode, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	e, err := StartEtcd(ctx, EtcdOptions{
-		Client: c, Sessions: ls, Prefix: w.prefix,
+		Client: c, Sessions: ls, Prefix: w.prefix, LeaseTTL: testTTL * time.Second,
 		Self:      api.ClusterMember{Site: site, Node: "node-" + site, URL: "http://" + site + ".example.org", Started: time.Now()},
 		Endpoints: []string{w.etcd.Members[member].ClientURL},
 		Logger:    slog.New(slog.NewTextHandler(testLogSink(), nil)).With("site", site),
@@ -270,11 +270,11 @@ func TestEtcdCutOffLeader(t *testing.T) {
 			w.etcd.Members[member].Resume()
 		}
 	}()
-	stopped := eventually(t, DefaultContactTimeout+3*time.Second, "the cut-off leader stops deciding", func() bool {
+	stopped := eventually(t, MaxContactTimeout+3*time.Second, "the cut-off leader stops deciding", func() bool {
 		_, ok := lead.Leading()
 		return !ok
 	})
-	lost := eventually(t, DefaultContactTimeout+time.Second, "the cut-off node knows it is cut off", func() bool { return !lead.InContact() })
+	lost := eventually(t, MaxContactTimeout+time.Second, "the cut-off node knows it is cut off", func() bool { return !lead.InContact() })
 	t.Logf("cut off noticed after %s", (stopped + lost).Round(time.Millisecond))
 	if st := lead.Status(); st.Role != api.RoleFollower || st.Store.InContact || !strings.Contains(st.Store.Reason, "no answer from the etcd majority") {
 		t.Errorf("cut-off status %+v", st)
@@ -285,7 +285,17 @@ func TestEtcdCutOffLeader(t *testing.T) {
 			rest = append(rest, n)
 		}
 	}
-	eventually(t, testTTL*time.Second+5*time.Second, "another site leads", func() bool { return len(leaders(rest...)) == 1 })
+	eventually(t, testTTL*time.Second+5*time.Second, "another site leads", func() bool {
+		if len(leaders(rest...)) != 1 {
+			return false
+		}
+		// The safety of the contact timeout: by the time another node
+		// leads, the cut-off one has stopped deciding.
+		if _, ok := lead.Leading(); ok {
+			t.Fatal("two nodes decide: the cut-off leader still leads while another site does")
+		}
+		return true
+	})
 	elected := time.Since(cut)
 	t.Logf("cut-off leader stopped deciding after %s; new leader after %s (lease TTL %ds)", stopped.Round(time.Millisecond), elected.Round(time.Millisecond), testTTL)
 	if stopped >= testTTL*time.Second {
@@ -455,5 +465,45 @@ func TestEtcdKeepsRaftLeaderOffItsSite(t *testing.T) {
 	}
 	if f := lead.moveFailures.Load(); f != 0 {
 		t.Errorf("%d failed moves", f)
+	}
+}
+
+// TestContactTimeoutUnderLease: the contact timeout is half the lease TTL,
+// at most 2 s, so a cut-off leader stops deciding before its lease can
+// expire (from 2/3 TTL after the cut); one that would not is refused.
+func TestContactTimeoutUnderLease(t *testing.T) {
+	for _, tt := range []struct {
+		ttl, contact time.Duration
+		want         time.Duration
+		err          string
+	}{
+		{ttl: 0, want: MaxContactTimeout},
+		{ttl: 2 * time.Second, want: time.Second},
+		{ttl: 3 * time.Second, want: 1500 * time.Millisecond},
+		{ttl: 4 * time.Second, want: 2 * time.Second},
+		{ttl: 5 * time.Second, want: 2 * time.Second},
+		{ttl: time.Minute, want: 2 * time.Second},
+		{ttl: 10 * time.Second, contact: 5 * time.Second, want: 5 * time.Second},
+		{ttl: 2 * time.Second, contact: 2 * time.Second, want: 2 * time.Second,
+			err: "contact timeout 2s with lease TTL 2s: a cut-off leader could still decide after its lease expired; use a contact timeout of at most half the TTL (1s)"},
+		{ttl: 5 * time.Second, contact: 3 * time.Second, want: 3 * time.Second, err: "at most half the TTL (2.5s)"},
+	} {
+		o := EtcdOptions{LeaseTTL: tt.ttl, ContactTimeout: tt.contact}
+		if got := o.contactTimeout(); got != tt.want {
+			t.Errorf("TTL %s, contact %s: contact timeout %s, want %s", tt.ttl, tt.contact, got, tt.want)
+		}
+		if ct := o.contactTimeout(); tt.err == "" && tt.ttl > 0 && 3*ct >= 2*tt.ttl {
+			t.Errorf("TTL %s: contact timeout %s reaches 2/3 of the TTL", tt.ttl, ct)
+		}
+		err := o.check()
+		if (tt.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("TTL %s, contact %s: check() = %v, want %q", tt.ttl, tt.contact, err, tt.err)
+		}
+		if tt.err != "" {
+			if _, err := StartEtcd(context.Background(), EtcdOptions{Sessions: &leaseSessions{}, LeaseTTL: tt.ttl, ContactTimeout: tt.contact,
+				Self: api.ClusterMember{Site: "dc1"}}); err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("TTL %s, contact %s: StartEtcd = %v", tt.ttl, tt.contact, err)
+			}
+		}
 	}
 }
