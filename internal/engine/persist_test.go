@@ -225,3 +225,47 @@ func TestMutationAuditOutlivesEventLog(t *testing.T) {
 		t.Fatalf("audit log = %+v (%v), want the create as seq 1", audit, err)
 	}
 }
+
+// TestLeaderWriteGivenUpWhenTermEnds: a leader write that fails (the store
+// does not answer: a node cut off from etcd) is not retried once its term
+// has ended — though its fence would still admit it when the store answers
+// again. The node stopped deciding and dropped the term's other writes; a
+// late landing of this one would not come from the node's current state
+// (and, under test, hid whether a node elected again stores what it holds).
+func TestLeaderWriteGivenUpWhenTermEnds(t *testing.T) {
+	bolt, err := store.OpenBolt(filepath.Join(t.TempDir(), "failoverd.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bolt.Close()
+	ctx := context.Background()
+	fence := store.Condition{Bucket: store.BucketState, Key: "fence", Value: []byte("me")}
+	if _, err := bolt.Commit(ctx, store.Batch{Puts: []store.KV{{Bucket: fence.Bucket, Key: fence.Key, Value: fence.Value}}}); err != nil {
+		t.Fatal(err)
+	}
+	disk := &fullDisk{Store: bolt}
+	p := newPersister(disk, slog.New(slog.NewTextHandler(&syncBuffer{}, nil)), nil, 100, nil)
+	defer p.close()
+
+	disk.full.Store(true)
+	term := &term{fence: &fence}
+	p.setTerm(term)
+	p.put(store.BucketState, "policy/web", []byte(`{"decision":"cloud"}`))
+	deadline := time.Now().Add(10 * time.Second)
+	for disk.failed.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no commit attempted")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The term ends between two attempts, and the store answers again
+	// before the next one would be made.
+	p.setTerm(nil)
+	disk.full.Store(false)
+	p.flush()
+	time.Sleep(time.Second) // longer than the retries' backoff
+	p.flush()
+	if v, err := bolt.Get(ctx, store.BucketState, "policy/web"); err == nil {
+		t.Fatalf("an ended term's leader write landed: %s", v)
+	}
+}
