@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -32,9 +33,12 @@ const (
 	// outcome: a raft leader that keeps coming back (an operator's move, a
 	// member that wins every election) is not fought over in a loop.
 	apartMinGap = 15 * time.Second
-	// apartStatusTimeout bounds each Status call; apartMoveTimeout the
-	// transfer (etcd waits for the transferee to catch up and win).
-	apartStatusTimeout = time.Second
+	// apartStatusTimeout bounds the Status calls (the members are asked at
+	// once: right after a site loss — when a new leader checks first — one
+	// of them is dead, and the move waits for its timeout);
+	// apartMoveTimeout the transfer (etcd waits for the transferee to catch
+	// up and win).
+	apartStatusTimeout = 500 * time.Millisecond
 	apartMoveTimeout   = 5 * time.Second
 )
 
@@ -102,6 +106,9 @@ func (e *Etcd) keepApart(ctx context.Context) {
 		err = e.moveLeader(ctx, own, to)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return // shutting down
+		}
 		e.moveFailures.Add(1)
 		e.log.Warn("etcd's raft leader is this site's member, and moving it to another site failed: losing this site would also cost etcd's election (up to lease-ttl + election timeout before the next decision)",
 			"member", fmt.Sprintf("%x", st.Header.MemberId), "err", err)
@@ -124,20 +131,33 @@ func (e *Etcd) moveTarget(ctx context.Context, leader *clientv3.StatusResponse) 
 	if err != nil {
 		return 0, "", fmt.Errorf("list etcd's members: %w", err)
 	}
+	type answer struct {
+		st  *clientv3.StatusResponse
+		err error
+	}
+	answers := make([]answer, len(ml.Members))
+	sctx, cancel := context.WithTimeout(ctx, apartStatusTimeout)
+	var wg sync.WaitGroup
+	for i, m := range ml.Members {
+		if m.ID == leader.Header.MemberId || m.IsLearner || len(m.ClientURLs) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i].st, answers[i].err = e.o.Client.Status(sctx, m.ClientURLs[0])
+		}()
+	}
+	wg.Wait()
+	cancel()
 	var best *clientv3.StatusResponse
 	var why []error
-	for _, m := range ml.Members {
-		if m.ID == leader.Header.MemberId {
-			continue
-		}
-		if m.IsLearner || len(m.ClientURLs) == 0 {
-			why = append(why, fmt.Errorf("%s: a learner or not started", m.Name))
-			continue
-		}
-		sctx, cancel := context.WithTimeout(ctx, apartStatusTimeout)
-		st, err := e.o.Client.Status(sctx, m.ClientURLs[0])
-		cancel()
+	for i, m := range ml.Members {
+		st, err := answers[i].st, answers[i].err
 		switch {
+		case m.ID == leader.Header.MemberId:
+		case m.IsLearner || len(m.ClientURLs) == 0:
+			why = append(why, fmt.Errorf("%s: a learner or not started", m.Name))
 		case err != nil:
 			why = append(why, fmt.Errorf("%s: %w", m.Name, err))
 		case len(st.Errors) > 0 || st.IsLearner:

@@ -203,6 +203,7 @@ func benchLeaderLoss(ctx context.Context, e env, runs int, leaseTTL time.Duratio
 			fatal(err)
 		}
 		if apart > 0 {
+			fmt.Printf("P7 run %2d: etcd's raft leader was on the leader's (%s) member; moved off within %.3fs\n", run+1, b.cl.Sites[lead], apart.Seconds())
 			movedBefore++
 			// A new raft leader renews every lease (for TTL + its election
 			// timeout): let that pass, as it would have long before a real
