@@ -106,8 +106,8 @@ func (e *Etcd) keepApart(ctx context.Context) {
 		err = e.moveLeader(ctx, own, to)
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return // shutting down
+		if ctx.Err() != nil || errors.Is(err, errAlone) {
+			return // shutting down; or a one-member etcd, with nothing to keep apart
 		}
 		e.moveFailures.Add(1)
 		e.log.Warn("etcd's raft leader is this site's member, and moving it to another site failed: losing this site would also cost etcd's election (up to lease-ttl + election timeout before the next decision)",
@@ -130,6 +130,15 @@ func (e *Etcd) moveTarget(ctx context.Context, leader *clientv3.StatusResponse) 
 	cancel()
 	if err != nil {
 		return 0, "", fmt.Errorf("list etcd's members: %w", err)
+	}
+	voters := 0
+	for _, m := range ml.Members {
+		if !m.IsLearner {
+			voters++
+		}
+	}
+	if voters < 2 {
+		return 0, "", errAlone
 	}
 	type answer struct {
 		st  *clientv3.StatusResponse
@@ -173,6 +182,9 @@ func (e *Etcd) moveTarget(ctx context.Context, leader *clientv3.StatusResponse) 
 	}
 	return best.Header.MemberId, name, nil
 }
+
+// errAlone: etcd has no other voting member to hand leadership to.
+var errAlone = errors.New("etcd has one voting member")
 
 // moveLeader asks the raft leader at endpoint to hand over to member to.
 func (e *Etcd) moveLeader(ctx context.Context, endpoint string, to uint64) error {

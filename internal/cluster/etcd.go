@@ -234,7 +234,17 @@ func (e *Etcd) claimSite(ctx context.Context, s *concurrency.Session) error {
 			Then(clientv3.OpPut(e.siteKey, string(val), clientv3.WithLease(s.Lease()))).
 			Else(clientv3.OpGet(e.siteKey)).Commit()
 		if err != nil {
-			return fmt.Errorf("register site %s: %w", e.o.Self.Site, err)
+			// A write in flight while etcd's raft leadership changes (an
+			// election, or a move to keep the leaders apart) can be lost
+			// and time out: try again while ctx allows.
+			if ctx.Err() == nil {
+				e.log.Warn("registering this site failed; retrying", "site", e.o.Self.Site, "err", err)
+				sleep(ctx, retryEvery)
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("register site %s: %w", e.o.Self.Site, err)
+			}
+			continue
 		}
 		if resp.Succeeded {
 			return nil

@@ -507,3 +507,24 @@ func TestContactTimeoutUnderLease(t *testing.T) {
 		}
 	}
 }
+
+// TestEtcdAloneMovesNothing: on a one-member etcd (a lab, the single-node
+// suite on etcd) the raft leader is always this node's member, and there
+// is nothing to keep apart: no move is tried, none counted as failed.
+func TestEtcdAloneMovesNothing(t *testing.T) {
+	bin := launch.EtcdForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := launch.StartEtcdCluster(ctx, launch.EtcdOptions{Bin: bin, Dir: t.TempDir(), Members: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	w := &world{t: t, etcd: c, prefix: "/failover/"}
+	n := w.node("dc1", 0)
+	eventually(t, 10*time.Second, "the only node leads", func() bool { return len(leaders(n)) == 1 })
+	n.keepApart(ctx) // what the loop does every apartEvery
+	if moves, failed := n.moves.Load(), n.moveFailures.Load(); moves+failed != 0 {
+		t.Fatalf("%d moves, %d failed, on a one-member etcd", moves, failed)
+	}
+}
