@@ -54,9 +54,17 @@ func (o EtcdOptions) siteEndpoint() string {
 // this site's member: at once on winning, then every apartEvery.
 func (e *Etcd) apartLoop(ctx context.Context) {
 	defer e.wg.Done()
-	if e.o.siteEndpoint() == "" {
+	own := e.o.siteEndpoint()
+	if own == "" {
 		return
 	}
+	// Said once, so an operator can check it is this site's member.
+	sctx, cancel := context.WithTimeout(ctx, apartStatusTimeout)
+	if st, err := e.o.Client.Status(sctx, own); err == nil {
+		e.log.Info("this site's etcd member (the first of the etcd endpoints): while this node leads, etcd's raft leader is kept off it",
+			"endpoint", own, "member", fmt.Sprintf("%x", st.Header.MemberId))
+	}
+	cancel()
 	t := time.NewTimer(apartEvery)
 	defer t.Stop()
 	for {
