@@ -335,14 +335,17 @@ const damagedRetry = time.Second
 const failLogEvery = time.Minute
 
 // commitWithRetry commits b, retrying a failing store a few times. A
-// leader batch (t set) is not retried once its term has ended: it would
-// land (its fence still holds) as soon as a cut-off node's store answers
-// again, though the node stopped deciding and dropped the term's other
-// writes.
+// leader batch (t set) is not tried, nor retried, once its term has ended:
+// it would land (its fence still holds) as soon as a cut-off node's store
+// answers again, though the node stopped deciding and dropped the term's
+// other writes — and when the node leads again, its new term stores what
+// it holds, so the decision (and its event) would be written twice. The
+// batch may have been taken long before: this node's own writes go first,
+// and a store that does not answer holds them up to five request timeouts.
 func (p *persister) commitWithRetry(b store.Batch, t *term) ([]uint64, error) {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		if attempt > 0 && t != nil {
+		if t != nil {
 			p.mu.Lock()
 			ended := p.term != t
 			p.mu.Unlock()
