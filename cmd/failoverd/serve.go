@@ -49,6 +49,7 @@ type serveConfig struct {
 	etcdKey         string
 	etcdDial        time.Duration
 	leaseTTL        time.Duration
+	contactTimeout  time.Duration
 	probeSourceArg  string
 	tokenFile       string
 	tlsCert         string
@@ -86,6 +87,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) {
 	fs.StringVar(&c.etcdKey, "etcd-key", "", "private key (PEM) of --etcd-cert")
 	fs.DurationVar(&c.etcdDial, "etcd-dial-timeout", 5*time.Second, "how long to wait for etcd at start")
 	fs.DurationVar(&c.leaseTTL, "lease-ttl", 5*time.Second, "TTL of this node's etcd lease, whole seconds: a dead node's votes and leadership expire after it, so a new leader decides within about lease-ttl + 1s (with --store etcd)")
+	fs.DurationVar(&c.contactTimeout, "contact-timeout", 0, "how long this node goes without an answer from the etcd majority before it counts itself cut off: it stops deciding, fails static and refuses writes (with --store etcd; default half --lease-ttl, at most 2s; at most half --lease-ttl, so a cut-off leader stops before its lease can expire)")
 	fs.StringVar(&c.probeSourceArg, "probe-source-addr", "", "source IP address health probes leave from (a multi-homed host; default: chosen by the routing table)")
 	fs.StringVar(&c.tokenFile, "token-file", "", "API tokens: lines of \"<name> <read|operate|admin> sha256:<hex>\" (failoverd token create)")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
@@ -203,11 +205,18 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	return c, c.check()
 }
 
-// Bounds of --lease-ttl. etcd leases count whole seconds, and etcd raises
-// a shorter TTL to its own minimum (1.5 election timeouts) silently.
+// Bounds of --lease-ttl. etcd leases count whole seconds. A node counts
+// itself cut off from etcd — and stops deciding — after half its lease TTL
+// without an answer (cluster.EtcdOptions.ContactTimeout), so that it stops
+// before its lease can expire; below 3 s that leaves under 1.5 s, and an
+// ordinary stall of etcd or of the host (a slow fsync, a GC pause) would
+// depose the leader.
 const (
-	minLeaseTTL = time.Second
+	minLeaseTTL = 3 * time.Second
 	maxLeaseTTL = 10 * time.Minute
+	// minContactTimeout: contact is proved by a read every 0.5 s, each
+	// allowed up to 1 s.
+	minContactTimeout = time.Second
 )
 
 // check validates the flags together and fills the parsed fields. Its
@@ -253,6 +262,9 @@ func (c *serveConfig) check() error {
 				return fmt.Errorf("%s is for --store etcd; this failoverd uses --store bolt: add --store etcd, or drop %s", f.name, f.name)
 			}
 		}
+		if c.contactTimeout != 0 {
+			return errors.New("--contact-timeout is for --store etcd; this failoverd uses --store bolt: add --store etcd, or drop --contact-timeout")
+		}
 		return nil
 	case "etcd":
 	default:
@@ -270,8 +282,16 @@ func (c *serveConfig) check() error {
 	if (c.etcdCert == "") != (c.etcdKey == "") {
 		return errors.New("--etcd-cert and --etcd-key go together: give both, or neither")
 	}
+	if c.leaseTTL > 0 && c.leaseTTL < minLeaseTTL && c.leaseTTL%time.Second == 0 {
+		return fmt.Errorf("--lease-ttl %s is too short: a node stops deciding after half the TTL without an answer from etcd (so that it stops before its lease expires), and under %s a brief stall would depose the leader; use %s or more (default 5s)",
+			c.leaseTTL, minLeaseTTL, minLeaseTTL)
+	}
 	if c.leaseTTL < minLeaseTTL || c.leaseTTL > maxLeaseTTL || c.leaseTTL%time.Second != 0 {
 		return fmt.Errorf("--lease-ttl %s: use whole seconds from %s to %s, e.g. 5s", c.leaseTTL, minLeaseTTL, maxLeaseTTL)
+	}
+	if c.contactTimeout != 0 && (c.contactTimeout < minContactTimeout || c.contactTimeout > c.leaseTTL/2) {
+		return fmt.Errorf("--contact-timeout %s: use %s to half --lease-ttl (%s), so that a leader cut off from etcd stops deciding before its lease expires; or leave it out (half --lease-ttl, at most 2s)",
+			c.contactTimeout, minContactTimeout, c.leaseTTL/2)
 	}
 	if c.etcdDial <= 0 {
 		return fmt.Errorf("--etcd-dial-timeout %s: use a positive duration, e.g. 5s", c.etcdDial)
@@ -329,7 +349,8 @@ func joinCluster(ctx context.Context, c serveConfig, st store.Store, base string
 	// expires: wait that long, and no longer.
 	jctx, cancel := context.WithTimeout(ctx, c.etcdDial+2*c.leaseTTL)
 	defer cancel()
-	node, err := cluster.StartEtcd(jctx, cluster.EtcdOptions{Sessions: es, Prefix: c.etcdPrefix, Self: self, Endpoints: c.endpoints, Logger: log})
+	node, err := cluster.StartEtcd(jctx, cluster.EtcdOptions{Sessions: es, Prefix: c.etcdPrefix, Self: self, Endpoints: c.endpoints,
+		LeaseTTL: c.leaseTTL, ContactTimeout: c.contactTimeout, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("join the cluster: %w", err)
 	}

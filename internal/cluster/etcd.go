@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -34,7 +35,10 @@ const (
 
 // Defaults of EtcdOptions.
 const (
-	DefaultContactTimeout = 2 * time.Second
+	// MaxContactTimeout is the contact timeout of a node whose lease TTL
+	// is 4 s or more (failoverd's default is 5 s); shorter leases get half
+	// their TTL (EtcdOptions.contactTimeout).
+	MaxContactTimeout = 2 * time.Second
 	// contactEvery spaces the linearizable reads that prove contact; each
 	// may take up to contactProbeTimeout.
 	contactEvery        = 500 * time.Millisecond
@@ -68,21 +72,42 @@ type EtcdOptions struct {
 	Prefix string
 	// Self describes this node; Site must be unique in the cluster.
 	Self api.ClusterMember
-	// Endpoints are shown in the status.
+	// Endpoints are shown in the status. The first is this site's etcd
+	// member: while this node leads, etcd's raft leader is kept off it
+	// (apart.go).
 	Endpoints []string
 	Logger    *slog.Logger
+	// LeaseTTL is the TTL of the sessions' lease (--lease-ttl); it bounds
+	// the contact timeout.
+	LeaseTTL time.Duration
 	// ContactTimeout is how long this node goes without a successful
 	// linearizable read before it counts itself cut off from the majority
-	// (default 2s). Shorter than the lease TTL, so a leader that is cut off
-	// stops deciding before another node can be elected.
+	// and stops leading (default: half LeaseTTL, at most
+	// MaxContactTimeout). It must stay well under the lease TTL: a node cut
+	// off at time C last renewed its lease at C − TTL/3 at the earliest, so
+	// its lease — and its leadership — can expire, and another node be
+	// elected, from C + 2/3 TTL on; it must have stopped deciding before.
 	ContactTimeout time.Duration
 }
 
 func (o EtcdOptions) contactTimeout() time.Duration {
-	if o.ContactTimeout <= 0 {
-		return DefaultContactTimeout
+	switch {
+	case o.ContactTimeout > 0:
+		return o.ContactTimeout
+	case o.LeaseTTL > 0 && o.LeaseTTL/2 < MaxContactTimeout:
+		return o.LeaseTTL / 2
 	}
-	return o.ContactTimeout
+	return MaxContactTimeout
+}
+
+// check refuses a contact timeout that would let a cut-off leader decide
+// after its lease may have expired.
+func (o EtcdOptions) check() error {
+	if ct := o.contactTimeout(); o.LeaseTTL > 0 && ct > o.LeaseTTL/2 {
+		return fmt.Errorf("cluster: contact timeout %s with lease TTL %s: a cut-off leader could still decide after its lease expired; use a contact timeout of at most half the TTL (%s)",
+			ct, o.LeaseTTL, o.LeaseTTL/2)
+	}
+	return nil
 }
 
 // Etcd is a node of an etcd-backed cluster.
@@ -119,6 +144,13 @@ type Etcd struct {
 	// expired and another node leads; it must not decide, nor say it
 	// leads, before a read has proved it again.
 	provenAt time.Time
+
+	// Keeping etcd's raft leader off this site's member (apart.go).
+	won          notifier // this node just won the election
+	lastMove     time.Time
+	apartGap     time.Duration // apartMinGap; shorter in tests
+	moves        atomic.Uint64
+	moveFailures atomic.Uint64
 }
 
 var _ Node = (*Etcd)(nil)
@@ -141,6 +173,9 @@ func StartEtcd(ctx context.Context, o EtcdOptions) (*Etcd, error) {
 	if !api.ValidName(o.Self.Site) {
 		return nil, fmt.Errorf("cluster: site %q is not a valid name", o.Self.Site)
 	}
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -154,6 +189,8 @@ func StartEtcd(ctx context.Context, o EtcdOptions) (*Etcd, error) {
 		members:        map[string]api.ClusterMember{},
 		lastSeen:       map[string]time.Time{},
 		inContact:      true,
+		won:            newNotifier(),
+		apartGap:       apartMinGap,
 	}
 	e.siteKey = e.sitePrefix + o.Self.Site
 	e.contactAt, e.provenAt = e.started, e.started
@@ -173,10 +210,11 @@ func StartEtcd(ctx context.Context, o EtcdOptions) (*Etcd, error) {
 	}
 	run, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
-	e.wg.Add(3)
+	e.wg.Add(4)
 	go e.campaignLoop(run, s)
 	go e.watchLoop(run)
 	go e.contactLoop(run)
+	go e.apartLoop(run)
 	return e, nil
 }
 
@@ -196,7 +234,17 @@ func (e *Etcd) claimSite(ctx context.Context, s *concurrency.Session) error {
 			Then(clientv3.OpPut(e.siteKey, string(val), clientv3.WithLease(s.Lease()))).
 			Else(clientv3.OpGet(e.siteKey)).Commit()
 		if err != nil {
-			return fmt.Errorf("register site %s: %w", e.o.Self.Site, err)
+			// A write in flight while etcd's raft leadership changes (an
+			// election, or a move to keep the leaders apart) can be lost
+			// and time out: try again while ctx allows.
+			if ctx.Err() == nil {
+				e.log.Warn("registering this site failed; retrying", "site", e.o.Self.Site, "err", err)
+				sleep(ctx, retryEvery)
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("register site %s: %w", e.o.Self.Site, err)
+			}
+			continue
 		}
 		if resp.Succeeded {
 			return nil
@@ -327,6 +375,7 @@ func (e *Etcd) becomeLeader(el *concurrency.Election, val string) <-chan struct{
 	e.setLeaderLocked(el.Key(), candidate{Node: e.o.Self.Node, Site: e.o.Self.Site})
 	e.log.Info("this node is the leader", "site", e.o.Self.Site, "key", el.Key())
 	e.changes.notify()
+	e.won.notify()
 	return e.deposed
 }
 
@@ -487,6 +536,10 @@ func (e *Etcd) contactLoop(ctx context.Context) {
 		if leading {
 			key = el.Key()
 		}
+		// A read proves contact at some moment between its start and its
+		// answer: count from its start, the moment the lease is surely
+		// still as it was.
+		begun := time.Now()
 		rctx, cancel := context.WithDeadline(ctx, deadline)
 		resp, err := e.o.Client.Get(rctx, key, clientv3.WithCountOnly())
 		cancel()
@@ -496,9 +549,9 @@ func (e *Etcd) contactLoop(ctx context.Context) {
 		now := time.Now()
 		switch {
 		case err == nil:
-			lastOK = now
+			lastOK = begun
 			e.setContact(true, "")
-			e.proved(now, el, leading && resp.Count == 0)
+			e.proved(begun, el, leading && resp.Count == 0)
 			sleep(ctx, contactEvery)
 		case now.Sub(lastOK) >= e.o.contactTimeout():
 			e.setContact(false, fmt.Sprintf("no answer from the etcd majority for %s: %v", now.Sub(lastOK).Round(100*time.Millisecond), err))

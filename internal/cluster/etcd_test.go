@@ -117,7 +117,7 @@ func (w *world) start(site string, member int) (*testNode, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	e, err := StartEtcd(ctx, EtcdOptions{
-		Client: c, Sessions: ls, Prefix: w.prefix,
+		Client: c, Sessions: ls, Prefix: w.prefix, LeaseTTL: testTTL * time.Second,
 		Self:      api.ClusterMember{Site: site, Node: "node-" + site, URL: "http://" + site + ".example.org", Started: time.Now()},
 		Endpoints: []string{w.etcd.Members[member].ClientURL},
 		Logger:    slog.New(slog.NewTextHandler(testLogSink(), nil)).With("site", site),
@@ -270,11 +270,11 @@ func TestEtcdCutOffLeader(t *testing.T) {
 			w.etcd.Members[member].Resume()
 		}
 	}()
-	stopped := eventually(t, DefaultContactTimeout+3*time.Second, "the cut-off leader stops deciding", func() bool {
+	stopped := eventually(t, MaxContactTimeout+3*time.Second, "the cut-off leader stops deciding", func() bool {
 		_, ok := lead.Leading()
 		return !ok
 	})
-	lost := eventually(t, DefaultContactTimeout+time.Second, "the cut-off node knows it is cut off", func() bool { return !lead.InContact() })
+	lost := eventually(t, MaxContactTimeout+time.Second, "the cut-off node knows it is cut off", func() bool { return !lead.InContact() })
 	t.Logf("cut off noticed after %s", (stopped + lost).Round(time.Millisecond))
 	if st := lead.Status(); st.Role != api.RoleFollower || st.Store.InContact || !strings.Contains(st.Store.Reason, "no answer from the etcd majority") {
 		t.Errorf("cut-off status %+v", st)
@@ -285,7 +285,17 @@ func TestEtcdCutOffLeader(t *testing.T) {
 			rest = append(rest, n)
 		}
 	}
-	eventually(t, testTTL*time.Second+5*time.Second, "another site leads", func() bool { return len(leaders(rest...)) == 1 })
+	eventually(t, testTTL*time.Second+5*time.Second, "another site leads", func() bool {
+		if len(leaders(rest...)) != 1 {
+			return false
+		}
+		// The safety of the contact timeout: by the time another node
+		// leads, the cut-off one has stopped deciding.
+		if _, ok := lead.Leading(); ok {
+			t.Fatal("two nodes decide: the cut-off leader still leads while another site does")
+		}
+		return true
+	})
 	elected := time.Since(cut)
 	t.Logf("cut-off leader stopped deciding after %s; new leader after %s (lease TTL %ds)", stopped.Round(time.Millisecond), elected.Round(time.Millisecond), testTTL)
 	if stopped >= testTTL*time.Second {
@@ -386,5 +396,135 @@ func TestEtcdLeaderNeedsRecentProof(t *testing.T) {
 	}
 	if _, ok := n.Leading(); !ok {
 		t.Error("proved again, but not leading")
+	}
+}
+
+// TestEtcdKeepsRaftLeaderOffItsSite: the failoverd leader moves etcd's
+// raft leadership off its own site's member (its first endpoint) — so one
+// site's loss never takes both leaders (P7) — to a member of another
+// site, counts the move in its metric, and moves again after someone puts
+// it back, but not before the rate limit allows.
+func TestEtcdKeepsRaftLeaderOffItsSite(t *testing.T) {
+	w := newWorld(t)
+	nodes := []*testNode{w.node("dc1", 0), w.node("cloud", 1), w.node("arbiter", 2)}
+	eventually(t, 10*time.Second, "a leader", func() bool { return len(leaders(nodes...)) == 1 })
+	lead := leaders(nodes...)[0]
+	var own *launch.EtcdMember
+	for i, n := range nodes {
+		if n == lead {
+			own = w.etcd.Members[i]
+		}
+	}
+	const gap = 3 * time.Second
+	lead.mu.Lock()
+	lead.apartGap = gap
+	lead.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	raftLeader := func() *launch.EtcdMember {
+		l, err := w.etcd.Leader(ctx)
+		if err != nil {
+			return nil
+		}
+		return l
+	}
+	for round := 1; round <= 2; round++ {
+		// Put the raft leader on the failoverd leader's member, as an
+		// election of etcd's (or the first campaign, won by the node
+		// nearest the raft leader) would.
+		if err := w.etcd.MoveLeader(ctx, own); err != nil {
+			t.Fatal(err)
+		}
+		before := lead.moves.Load()
+		lead.mu.Lock()
+		last := lead.lastMove
+		lead.mu.Unlock()
+		if wait := gap - time.Since(last); round > 1 && wait > 200*time.Millisecond {
+			// Within the rate limit: the raft leader stays put.
+			time.Sleep(wait - 200*time.Millisecond)
+			if l := raftLeader(); l != own {
+				t.Fatalf("round %d: the raft leader was moved again %s after the last move, within the %s limit", round, time.Since(last).Round(time.Millisecond), gap)
+			}
+		}
+		took := eventually(t, gap+2*apartEvery+10*time.Second, "the raft leader moved off the leader's site", func() bool {
+			l := raftLeader()
+			return l != nil && l != own
+		})
+		t.Logf("round %d: raft leader moved to %s within %s", round, raftLeader().Name, took.Round(time.Millisecond))
+		// The RPC returns once etcd has a new leader: count after it.
+		eventually(t, apartMoveTimeout, "the move counted", func() bool { return lead.moves.Load() > before })
+		if _, ok := lead.Leading(); !ok {
+			t.Fatalf("round %d: the failoverd leader lost its leadership to the move", round)
+		}
+	}
+	// Followers never move it: off the leader's site, it stays where it is.
+	for _, n := range nodes {
+		if n != lead && n.moves.Load()+n.moveFailures.Load() != 0 {
+			t.Errorf("follower %s moved the raft leader", n.o.Self.Site)
+		}
+	}
+	if f := lead.moveFailures.Load(); f != 0 {
+		t.Errorf("%d failed moves", f)
+	}
+}
+
+// TestContactTimeoutUnderLease: the contact timeout is half the lease TTL,
+// at most 2 s, so a cut-off leader stops deciding before its lease can
+// expire (from 2/3 TTL after the cut); one that would not is refused.
+func TestContactTimeoutUnderLease(t *testing.T) {
+	for _, tt := range []struct {
+		ttl, contact time.Duration
+		want         time.Duration
+		err          string
+	}{
+		{ttl: 0, want: MaxContactTimeout},
+		{ttl: 2 * time.Second, want: time.Second},
+		{ttl: 3 * time.Second, want: 1500 * time.Millisecond},
+		{ttl: 4 * time.Second, want: 2 * time.Second},
+		{ttl: 5 * time.Second, want: 2 * time.Second},
+		{ttl: time.Minute, want: 2 * time.Second},
+		{ttl: 10 * time.Second, contact: 5 * time.Second, want: 5 * time.Second},
+		{ttl: 2 * time.Second, contact: 2 * time.Second, want: 2 * time.Second,
+			err: "contact timeout 2s with lease TTL 2s: a cut-off leader could still decide after its lease expired; use a contact timeout of at most half the TTL (1s)"},
+		{ttl: 5 * time.Second, contact: 3 * time.Second, want: 3 * time.Second, err: "at most half the TTL (2.5s)"},
+	} {
+		o := EtcdOptions{LeaseTTL: tt.ttl, ContactTimeout: tt.contact}
+		if got := o.contactTimeout(); got != tt.want {
+			t.Errorf("TTL %s, contact %s: contact timeout %s, want %s", tt.ttl, tt.contact, got, tt.want)
+		}
+		if ct := o.contactTimeout(); tt.err == "" && tt.ttl > 0 && 3*ct >= 2*tt.ttl {
+			t.Errorf("TTL %s: contact timeout %s reaches 2/3 of the TTL", tt.ttl, ct)
+		}
+		err := o.check()
+		if (tt.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("TTL %s, contact %s: check() = %v, want %q", tt.ttl, tt.contact, err, tt.err)
+		}
+		if tt.err != "" {
+			if _, err := StartEtcd(context.Background(), EtcdOptions{Sessions: &leaseSessions{}, LeaseTTL: tt.ttl, ContactTimeout: tt.contact,
+				Self: api.ClusterMember{Site: "dc1"}}); err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("TTL %s, contact %s: StartEtcd = %v", tt.ttl, tt.contact, err)
+			}
+		}
+	}
+}
+
+// TestEtcdAloneMovesNothing: on a one-member etcd (a lab, the single-node
+// suite on etcd) the raft leader is always this node's member, and there
+// is nothing to keep apart: no move is tried, none counted as failed.
+func TestEtcdAloneMovesNothing(t *testing.T) {
+	bin := launch.EtcdForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := launch.StartEtcdCluster(ctx, launch.EtcdOptions{Bin: bin, Dir: t.TempDir(), Members: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	w := &world{t: t, etcd: c, prefix: "/failover/"}
+	n := w.node("dc1", 0)
+	eventually(t, 10*time.Second, "the only node leads", func() bool { return len(leaders(n)) == 1 })
+	n.keepApart(ctx) // what the loop does every apartEvery
+	if moves, failed := n.moves.Load(), n.moveFailures.Load(); moves+failed != 0 {
+		t.Fatalf("%d moves, %d failed, on a one-member etcd", moves, failed)
 	}
 }

@@ -19,6 +19,8 @@ var (
 		"1 while a site's failoverd is alive, so its observations vote; 0 once it is gone.", []string{"site"}, nil)
 	ageDesc = prometheus.NewDesc("failover_site_vote_age_seconds",
 		"Time since a site's failoverd was last seen alive: 0 while it is, growing once it is gone.", []string{"site"}, nil)
+	raftMovesDesc = prometheus.NewDesc("failover_cluster_raft_leader_moves_total",
+		"Times this node, leading, moved etcd's raft leadership off its own site's etcd member (result ok), or tried and failed (result error), so that losing one site never loses both leaders.", []string{"result"}, nil)
 	contactDesc = prometheus.NewDesc("failover_store_in_contact",
 		"1 while this node reaches the store's majority; 0 while it is cut off (it then fails static and refuses writes).", nil, nil)
 )
@@ -39,7 +41,7 @@ func RegisterMetrics(reg prometheus.Registerer, n Node) {
 }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{isLeaderDesc, leaderDesc, membersDesc, freshDesc, ageDesc, contactDesc} {
+	for _, d := range []*prometheus.Desc{isLeaderDesc, leaderDesc, membersDesc, freshDesc, ageDesc, contactDesc, raftMovesDesc} {
 		ch <- d
 	}
 }
@@ -64,6 +66,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(membersDesc, prometheus.GaugeValue, float64(fresh))
+	if e, ok := c.node.(*Etcd); ok {
+		ch <- prometheus.MustNewConstMetric(raftMovesDesc, prometheus.CounterValue, float64(e.moves.Load()), "ok")
+		ch <- prometheus.MustNewConstMetric(raftMovesDesc, prometheus.CounterValue, float64(e.moveFailures.Load()), "error")
+	}
 }
 
 func boolValue(b bool) float64 {

@@ -291,3 +291,43 @@ func TestEveryKindHasACollection(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowerKeepsNewerHeldDecision: a node that decided, was cut off
+// before the decision was stored, and reconnects, receives the late echo
+// of its own older write through the feed as a follower. It keeps the
+// newer decision it holds (going back would flip its answers and, were it
+// to lead again, restart the decision's clocks), and takes any newer one.
+func TestFollowerKeepsNewerHeldDecision(t *testing.T) {
+	r := newRig(t)
+	a, b := newBackend(t), newBackend(t)
+	r.put(check("a", a.addr))
+	r.put(check("b", b.addr))
+	r.put(activePassive("web", 3600, "a", "b"))
+	r.start()
+	r.waitFor("serving a", 5*time.Second, func() bool { return r.serving("web") == "a" })
+	a.down()
+	r.waitFor("failover to b", 5*time.Second, func() bool { return r.serving("web") == "b" })
+
+	e := r.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.leading = false // a follower now, as after a cut
+	held := *e.runtime["web"]
+	for _, tc := range []struct {
+		name string
+		gen  uint64
+		want uint64
+	}{
+		{"older: the late echo of its own write", held.Decision.Generation - 1, held.Decision.Generation},
+		{"the same generation: the stored one", held.Decision.Generation, held.Decision.Generation},
+		{"newer: another leader's", held.Decision.Generation + 1, held.Decision.Generation + 1},
+	} {
+		rec := held
+		rec.Decision.Generation = tc.gen
+		e.applyStateLocked(store.Change{Bucket: store.BucketState, Key: keyPolicyPrefix + "web", Value: mustJSON(rec)}, e.now())
+		if got := e.runtime["web"].Decision.Generation; got != tc.want {
+			t.Errorf("%s (generation %d): holds generation %d, want %d", tc.name, tc.gen, got, tc.want)
+		}
+	}
+	e.leading = true
+}

@@ -278,6 +278,14 @@ func (e *Engine) applyStateLocked(ch store.Change, now time.Time) bool {
 		if _, ok := e.policies[name]; !ok {
 			return false
 		}
+		if e.heldIsNewerLocked(ch.Key, ch.Value) {
+			// An older decision than this node holds: the late echo of its
+			// own earlier write, reaching it after it decided again and was
+			// cut off before that decision could be stored. Going back
+			// would flip its answers, and, were it to lead again, reset the
+			// decision's clocks; the rule of stepDownLocked.
+			return false
+		}
 		prev := e.runtime[name]
 		e.runtime[name] = &rt
 		e.touchPolicyLocked(name)

@@ -343,10 +343,14 @@ func (p *persister) commit(b store.Batch, t *term, seqs *[]uint64) error {
 	if t != nil && t.fence != nil {
 		b.Conditions = append(b.Conditions, *t.fence)
 	}
-	s, err := p.commitWithRetry(b)
+	s, err := p.commitWithRetry(b, t)
 	*seqs = append(*seqs, s...)
 	return err
 }
+
+// errTermEnded: a leader batch whose term ended while it was being retried
+// is given up (stepDownLocked drops the rest of the term's writes too).
+var errTermEnded = errors.New("engine: this node's term ended before its leader writes were stored")
 
 // damagedRetry spaces the attempts on a damaged store, which fail at once.
 const damagedRetry = time.Second
@@ -356,9 +360,25 @@ const damagedRetry = time.Second
 // recovery — not three lines a second for as long as a disk stays full.
 const failLogEvery = time.Minute
 
-func (p *persister) commitWithRetry(b store.Batch) ([]uint64, error) {
+// commitWithRetry commits b, retrying a failing store a few times. A
+// leader batch (t set) is not tried, nor retried, once its term has ended:
+// it would land (its fence still holds) as soon as a cut-off node's store
+// answers again, though the node stopped deciding and dropped the term's
+// other writes — and when the node leads again, its new term stores what
+// it holds, so the decision (and its event) would be written twice. The
+// batch may have been taken long before: this node's own writes go first,
+// and a store that does not answer holds them up to five request timeouts.
+func (p *persister) commitWithRetry(b store.Batch, t *term) ([]uint64, error) {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
+		if t != nil {
+			p.mu.Lock()
+			ended := p.term != t
+			p.mu.Unlock()
+			if ended {
+				return nil, errTermEnded
+			}
+		}
 		var res store.CommitResult
 		res, err = p.st.Commit(context.Background(), b)
 		seqs := res.Seqs

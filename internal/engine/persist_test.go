@@ -225,3 +225,69 @@ func TestMutationAuditOutlivesEventLog(t *testing.T) {
 		t.Fatalf("audit log = %+v (%v), want the create as seq 1", audit, err)
 	}
 }
+
+// TestLeaderWriteGivenUpWhenTermEnds: a leader write that fails (the store
+// does not answer: a node cut off from etcd) is neither retried nor first
+// tried once its term has ended — though its fence would still admit it
+// when the store answers again. The node stopped deciding and dropped the
+// term's other writes; when it leads again its new term stores what it
+// holds, so a late landing would write the decision (and its event) twice.
+// "before its first attempt": the batch was taken with this node's own
+// writes, which go first and keep failing until the term is over.
+func TestLeaderWriteGivenUpWhenTermEnds(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		own  bool // an own write taken in the same batch, committed first
+	}{
+		{name: "between attempts"},
+		{name: "before its first attempt", own: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bolt, err := store.OpenBolt(filepath.Join(t.TempDir(), "failoverd.db"), store.BoltOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bolt.Close()
+			ctx := context.Background()
+			fence := store.Condition{Bucket: store.BucketState, Key: "fence", Value: []byte("me")}
+			if _, err := bolt.Commit(ctx, store.Batch{Puts: []store.KV{{Bucket: fence.Bucket, Key: fence.Key, Value: fence.Value}}}); err != nil {
+				t.Fatal(err)
+			}
+			disk := &fullDisk{Store: bolt}
+			p := newPersister(disk, slog.New(slog.NewTextHandler(&syncBuffer{}, nil)), nil, 100, nil)
+			defer p.close()
+
+			disk.full.Store(true)
+			term := &term{fence: &fence}
+			p.setTerm(term)
+			// Both lanes filled at once, so the loop takes them together.
+			p.mu.Lock()
+			p.lead.pending[key{store.BucketState, "policy/web"}] = record{value: []byte(`{"decision":"cloud"}`)}
+			if tc.own {
+				p.own.pending[key{store.BucketState, "health/web/dc1"}] = record{value: []byte(`{"state":"unhealthy"}`)}
+			}
+			p.mu.Unlock()
+			p.kick()
+			deadline := time.Now().Add(10 * time.Second)
+			for disk.failed.Load() == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("no commit attempted")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			// The term ends while a commit of the batch fails, and the
+			// store answers again before the next attempt.
+			p.setTerm(nil)
+			disk.full.Store(false)
+			p.flush()
+			time.Sleep(time.Second) // longer than the retries' backoff
+			p.flush()
+			if v, err := bolt.Get(ctx, store.BucketState, "policy/web"); err == nil {
+				t.Fatalf("an ended term's leader write landed: %s", v)
+			}
+			if _, err := bolt.Get(ctx, store.BucketState, "health/web/dc1"); tc.own && err != nil {
+				t.Fatalf("this node's own write was not stored: %v", err)
+			}
+		})
+	}
+}

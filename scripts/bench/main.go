@@ -50,7 +50,6 @@ func main() {
 	p1qRuns := flag.Int("p1q-runs", 20, "P1q: failovers to measure on the three-site cluster (majority quorum)")
 	p7Runs := flag.Int("p7-runs", 20, "P7: leader sites to kill")
 	p7LeaseTTL := flag.Duration("p7-lease-ttl", 5*time.Second, "P7: the nodes' --lease-ttl (failoverd's default is 5s; the goal is this + 1s)")
-	p7MoveRaft := flag.Bool("p7-move-raft-leader", false, "P7: hand etcd's raft leadership to another site's member before each kill (what keeping the two leaders apart would give)")
 	ffTrials := flag.Int("ff-trials", 50, "FF: trials of one site's probe path cut")
 	ffHold := flag.Duration("ff-hold", 3*time.Second, "FF: how long each cut is held after the cut site's vote fell")
 	p8Objects := flag.Int("p8-objects", 10000, "P8: health checks and traffic policies on the node (as many of each)")
@@ -105,7 +104,7 @@ func main() {
 		rows = append(rows, benchStore(ctx)...)
 	}
 	if want("P7") {
-		rows = append(rows, benchLeaderLoss(ctx, e, *p7Runs, *p7LeaseTTL, *p7MoveRaft)...)
+		rows = append(rows, benchLeaderLoss(ctx, e, *p7Runs, *p7LeaseTTL)...)
 	}
 	if want("P8") {
 		rows = append(rows, benchScale(ctx, e, *p8Objects, min(*p8Changes, *p8Objects), *p8Interval)...)
