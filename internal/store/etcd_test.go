@@ -133,3 +133,48 @@ func TestOpenEtcdRefuses(t *testing.T) {
 		})
 	}
 }
+
+// A reader that waits until it has applied the revision Load returned must
+// get there even when the revisions since its last change touched nothing
+// it watches — here another prefix of the same etcd (the store's own keys,
+// such as an election candidate's, are the same case). The watch reports
+// how far it has come; before, a new leader waited for such a revision
+// until someone happened to write under its prefix.
+func TestEtcdWatchReportsProgress(t *testing.T) {
+	ec := sharedEtcd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a := openEtcd(t, ec, testPrefix(t), store.EtcdOptions{})
+	other := openEtcd(t, ec, testPrefix(t), store.EtcdOptions{})
+	rev0, _, err := a.Load(ctx, "things")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := a.Watch(ctx, rev0)
+	if _, err := other.Commit(ctx, store.Batch{Puts: []store.KV{{Bucket: "things", Key: "x", Value: []byte("1")}}}); err != nil {
+		t.Fatal(err)
+	}
+	rev1, _, err := a.Load(ctx, "things")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev1 <= rev0 {
+		t.Fatalf("the other prefix's write did not move the revision: %d → %d", rev0, rev1)
+	}
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				t.Fatal("watch closed")
+			}
+			if ev.Err != nil || len(ev.Changes) > 0 {
+				t.Fatalf("the watch of one prefix reported rev %d: %v, %+v", ev.Rev, ev.Err, ev.Changes)
+			}
+			if ev.Rev >= rev1 {
+				return // progress past the other prefix's write
+			}
+		case <-ctx.Done():
+			t.Fatalf("no progress to revision %d (Load's) within the deadline", rev1)
+		}
+	}
+}

@@ -54,7 +54,8 @@ func (s *Etcd) watch(ctx context.Context, afterRev uint64, out chan<- WatchEvent
 		// WithRequireLeader: a member cut off from the majority ends the
 		// watch instead of staying silent, and it is started again.
 		attempt, cancelAttempt := context.WithCancel(clientv3.WithRequireLeader(wctx))
-		wch := s.cli.Watch(attempt, s.prefix, clientv3.WithPrefix(), clientv3.WithRev(next))
+		wch := s.cli.Watch(attempt, s.prefix, clientv3.WithPrefix(), clientv3.WithRev(next), clientv3.WithProgressNotify())
+		go s.requestProgress(attempt)
 		var err error
 		for resp := range wch {
 			if resp.CompactRevision != 0 || errors.Is(resp.Err(), rpctypes.ErrCompacted) {
@@ -63,6 +64,22 @@ func (s *Etcd) watch(ctx context.Context, afterRev uint64, out chan<- WatchEvent
 			}
 			if err = resp.Err(); err != nil {
 				break
+			}
+			if resp.IsProgressNotify() {
+				// Everything up to the header's revision has been sent.
+				if rev := resp.Header.Revision; rev >= next {
+					next = rev + 1
+					select {
+					case out <- WatchEvent{Rev: uint64(rev)}:
+					case <-wctx.Done():
+						cancelAttempt()
+						if s.closed.Load() {
+							return ErrClosed
+						}
+						return nil
+					}
+				}
+				continue
 			}
 			evs, err := s.revisions(resp.Events)
 			if err != nil {
@@ -98,6 +115,29 @@ func (s *Etcd) watch(ctx context.Context, afterRev uint64, out chan<- WatchEvent
 		case <-wctx.Done():
 		}
 		backoff = min(backoff*2, time.Second)
+	}
+}
+
+// progressEvery is how often a watch asks etcd how far it has come. The
+// revisions a watcher does not see (the store's own keys, such as an
+// election candidate's; other prefixes of a shared etcd) are reported as
+// progress, so a reader waiting to apply the revision Load returned is
+// never left waiting for a change that will not come.
+const progressEvery = 500 * time.Millisecond
+
+// requestProgress asks for a progress notification on the watch stream of
+// ctx (the watch's own context, which names the stream) until ctx ends.
+// etcd answers once the stream's watchers are synced.
+func (s *Etcd) requestProgress(ctx context.Context) {
+	t := time.NewTicker(progressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = s.cli.RequestProgress(ctx) // a broken stream is the watch loop's to handle
+		}
 	}
 }
 

@@ -118,7 +118,12 @@ type Change struct {
 	Deleted bool
 }
 
-// WatchEvent is one revision of the store, as Watch reports it.
+// WatchEvent is one revision of the store, as Watch reports it. An event
+// with neither Changes nor Err is progress: every change up to Rev has
+// been delivered, though the revisions since the last change touched
+// nothing a watcher sees (the store's own keys, another prefix of a shared
+// etcd). A reader that waits until it has applied a revision Load returned
+// needs it: that revision may be one of those.
 type WatchEvent struct {
 	// Rev is the revision the changes were made at.
 	Rev uint64
