@@ -205,8 +205,20 @@ func StartEtcd(ctx context.Context, o EtcdOptions) (*Etcd, error) {
 		return nil, err
 	}
 	e.session = s
-	if _, err := e.relist(ctx); err != nil {
-		return nil, fmt.Errorf("read the cluster's members: %w", err)
+	// Like the registration: a read while etcd's raft leadership changes
+	// ("leader changed") is tried again while ctx allows.
+	for {
+		_, err := e.relist(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() == nil {
+			e.log.Warn("reading the cluster's members failed; retrying", "err", err)
+			sleep(ctx, retryEvery)
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("read the cluster's members: %w", err)
+		}
 	}
 	run, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
