@@ -37,15 +37,7 @@ func opDrill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "abort":
 		return opDrillShow(ctx, args[1:], stdout, stderr, true)
 	}
-	o := newOpCmd("drill", drillSynopsis, stdout, stderr)
-	switch action {
-	case "-h", "--help", "help":
-		o.printUsage(stdout)
-		return 0
-	case "":
-		return o.usageError("say run, list, show or abort")
-	}
-	return o.usageError(fmt.Sprintf("unknown action %q: use run, list, show or abort", action))
+	return newOpCmd("drill", drillSynopsis, stdout, stderr).noAction(stdout, action, "say run, list, show or abort", "run, list, show or abort")
 }
 
 // opDrillRun starts a drill and, unless --detach, follows it to its

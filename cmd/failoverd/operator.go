@@ -405,15 +405,8 @@ func opBurst(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		action = args[0]
 	}
 	if action != "engage" && action != "release" {
-		o := newOpCmd("burst", "engage|release NAME", stdout, stderr)
-		if action == "-h" || action == "--help" || action == "help" {
-			o.printUsage(stdout)
-			return 0
-		}
-		if action == "" {
-			return o.usageError("say engage (bring the burst pool into production) or release")
-		}
-		return o.usageError(fmt.Sprintf("unknown action %q: use engage or release", action))
+		return newOpCmd("burst", "engage|release NAME", stdout, stderr).
+			noAction(stdout, action, "say engage (bring the burst pool into production) or release", "engage or release")
 	}
 	o := newOpCmd("burst "+action, "NAME", stdout, stderr)
 	pos, code := o.parse(args[1:])
@@ -472,15 +465,22 @@ func opOverride(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	case "clear":
 		return opOverrideClear(ctx, args[1:], stdout, stderr)
 	}
-	o := newOpCmd("override", "set POLICY TARGET (--for DURATION | --until RFC3339) [--reason TEXT]\n       failoverd override clear POLICY", stdout, stderr)
+	return newOpCmd("override", "set POLICY TARGET (--for DURATION | --until RFC3339) [--reason TEXT]\n       failoverd override clear POLICY", stdout, stderr).
+		noAction(stdout, action, "say set (pin a policy to a target) or clear", "set or clear")
+}
+
+// noAction answers a command group (override, burst, drill) whose first
+// argument names none of its actions: help, a missing action (say what to
+// say) or an unknown one (list the known ones).
+func (o *opCmd) noAction(stdout io.Writer, action, missing, known string) int {
 	switch action {
 	case "-h", "--help", "help":
 		o.printUsage(stdout)
 		return 0
 	case "":
-		return o.usageError("say set (pin a policy to a target) or clear")
+		return o.usageError(missing)
 	}
-	return o.usageError(fmt.Sprintf("unknown action %q: use set or clear", action))
+	return o.usageError(fmt.Sprintf("unknown action %q: use %s", action, known))
 }
 
 func opOverrideSet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
