@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -52,6 +53,9 @@ type failoverProvider struct {
 	// traffic policies that reference them, so worst_case_failover_seconds
 	// is known at plan time even before the checks exist.
 	plans *planRegistry
+	// data is what Configure gave the resources, for the protocol
+	// server's own answers (unchangedPlanner).
+	data atomic.Pointer[providerData]
 }
 
 type failoverProviderModel struct {
@@ -189,6 +193,7 @@ func (p *failoverProvider) Configure(ctx context.Context, req provider.Configure
 		return
 	}
 	data := &providerData{client: c, plans: p.plans}
+	p.data.Store(data)
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	tflog.Info(ctx, "configured failover provider", map[string]any{"endpoints": strings.Join(c.Endpoints(), ","), "max_retries": strconv.Itoa(cfg.MaxRetries)})

@@ -13,7 +13,11 @@ import (
 )
 
 // NewProtocol6Server is the provider's protocol 6 server: the framework's,
-// with refreshed state returned in the protocol's JSON form.
+// with refreshed state returned in the protocol's JSON form, and its own
+// answers where the framework's generic work is most of the cost of a
+// large no-change plan: the plan of an unchanged resource
+// (unchangedPlanner) and the upgrade of state already at the schema's
+// version (UpgradeResourceState).
 //
 // Why: Terraform 1.10 and 1.11 decide whether a refresh-only plan has
 // changes by comparing the refreshed state with the prior one structure by
@@ -28,15 +32,48 @@ import (
 // still exits 2. OpenTofu and older Terraform accept either form.
 func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
 	return func() tfprotov6.ProviderServer {
-		return &jsonStateServer{ProviderServer: providerserver.NewProtocol6(New(version)())()}
+		p := New(version)().(*failoverProvider)
+		return &jsonStateServer{
+			ProviderServer: providerserver.NewProtocol6(p)(),
+			unchanged:      newUnchangedPlanner(p),
+		}
 	}
 }
 
 type jsonStateServer struct {
 	tfprotov6.ProviderServer
+	unchanged *unchangedPlanner
 
-	once  sync.Once
-	types map[string]tftypes.Type // resource type name → state type
+	once    sync.Once
+	types   map[string]tftypes.Type // resource type name → state type
+	version map[string]int64        // resource type name → schema version
+}
+
+func (s *jsonStateServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	if resp, ok := s.unchanged.plan(ctx, req); ok {
+		return resp, nil
+	}
+	return s.ProviderServer.PlanResourceChange(ctx, req)
+}
+
+// UpgradeResourceState answers for state already at the schema's version
+// as the framework does (the stored JSON decoded with the schema's type,
+// attributes the schema no longer has ignored), without its per-call
+// request conversions: Terraform asks once per resource in every plan.
+// Anything else — an older version, state that does not decode — goes to
+// the framework, for its upgraders and its error messages.
+func (s *jsonStateServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
+	if typ, ok := s.stateType(ctx, req.TypeName); ok && req.RawState != nil && req.Version == s.version[req.TypeName] {
+		v, err := req.RawState.UnmarshalWithOpts(typ, tfprotov6.UnmarshalOpts{
+			ValueFromJSONOpts: tftypes.ValueFromJSONOpts{IgnoreUndefinedAttributes: true},
+		})
+		if err == nil {
+			if dv, err := tfprotov6.NewDynamicValue(typ, v); err == nil {
+				return &tfprotov6.UpgradeResourceStateResponse{UpgradedState: &dv}, nil
+			}
+		}
+	}
+	return s.ProviderServer.UpgradeResourceState(ctx, req)
 }
 
 func (s *jsonStateServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
@@ -57,13 +94,14 @@ func (s *jsonStateServer) ReadResource(ctx context.Context, req *tfprotov6.ReadR
 // stateType returns a resource's state type from the provider's schema.
 func (s *jsonStateServer) stateType(ctx context.Context, typeName string) (tftypes.Type, bool) {
 	s.once.Do(func() {
-		s.types = map[string]tftypes.Type{}
+		s.types, s.version = map[string]tftypes.Type{}, map[string]int64{}
 		sch, err := s.ProviderServer.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 		if err != nil || sch == nil {
 			return
 		}
 		for name, rs := range sch.ResourceSchemas {
 			s.types[name] = rs.ValueType()
+			s.version[name] = rs.Version
 		}
 	})
 	t, ok := s.types[typeName]
