@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
@@ -391,52 +390,4 @@ func diagText(ds []*tfprotov6.Diagnostic) string {
 		s += fmt.Sprintf("[%s] %s: %s (%v); ", d.Severity, d.Summary, d.Detail, d.Attribute)
 	}
 	return s
-}
-
-// TestUpgradeStateMatchesFramework: state already at the schema's version
-// upgrades to what the framework gives (attributes the schema no longer
-// has dropped); anything else is the framework's own answer.
-func TestUpgradeStateMatchesFramework(t *testing.T) {
-	h := newPlanHarness(t)
-	ctx := context.Background()
-	for _, typeName := range h.typeNames() {
-		typ := h.schemas[typeName].ValueType().(tftypes.Object)
-		for seed := uint64(0); seed < 50; seed++ {
-			r := rand.New(rand.NewPCG(seed, 11))
-			g := valueGen{choose: func(n int) int { return r.IntN(n) }}
-			state := g.fillUnknowns(g.config(h.fw[typeName].Attributes, typ))
-			j, err := tfValueJSON(state)
-			if err != nil {
-				t.Fatal(err)
-			}
-			obj := j.(map[string]any)
-			obj["removed_in_a_later_version"] = "x"
-			raw, _ := json.Marshal(obj)
-			for _, req := range []*tfprotov6.UpgradeResourceStateRequest{
-				{TypeName: typeName, Version: 0, RawState: &tfprotov6.RawState{JSON: raw}},
-				{TypeName: typeName, Version: 0, RawState: &tfprotov6.RawState{JSON: []byte(`{"name": 3`)}},
-				{TypeName: typeName, Version: 7, RawState: &tfprotov6.RawState{JSON: raw}},
-			} {
-				got, err := h.srv.UpgradeResourceState(ctx, req)
-				want, werr := h.srv.ProviderServer.UpgradeResourceState(ctx, req)
-				if err != nil || werr != nil {
-					t.Fatalf("%s: %v / %v", typeName, err, werr)
-				}
-				if diagText(got.Diagnostics) != diagText(want.Diagnostics) {
-					t.Fatalf("%s v%d: diagnostics %s, framework %s", typeName, req.Version, diagText(got.Diagnostics), diagText(want.Diagnostics))
-				}
-				if want.UpgradedState == nil {
-					if got.UpgradedState != nil {
-						t.Fatalf("%s v%d: upgraded state where the framework has none", typeName, req.Version)
-					}
-					continue
-				}
-				gv, err1 := got.UpgradedState.Unmarshal(typ)
-				wv, err2 := want.UpgradedState.Unmarshal(typ)
-				if err1 != nil || err2 != nil || !gv.Equal(wv) {
-					t.Fatalf("%s: upgraded %s (%v), framework %s (%v)", typeName, gv, err1, wv, err2)
-				}
-			}
-		}
-	}
 }

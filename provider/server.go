@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math/big"
 	"sync"
+	"sync/atomic"
 
+	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -29,7 +31,13 @@ import (
 // "No changes" (hashicorp/terraform#36403) — a false alarm for every drift
 // check. Terraform decodes a JSON answer exactly as it decodes the state
 // file, so equal values compare equal again. Real drift still differs and
-// still exits 2. OpenTofu and older Terraform accept either form.
+// still exits 2. OpenTofu and older Terraform accept either form, and
+// there the state stays in msgpack: a JSON number decodes with 512 bits,
+// and Terraform compares numbers by formatting them, so JSON refreshes
+// cost Terraform about a second of CPU per thousand resources in every
+// plan (P4 in docs/benchmarks.md). Which CLI is talking is read from
+// ConfigureProvider; before that, and for any version it cannot parse,
+// the answer is JSON.
 func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
 	return func() tfprotov6.ProviderServer {
 		p := New(version)().(*failoverProvider)
@@ -43,11 +51,28 @@ func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
 type jsonStateServer struct {
 	tfprotov6.ProviderServer
 	unchanged *unchangedPlanner
+	// msgpackRefresh: the CLI is older than Terraform 1.10 (or OpenTofu
+	// of a version before 1.10), which needs no JSON refresh.
+	msgpackRefresh atomic.Bool
 
 	once    sync.Once
 	types   map[string]tftypes.Type // resource type name → state type
 	version map[string]int64        // resource type name → schema version
 }
+
+func (s *jsonStateServer) ConfigureProvider(ctx context.Context, req *tfprotov6.ConfigureProviderRequest) (*tfprotov6.ConfigureProviderResponse, error) {
+	s.msgpackRefresh.Store(refreshInMsgpack(req.TerraformVersion))
+	return s.ProviderServer.ConfigureProvider(ctx, req)
+}
+
+// refreshInMsgpack reports whether a CLI of this version compares
+// refreshed state without the 1.10/1.11 precision trouble.
+func refreshInMsgpack(cliVersion string) bool {
+	v, err := version.NewVersion(cliVersion)
+	return err == nil && v.LessThan(jsonRefreshSince)
+}
+
+var jsonRefreshSince = version.Must(version.NewVersion("1.10.0"))
 
 func (s *jsonStateServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
 	if resp, ok := s.unchanged.plan(ctx, req); ok {
@@ -78,7 +103,7 @@ func (s *jsonStateServer) UpgradeResourceState(ctx context.Context, req *tfproto
 
 func (s *jsonStateServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
 	resp, err := s.ProviderServer.ReadResource(ctx, req)
-	if err != nil || resp == nil || resp.NewState == nil || len(resp.NewState.MsgPack) == 0 {
+	if s.msgpackRefresh.Load() || err != nil || resp == nil || resp.NewState == nil || len(resp.NewState.MsgPack) == 0 {
 		return resp, err
 	}
 	typ, ok := s.stateType(ctx, req.TypeName)
