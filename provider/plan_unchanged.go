@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -136,7 +137,8 @@ func (u *unchangedPlanner) plan(ctx context.Context, req *tfprotov6.PlanResource
 
 // noChangeModifiers are the plan modifiers that do nothing when the
 // planned value equals the prior one: UseStateForUnknown acts only on an
-// unknown plan, RequiresReplace only on a changed value.
+// unknown plan; RequiresReplace, RequiresReplaceIf and
+// RequiresReplaceIfConfigured (one type) only on a changed value.
 var noChangeModifiers = map[reflect.Type]bool{
 	reflect.TypeOf(stringplanmodifier.UseStateForUnknown()): true,
 	reflect.TypeOf(stringplanmodifier.RequiresReplace()):    true,
@@ -147,47 +149,26 @@ var noChangeModifiers = map[reflect.Type]bool{
 // defaultsHold checks.
 func attributesPlannable(attrs map[string]schema.Attribute) bool {
 	for _, a := range attrs {
-		var mods []any
-		switch a := a.(type) {
-		case schema.StringAttribute:
-			mods = anySlice(a.PlanModifiers)
-		case schema.BoolAttribute:
-			mods = anySlice(a.PlanModifiers)
-		case schema.Int64Attribute:
-			mods = anySlice(a.PlanModifiers)
-		case schema.Float64Attribute:
-			mods = anySlice(a.PlanModifiers)
-		case schema.ListAttribute:
-			mods = anySlice(a.PlanModifiers)
-		case schema.SetAttribute:
-			mods = anySlice(a.PlanModifiers)
-		case schema.MapAttribute:
-			mods = anySlice(a.PlanModifiers)
-		case schema.SingleNestedAttribute:
-			if !attributesPlannable(a.Attributes) {
-				return false
-			}
-			mods = anySlice(a.PlanModifiers)
-		case schema.ListNestedAttribute:
-			if !attributesPlannable(a.NestedObject.Attributes) || len(a.NestedObject.PlanModifiers) != 0 {
-				return false
-			}
-			mods = anySlice(a.PlanModifiers)
-		case schema.SetNestedAttribute:
-			if !attributesPlannable(a.NestedObject.Attributes) || len(a.NestedObject.PlanModifiers) != 0 {
-				return false
-			}
-			mods = anySlice(a.PlanModifiers)
-		case schema.MapNestedAttribute:
-			if !attributesPlannable(a.NestedObject.Attributes) || len(a.NestedObject.PlanModifiers) != 0 {
-				return false
-			}
-			mods = anySlice(a.PlanModifiers)
+		switch a.(type) {
+		case schema.StringAttribute, schema.BoolAttribute, schema.Int64Attribute, schema.Float64Attribute,
+			schema.ListAttribute, schema.SetAttribute, schema.MapAttribute, schema.SingleNestedAttribute,
+			schema.ListNestedAttribute, schema.SetNestedAttribute, schema.MapNestedAttribute:
 		default:
 			return false // a kind this planner was not written for
 		}
-		for _, m := range mods {
-			if !noChangeModifiers[reflect.TypeOf(m)] {
+		// Each kind keeps its modifiers in a PlanModifiers slice of its
+		// own element type, and its nested attributes in Attributes (a
+		// single object) or NestedObject (each element of a collection).
+		v := reflect.ValueOf(a)
+		if !modifiersNoChange(v.FieldByName("PlanModifiers")) {
+			return false
+		}
+		if n, ok := a.(schema.SingleNestedAttribute); ok && !attributesPlannable(n.Attributes) {
+			return false
+		}
+		if obj := v.FieldByName("NestedObject"); obj.IsValid() {
+			nested, _ := obj.FieldByName("Attributes").Interface().(map[string]schema.Attribute)
+			if !modifiersNoChange(obj.FieldByName("PlanModifiers")) || !attributesPlannable(nested) {
 				return false
 			}
 		}
@@ -195,12 +176,13 @@ func attributesPlannable(attrs map[string]schema.Attribute) bool {
 	return true
 }
 
-func anySlice[T any](s []T) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
+func modifiersNoChange(mods reflect.Value) bool {
+	for i := 0; i < mods.Len(); i++ {
+		if !noChangeModifiers[reflect.TypeOf(mods.Index(i).Interface())] {
+			return false
+		}
 	}
-	return out
+	return true
 }
 
 // defaultsHold reports whether the framework's defaults would leave the
@@ -353,70 +335,38 @@ func hasDefaults(attrs map[string]schema.Attribute) bool {
 	return false
 }
 
-// defaultEquals reports whether the default d (one of the framework's
-// defaults.* interfaces) at p is the value v.
+// defaultEquals reports whether the default d at p is the value v. It
+// knows the defaults of the attribute kinds this provider gives defaults
+// (strings, bools, int64s, float64s); any other default answers false,
+// and the framework plans.
 func defaultEquals(ctx context.Context, d any, p path.Path, v tftypes.Value) bool {
-	var tv tftypes.Value
-	var err error
+	var value interface {
+		ToTerraformValue(context.Context) (tftypes.Value, error)
+	}
+	var diags diag.Diagnostics
 	switch d := d.(type) {
 	case defaults.String:
 		var resp defaults.StringResponse
 		d.DefaultString(ctx, defaults.StringRequest{Path: p}, &resp)
-		if resp.Diagnostics.HasError() {
-			return false
-		}
-		tv, err = resp.PlanValue.ToTerraformValue(ctx)
+		value, diags = resp.PlanValue, resp.Diagnostics
 	case defaults.Bool:
 		var resp defaults.BoolResponse
 		d.DefaultBool(ctx, defaults.BoolRequest{Path: p}, &resp)
-		if resp.Diagnostics.HasError() {
-			return false
-		}
-		tv, err = resp.PlanValue.ToTerraformValue(ctx)
+		value, diags = resp.PlanValue, resp.Diagnostics
 	case defaults.Int64:
 		var resp defaults.Int64Response
 		d.DefaultInt64(ctx, defaults.Int64Request{Path: p}, &resp)
-		if resp.Diagnostics.HasError() {
-			return false
-		}
-		tv, err = resp.PlanValue.ToTerraformValue(ctx)
+		value, diags = resp.PlanValue, resp.Diagnostics
 	case defaults.Float64:
 		var resp defaults.Float64Response
 		d.DefaultFloat64(ctx, defaults.Float64Request{Path: p}, &resp)
-		if resp.Diagnostics.HasError() {
-			return false
-		}
-		tv, err = resp.PlanValue.ToTerraformValue(ctx)
-	case defaults.List:
-		var resp defaults.ListResponse
-		d.DefaultList(ctx, defaults.ListRequest{Path: p}, &resp)
-		if resp.Diagnostics.HasError() {
-			return false
-		}
-		tv, err = resp.PlanValue.ToTerraformValue(ctx)
-	case defaults.Set:
-		var resp defaults.SetResponse
-		d.DefaultSet(ctx, defaults.SetRequest{Path: p}, &resp)
-		if resp.Diagnostics.HasError() {
-			return false
-		}
-		tv, err = resp.PlanValue.ToTerraformValue(ctx)
-	case defaults.Map:
-		var resp defaults.MapResponse
-		d.DefaultMap(ctx, defaults.MapRequest{Path: p}, &resp)
-		if resp.Diagnostics.HasError() {
-			return false
-		}
-		tv, err = resp.PlanValue.ToTerraformValue(ctx)
-	case defaults.Object:
-		var resp defaults.ObjectResponse
-		d.DefaultObject(ctx, defaults.ObjectRequest{Path: p}, &resp)
-		if resp.Diagnostics.HasError() {
-			return false
-		}
-		tv, err = resp.PlanValue.ToTerraformValue(ctx)
+		value, diags = resp.PlanValue, resp.Diagnostics
 	default:
 		return false
 	}
+	if diags.HasError() {
+		return false
+	}
+	tv, err := value.ToTerraformValue(ctx)
 	return err == nil && tv.Equal(v)
 }

@@ -9,6 +9,10 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
@@ -322,14 +326,7 @@ func (g valueGen) fillUnknowns(v tftypes.Value) tftypes.Value {
 		return v
 	}
 	switch t := v.Type().(type) {
-	case tftypes.Object:
-		var m map[string]tftypes.Value
-		_ = v.As(&m)
-		for _, k := range sortedKeys(m) {
-			m[k] = g.fillUnknowns(m[k])
-		}
-		return tftypes.NewValue(t, m)
-	case tftypes.Map:
+	case tftypes.Object, tftypes.Map:
 		var m map[string]tftypes.Value
 		_ = v.As(&m)
 		for _, k := range sortedKeys(m) {
@@ -390,4 +387,40 @@ func diagText(ds []*tfprotov6.Diagnostic) string {
 		s += fmt.Sprintf("[%s] %s: %s (%v); ", d.Severity, d.Summary, d.Detail, d.Attribute)
 	}
 	return s
+}
+
+// TestAttributesPlannable: a schema is answered without the framework only
+// when every plan modifier in it, at any depth, does nothing to an
+// unchanged value.
+func TestAttributesPlannable(t *testing.T) {
+	other := []planmodifier.String{anyStringModifier{}}
+	ok := []planmodifier.String{stringplanmodifier.UseStateForUnknown(), stringplanmodifier.RequiresReplace(), stringplanmodifier.RequiresReplaceIfConfigured()}
+	tests := []struct {
+		name  string
+		attrs map[string]schema.Attribute
+		want  bool
+	}{
+		{"allowed modifiers", map[string]schema.Attribute{"a": schema.StringAttribute{PlanModifiers: ok}}, true},
+		{"another modifier", map[string]schema.Attribute{"a": schema.StringAttribute{PlanModifiers: other}}, false},
+		{"int64 modifier", map[string]schema.Attribute{"a": schema.Int64Attribute{PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}}}, false},
+		{"inside a single object", map[string]schema.Attribute{"o": schema.SingleNestedAttribute{Attributes: map[string]schema.Attribute{"a": schema.StringAttribute{PlanModifiers: other}}}}, false},
+		{"inside a list of objects", map[string]schema.Attribute{"l": schema.ListNestedAttribute{NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{"a": schema.StringAttribute{PlanModifiers: other}}}}}, false},
+		{"on a map's objects", map[string]schema.Attribute{"m": schema.MapNestedAttribute{NestedObject: schema.NestedAttributeObject{PlanModifiers: []planmodifier.Object{objectplanmodifier.UseStateForUnknown()}}}}, false},
+		{"clean map of objects", map[string]schema.Attribute{"m": schema.MapNestedAttribute{NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{"a": schema.StringAttribute{PlanModifiers: ok}}}}}, true},
+		{"a kind it does not know", map[string]schema.Attribute{"d": schema.DynamicAttribute{}}, false},
+	}
+	for _, tt := range tests {
+		if got := attributesPlannable(tt.attrs); got != tt.want {
+			t.Errorf("%s: plannable %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// anyStringModifier stands for a plan modifier the planner cannot know
+// leaves an unchanged value alone.
+type anyStringModifier struct{}
+
+func (anyStringModifier) Description(context.Context) string         { return "any" }
+func (anyStringModifier) MarkdownDescription(context.Context) string { return "any" }
+func (anyStringModifier) PlanModifyString(context.Context, planmodifier.StringRequest, *planmodifier.StringResponse) {
 }
