@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"slices"
@@ -70,6 +72,13 @@ type persister struct {
 	// damaged is set once the store reported itself damaged: nothing
 	// queued will ever be written, so flush stops waiting.
 	damaged bool
+	// uncertain holds the batches of a commit whose outcome the store
+	// could not tell (store.ErrOutcomeUnknown: etcd did not confirm, and
+	// the write may still land). They are tried again first, alone and
+	// under the same batch IDs, so one that did land is recognised and
+	// never written twice; merged with newer writes under a new ID, its
+	// events would be stored a second time.
+	uncertain *heldBatches
 	// burst counts the events dropped since the queue last drained, so
 	// that a burst of drops is logged once when it starts and once, with
 	// its totals, when the disk is back.
@@ -80,6 +89,21 @@ type persister struct {
 		count         int
 		since, logged time.Time
 	}
+}
+
+// heldBatches is one commit of the loop: this node's own batch and the
+// leader's, each with its store.Batch.ID, and the term the leader batch
+// belongs to.
+type heldBatches struct {
+	own, lead store.Batch
+	t         *term
+}
+
+// newBatchID names a batch for its retries (store.Batch.ID).
+func newBatchID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // term is one leadership of this node: fence is the condition its writes
@@ -262,7 +286,7 @@ func (p *persister) loop() {
 	for {
 		<-p.wake
 		p.mu.Lock()
-		if p.own.empty() && p.lead.empty() {
+		if p.uncertain == nil && p.own.empty() && p.lead.empty() {
 			closed := p.closed
 			p.flushed.Broadcast()
 			p.mu.Unlock()
@@ -271,8 +295,14 @@ func (p *persister) loop() {
 			}
 			continue
 		}
-		t := p.term
-		own, lead := p.own.take(), p.lead.take()
+		var h heldBatches
+		if p.uncertain != nil {
+			h, p.uncertain = *p.uncertain, nil
+		} else {
+			h = heldBatches{own: p.own.take(), lead: p.lead.take(), t: p.term}
+			h.own.ID, h.lead.ID = newBatchID(), newBatchID()
+		}
+		own, lead, t := h.own, h.lead, h.t
 		p.inFlight, p.inFlightEvents = true, len(own.Events)+len(own.Audit)+len(lead.Events)
 		p.mu.Unlock()
 
@@ -280,7 +310,9 @@ func (p *persister) loop() {
 		var ownErr, leadErr error
 		if t == nil || t.fence == nil {
 			// Nothing to fence: one commit.
-			ownErr = p.commit(merge(own, lead), nil, &seqs)
+			both := merge(own, lead)
+			both.ID = own.ID
+			ownErr = p.commit(both, nil, &seqs)
 			leadErr = ownErr
 		} else {
 			ownErr = p.commit(own, nil, &seqs)
@@ -289,6 +321,20 @@ func (p *persister) loop() {
 
 		p.mu.Lock()
 		p.inFlight, p.inFlightEvents = false, 0
+		// A batch that may have landed is tried again as it is; the
+		// others go back to their lanes (or are done).
+		if errors.Is(ownErr, store.ErrOutcomeUnknown) || errors.Is(leadErr, store.ErrOutcomeUnknown) {
+			held := &heldBatches{t: t}
+			if errors.Is(ownErr, store.ErrOutcomeUnknown) {
+				held.own, ownErr = own, nil
+			}
+			if errors.Is(leadErr, store.ErrOutcomeUnknown) {
+				held.lead, leadErr = lead, nil
+			}
+			if !p.closed {
+				p.uncertain = held
+			}
+		}
 		if ownErr != nil && !p.closed {
 			p.own.putBack(own)
 		}
@@ -307,7 +353,7 @@ func (p *persister) loop() {
 			p.lead.putBack(lead)
 		}
 		p.trimLocked()
-		if ownErr == nil && leadErr == nil && p.burst.runtime+p.burst.audit > 0 {
+		if ownErr == nil && leadErr == nil && p.uncertain == nil && p.burst.runtime+p.burst.audit > 0 {
 			p.log.Error("events were dropped while the store failed; it accepts commits again",
 				"dropped_runtime", p.burst.runtime, "dropped_audit", p.burst.audit)
 			p.burst.runtime, p.burst.audit = 0, 0
@@ -316,7 +362,7 @@ func (p *persister) loop() {
 		if len(seqs) > 0 && p.onSeq != nil {
 			p.onSeq(seqs[len(seqs)-1])
 		}
-		if leadErr == nil && len(lead.Puts)+len(lead.Deletes) > 0 && p.afterCommit != nil {
+		if leadErr == nil && p.uncertain == nil && len(lead.Puts)+len(lead.Deletes) > 0 && p.afterCommit != nil {
 			p.afterCommit()
 		}
 		p.kick() // more may have arrived while committing
@@ -421,7 +467,7 @@ func (p *persister) commitWithRetry(b store.Batch, t *term) ([]uint64, error) {
 func (p *persister) flush() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for !p.damaged && (!p.own.empty() || !p.lead.empty() || p.inFlight) {
+	for !p.damaged && (!p.own.empty() || !p.lead.empty() || p.inFlight || p.uncertain != nil) {
 		p.kick()
 		p.flushed.Wait()
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -289,5 +290,131 @@ func TestLeaderWriteGivenUpWhenTermEnds(t *testing.T) {
 				t.Fatalf("this node's own write was not stored: %v", err)
 			}
 		})
+	}
+}
+
+// lostAnswers wraps the real bolt store and plays a clustered store whose
+// answers get lost: each Commit takes the next step of script — "landed"
+// (written, then reported as store.ErrOutcomeUnknown), "unknown" (not
+// written, reported the same way) or, once the script is done, "ok". Like
+// the etcd store's commit keys, it remembers the batch IDs it wrote and
+// answers a batch whose ID already landed with the first result, writing
+// nothing. A step "unknown" comes first (a store that does not answer
+// does not say what landed either). Losing an answer is the one thing the test cannot do for real;
+// the store itself is real (TestEtcdBatchIDAppliesOnce holds etcd to the
+// same rule).
+type lostAnswers struct {
+	store.Store
+	mu      sync.Mutex
+	script  []string
+	landed  map[string]store.CommitResult
+	ids     []string // the batch ID of every Commit, in order
+	commits int
+}
+
+func (l *lostAnswers) Commit(ctx context.Context, b store.Batch) (store.CommitResult, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ids = append(l.ids, b.ID)
+	step := "ok"
+	if len(l.script) > 0 {
+		step, l.script = l.script[0], l.script[1:]
+	}
+	lost := fmt.Errorf("store: commit: %w: etcd did not confirm the write", store.ErrOutcomeUnknown)
+	if step == "unknown" {
+		return store.CommitResult{}, lost
+	}
+	if r, ok := l.landed[b.ID]; ok && b.ID != "" {
+		return r, nil
+	}
+	res, err := l.Store.Commit(ctx, b)
+	if err != nil {
+		return res, err
+	}
+	l.commits++
+	if b.ID != "" {
+		l.landed[b.ID] = res
+	}
+	if step == "landed" {
+		return store.CommitResult{}, lost
+	}
+	return res, nil
+}
+
+// TestLostAnswerNeverWritesTwice: a commit whose answer was lost (it
+// landed, but the store could not say so) is tried again alone and under
+// the same batch ID until the store answers, so its event is stored once;
+// what was queued meanwhile follows in a commit of its own.
+func TestLostAnswerNeverWritesTwice(t *testing.T) {
+	bolt, err := store.OpenBolt(filepath.Join(t.TempDir(), "failoverd.db"), store.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bolt.Close()
+	// The first attempt lands unconfirmed, the next four get no answer:
+	// the persister's five attempts all end unknown, then the store is
+	// back.
+	st := &lostAnswers{Store: bolt, script: []string{"landed", "unknown", "unknown", "unknown", "unknown"}, landed: map[string]store.CommitResult{}}
+	e, err := New(Options{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	e.Flush() // whatever the engine writes at start, before the script
+	st.mu.Lock()
+	st.script = []string{"landed", "unknown", "unknown", "unknown", "unknown"}
+	calls := len(st.ids)
+	st.mu.Unlock()
+
+	e.Emit(api.Event{Type: api.EventHealth, Message: "first"})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st.mu.Lock()
+		n := len(st.ids) - calls
+		st.mu.Unlock()
+		if n >= 2 {
+			break // the first attempt landed unconfirmed: queue another
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the persister never committed the first event")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.Emit(api.Event{Type: api.EventHealth, Message: "second"})
+	e.Flush()
+
+	evs, err := e.Events(context.Background(), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, ev := range evs {
+		if ev.Message == "first" || ev.Message == "second" {
+			msgs = append(msgs, ev.Message)
+		}
+	}
+	if strings.Join(msgs, ",") != "first,second" {
+		t.Fatalf("stored events %q, want first and second once each, in order", msgs)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ids := st.ids[calls:]
+	// Five attempts in the first round, at least one more after it (the
+	// landed one recognised), then the second event's commit.
+	if len(ids) < 7 {
+		t.Fatalf("%d commits, want the five failed attempts, the retry and the second event's", len(ids))
+	}
+	first := ids[0]
+	i := 0
+	for i < len(ids) && ids[i] == first {
+		i++
+	}
+	if first == "" || i < 6 {
+		t.Fatalf("batch IDs %q: want the first batch retried under one ID six times or more", ids)
+	}
+	for _, id := range ids[i:] {
+		if id == first || id == "" {
+			t.Fatalf("batch IDs %q: a later batch reuses the first one's ID or has none", ids)
+		}
 	}
 }

@@ -11,6 +11,11 @@ import (
 // log is append-only through Batch.Events, and '_' buckets are the store's
 // bookkeeping), malformed names, and contradictory records.
 func checkBatch(b Batch) error {
+	if len(b.ID) > MaxBatchIDLen || strings.IndexFunc(b.ID, func(r rune) bool {
+		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_' || r == '-')
+	}) >= 0 {
+		return fmt.Errorf("store: commit: batch ID %q: use up to %d bytes of letters, digits, '_' and '-'", b.ID, MaxBatchIDLen)
+	}
 	for _, kv := range b.Puts {
 		if err := checkWritable(kv); err != nil {
 			return err

@@ -167,8 +167,8 @@ const (
 	etcdCommitDir    = "_commits/"      // commit id → encodePair(first seq, count)
 	etcdEventsDir    = BucketEvents + "/"
 	etcdFormat       = 1
-	etcdCommitKeyTTL = 5 * time.Minute // life of a commit id: far beyond any retry
-	etcdPruneBudget  = 100             // audit events deleted per pruning round
+	etcdCommitKeyTTL = MaxBatchIDLife // life of a commit id: far beyond any retry
+	etcdPruneBudget  = 100            // audit events deleted per pruning round
 	etcdPruneEvery   = time.Minute
 )
 

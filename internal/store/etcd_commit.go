@@ -209,7 +209,11 @@ func (s *Etcd) Commit(ctx context.Context, b Batch) (CommitResult, error) {
 		return CommitResult{}, fmt.Errorf("store: commit: the batch needs %d etcd operations (%d puts, %d deletes, %d events, %d audit events counted twice, %d conditions, 3 of the store's own), more than etcd's limit of %d per transaction (--max-txn-ops): write it in smaller batches",
 			max(ops, 2+len(condKeys)), len(puts), len(deletes), len(b.Events), len(b.Audit), len(condKeys), s.opts.maxTxnOps())
 	}
-	return s.commit(ctx, b, puts, deletes, condKeys, newCommitID())
+	id := b.ID
+	if id == "" {
+		id = newCommitID()
+	}
+	return s.commit(ctx, b, puts, deletes, condKeys, id)
 }
 
 // commit runs a checked batch under commit id id.

@@ -178,3 +178,43 @@ func TestEtcdWatchReportsProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestEtcdBatchIDAppliesOnce: a batch committed again under the ID of one
+// that landed (the retry after a lost answer, store.ErrOutcomeUnknown) is
+// not applied a second time — neither its puts nor its events — and gets
+// the first commit's sequence numbers; another ID is a new batch.
+func TestEtcdBatchIDAppliesOnce(t *testing.T) {
+	s := openEtcd(t, sharedEtcd(t), testPrefix(t), store.EtcdOptions{})
+	ctx := context.Background()
+	event := func(msg string) []func(uint64) []byte {
+		return []func(uint64) []byte{func(seq uint64) []byte { return []byte(msg) }}
+	}
+	batch := func(id, value string) store.Batch {
+		return store.Batch{ID: id, Puts: []store.KV{{Bucket: "checks", Key: "k", Value: []byte(value)}}, Events: event("event " + value)}
+	}
+	first, err := s.Commit(ctx, batch("retry-1", "first"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Commit(ctx, batch("retry-1", "second"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Seqs) != 1 || again.Seqs[0] != first.Seqs[0] || again.Rev != first.Rev {
+		t.Fatalf("retry under the same ID: %+v, want the first commit's %+v", again, first)
+	}
+	if v, err := s.Get(ctx, "checks", "k"); err != nil || string(v) != "first" {
+		t.Fatalf("value after the retry: %q (%v), want the first commit's", v, err)
+	}
+	other, err := s.Commit(ctx, batch("retry-2", "third"))
+	if err != nil || len(other.Seqs) != 1 || other.Seqs[0] != first.Seqs[0]+1 {
+		t.Fatalf("another ID: %+v (%v), want the next sequence number", other, err)
+	}
+	evs, err := s.Events(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || string(evs[0]) != "event first" || string(evs[1]) != "event third" {
+		t.Fatalf("events %q, want the first and the third once each", evs)
+	}
+}

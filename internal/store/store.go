@@ -97,7 +97,21 @@ type Batch struct {
 	// other events pushes old entries out; the audit log is not (see
 	// DefaultAuditRetention).
 	Audit []func(seq uint64) []byte
+	// ID names the batch for a retry after an error wrapping
+	// ErrOutcomeUnknown: committed again with the same ID (within
+	// MaxBatchIDLife), a batch that did land is not applied a second time
+	// and the first commit's result is returned. Empty: a new ID for each
+	// Commit. Up to MaxBatchIDLen bytes of [0-9A-Za-z_-]. A store whose
+	// commits never end with an unknown outcome (bolt) ignores it.
+	ID string
 }
+
+// MaxBatchIDLen bounds Batch.ID.
+const MaxBatchIDLen = 64
+
+// MaxBatchIDLife is how long a Batch.ID is remembered after its commit:
+// far beyond any retry.
+const MaxBatchIDLife = 5 * time.Minute
 
 // CommitResult is what a successful Commit wrote.
 type CommitResult struct {

@@ -301,6 +301,8 @@ func testRejects(t *testing.T, open func(t *testing.T) store.Store, _ config) {
 		{name: "empty bucket name", ctx: bg, batch: store.Batch{Puts: []store.KV{ok, put("", "b", "1")}}, wantMsg: "bucket name"},
 		{name: "slash in bucket name", ctx: bg, batch: store.Batch{Puts: []store.KV{ok, put("a/b", "b", "1")}}, wantMsg: "'/'"},
 		{name: "empty key", ctx: bg, batch: store.Batch{Puts: []store.KV{ok, put(hc, "", "1")}}, wantMsg: "empty key"},
+		{name: "batch ID with a slash", ctx: bg, batch: store.Batch{ID: "a/b", Puts: []store.KV{ok}}, wantMsg: "batch ID"},
+		{name: "batch ID too long", ctx: bg, batch: store.Batch{ID: strings.Repeat("a", store.MaxBatchIDLen+1), Puts: []store.KV{ok}}, wantMsg: "batch ID"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
