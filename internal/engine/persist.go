@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"slices"
@@ -97,13 +95,6 @@ type persister struct {
 type heldBatches struct {
 	own, lead store.Batch
 	t         *term
-}
-
-// newBatchID names a batch for its retries (store.Batch.ID).
-func newBatchID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // term is one leadership of this node: fence is the condition its writes
@@ -300,7 +291,7 @@ func (p *persister) loop() {
 			h, p.uncertain = *p.uncertain, nil
 		} else {
 			h = heldBatches{own: p.own.take(), lead: p.lead.take(), t: p.term}
-			h.own.ID, h.lead.ID = newBatchID(), newBatchID()
+			h.own.ID, h.lead.ID = store.NewBatchID(), store.NewBatchID()
 		}
 		own, lead, t := h.own, h.lead, h.t
 		p.inFlight, p.inFlightEvents = true, len(own.Events)+len(own.Audit)+len(lead.Events)

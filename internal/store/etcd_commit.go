@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -172,12 +170,6 @@ func (s *Etcd) forgetLeases(slots []ttlSlot) {
 	}
 }
 
-func newCommitID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // Commit writes b in one etcd transaction (see Etcd). It retries by itself
 // when the counter moved (another node appended events), when a
 // condition's key changed but the condition still holds, and when etcd
@@ -211,7 +203,7 @@ func (s *Etcd) Commit(ctx context.Context, b Batch) (CommitResult, error) {
 	}
 	id := b.ID
 	if id == "" {
-		id = newCommitID()
+		id = NewBatchID()
 	}
 	return s.commit(ctx, b, puts, deletes, condKeys, id)
 }

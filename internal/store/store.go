@@ -6,6 +6,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -112,6 +114,13 @@ const MaxBatchIDLen = 64
 // MaxBatchIDLife is how long a Batch.ID is remembered after its commit:
 // far beyond any retry.
 const MaxBatchIDLife = 5 * time.Minute
+
+// NewBatchID returns a new random Batch.ID.
+func NewBatchID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
 
 // CommitResult is what a successful Commit wrote.
 type CommitResult struct {
