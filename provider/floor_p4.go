@@ -17,10 +17,10 @@ import (
 // resource of this schema plus the protocol. A no-change plan cannot be
 // faster than this with any provider for the same schema.
 func init() {
-	wrapServer = func(s *jsonStateServer) tfprotov6.ProviderServer { return floorServer{s} }
+	wrapServer = func(s *protocolServer) tfprotov6.ProviderServer { return floorServer{s} }
 }
 
-type floorServer struct{ *jsonStateServer }
+type floorServer struct{ *protocolServer }
 
 func (s floorServer) ValidateResourceConfig(context.Context, *tfprotov6.ValidateResourceConfigRequest) (*tfprotov6.ValidateResourceConfigResponse, error) {
 	return &tfprotov6.ValidateResourceConfigResponse{}, nil

@@ -37,7 +37,8 @@ import (
 // diagnostics. The answer is then the prior state, which is what the
 // framework returns in that case. In every other case (create, destroy,
 // any change, any unknown, a warning to show) the framework plans as
-// usual. TestUnchangedPlanMatchesFramework and FuzzUnchangedPlan hold the
+// usual; a resource whose ModifyPlan warns then runs it twice (a policy
+// that warns reads the checks it names from failoverd twice). TestUnchangedPlanMatchesFramework and FuzzUnchangedPlan hold the
 // two paths to the same answers.
 type unchangedPlanner struct {
 	provider *failoverProvider
@@ -84,11 +85,18 @@ func (u *unchangedPlanner) load(ctx context.Context) {
 	})
 }
 
+// lookup returns what the protocol server knows of a resource type (its
+// schema and state type, read once from the resource itself).
+func (u *unchangedPlanner) lookup(ctx context.Context, typeName string) (*unchangedResource, bool) {
+	u.load(ctx)
+	r, ok := u.resources[typeName]
+	return r, ok
+}
+
 // plan returns the framework's answer to req when the resource has not
 // changed, and false when the framework must plan it.
 func (u *unchangedPlanner) plan(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, bool) {
-	u.load(ctx)
-	ur, ok := u.resources[req.TypeName]
+	ur, ok := u.lookup(ctx, req.TypeName)
 	if !ok || !ur.plannable || req.PriorState == nil || req.ProposedNewState == nil || req.Config == nil ||
 		len(req.PriorPrivate) != 0 || req.ProviderMeta != nil && len(req.ProviderMeta.MsgPack)+len(req.ProviderMeta.JSON) != 0 ||
 		req.PriorIdentity != nil {

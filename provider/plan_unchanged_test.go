@@ -75,7 +75,7 @@ func FuzzUnchangedPlan(f *testing.F) {
 }
 
 type planHarness struct {
-	srv     *jsonStateServer
+	srv     *protocolServer
 	schemas map[string]*tfprotov6.Schema
 	fw      map[string]schema.Schema
 }
@@ -83,7 +83,7 @@ type planHarness struct {
 func newPlanHarness(tb testing.TB) *planHarness {
 	tb.Helper()
 	ctx := context.Background()
-	srv := NewProtocol6Server("test")().(*jsonStateServer)
+	srv := NewProtocol6Server("test")().(*protocolServer)
 	sch, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil || sch == nil || diagErrorsAny(sch.Diagnostics) {
 		tb.Fatalf("schema: %v", err)
@@ -154,7 +154,7 @@ func (h *planHarness) compare(t *testing.T, typeName string, choose func(n int) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	frameworkUnchanged := len(slow.Diagnostics) == 0 && len(slow.RequiresReplace) == 0 && len(slow.PlannedPrivate) == 0 && slowPlan.Equal(state)
+	frameworkUnchanged := !diagErrors(slow.Diagnostics) && len(slow.RequiresReplace) == 0 && len(slow.PlannedPrivate) == 0 && slowPlan.Equal(state)
 	if !ok {
 		return planComparison{frameworkUnchanged: frameworkUnchanged}
 	}
@@ -162,9 +162,9 @@ func (h *planHarness) compare(t *testing.T, typeName string, choose func(n int) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !fastPlan.Equal(slowPlan) || len(slow.Diagnostics) != 0 || len(slow.RequiresReplace) != 0 || len(fast.PlannedPrivate) != len(slow.PlannedPrivate) {
-		t.Fatalf("%s: the planner answered without the framework, and differently\nconfig:    %s\nstate:     %s\nfast plan: %s\nframework: %s\nframework diagnostics: %s, replace: %v",
-			typeName, config, state, fastPlan, slowPlan, diagText(slow.Diagnostics), slow.RequiresReplace)
+	if !fastPlan.Equal(slowPlan) || diagText(fast.Diagnostics) != diagText(slow.Diagnostics) || len(slow.RequiresReplace) != 0 || len(fast.PlannedPrivate) != len(slow.PlannedPrivate) {
+		t.Fatalf("%s: the planner answered without the framework, and differently\nconfig:    %s\nstate:     %s\nfast plan: %s\nframework: %s\nfast diagnostics:      %s\nframework diagnostics: %s, replace: %v",
+			typeName, config, state, fastPlan, slowPlan, diagText(fast.Diagnostics), diagText(slow.Diagnostics), slow.RequiresReplace)
 	}
 	return planComparison{fast: true, frameworkUnchanged: frameworkUnchanged}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"sync"
 	"sync/atomic"
 
 	"github.com/hashicorp/go-version"
@@ -41,7 +40,7 @@ import (
 func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
 	return func() tfprotov6.ProviderServer {
 		p := New(version)().(*failoverProvider)
-		return wrapServer(&jsonStateServer{
+		return wrapServer(&protocolServer{
 			ProviderServer: providerserver.NewProtocol6(p)(),
 			unchanged:      newUnchangedPlanner(p),
 		})
@@ -50,21 +49,17 @@ func NewProtocol6Server(version string) func() tfprotov6.ProviderServer {
 
 // wrapServer is the identity, except in a build with the p4floor tag
 // (floor_p4.go), which only the P4 benchmark makes.
-var wrapServer = func(s *jsonStateServer) tfprotov6.ProviderServer { return s }
+var wrapServer = func(s *protocolServer) tfprotov6.ProviderServer { return s }
 
-type jsonStateServer struct {
+type protocolServer struct {
 	tfprotov6.ProviderServer
 	unchanged *unchangedPlanner
 	// msgpackRefresh: the CLI is older than Terraform 1.10 (or OpenTofu
 	// of a version before 1.10), which needs no JSON refresh.
 	msgpackRefresh atomic.Bool
-
-	once    sync.Once
-	types   map[string]tftypes.Type // resource type name → state type
-	version map[string]int64        // resource type name → schema version
 }
 
-func (s *jsonStateServer) ConfigureProvider(ctx context.Context, req *tfprotov6.ConfigureProviderRequest) (*tfprotov6.ConfigureProviderResponse, error) {
+func (s *protocolServer) ConfigureProvider(ctx context.Context, req *tfprotov6.ConfigureProviderRequest) (*tfprotov6.ConfigureProviderResponse, error) {
 	s.msgpackRefresh.Store(refreshInMsgpack(req.TerraformVersion))
 	return s.ProviderServer.ConfigureProvider(ctx, req)
 }
@@ -78,7 +73,7 @@ func refreshInMsgpack(cliVersion string) bool {
 
 var jsonRefreshSince = version.Must(version.NewVersion("1.10.0"))
 
-func (s *jsonStateServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+func (s *protocolServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
 	if resp, ok := s.unchanged.plan(ctx, req); ok {
 		return resp, nil
 	}
@@ -91,8 +86,9 @@ func (s *jsonStateServer) PlanResourceChange(ctx context.Context, req *tfprotov6
 // request conversions: Terraform asks once per resource in every plan.
 // Anything else — an older version, state that does not decode — goes to
 // the framework, for its upgraders and its error messages.
-func (s *jsonStateServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
-	if typ, ok := s.stateType(ctx, req.TypeName); ok && req.RawState != nil && req.Version == s.version[req.TypeName] {
+func (s *protocolServer) UpgradeResourceState(ctx context.Context, req *tfprotov6.UpgradeResourceStateRequest) (*tfprotov6.UpgradeResourceStateResponse, error) {
+	if r, ok := s.unchanged.lookup(ctx, req.TypeName); ok && req.RawState != nil && req.Version == r.schema.Version {
+		typ := r.typ
 		v, err := req.RawState.UnmarshalWithOpts(typ, tfprotov6.UnmarshalOpts{
 			ValueFromJSONOpts: tftypes.ValueFromJSONOpts{IgnoreUndefinedAttributes: true},
 		})
@@ -105,36 +101,19 @@ func (s *jsonStateServer) UpgradeResourceState(ctx context.Context, req *tfproto
 	return s.ProviderServer.UpgradeResourceState(ctx, req)
 }
 
-func (s *jsonStateServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+func (s *protocolServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
 	resp, err := s.ProviderServer.ReadResource(ctx, req)
 	if s.msgpackRefresh.Load() || err != nil || resp == nil || resp.NewState == nil || len(resp.NewState.MsgPack) == 0 {
 		return resp, err
 	}
-	typ, ok := s.stateType(ctx, req.TypeName)
+	r, ok := s.unchanged.lookup(ctx, req.TypeName)
 	if !ok {
 		return resp, nil
 	}
-	if js, err := dynamicValueJSON(resp.NewState, typ); err == nil {
+	if js, err := dynamicValueJSON(resp.NewState, r.typ); err == nil {
 		resp.NewState = &tfprotov6.DynamicValue{JSON: js}
 	}
 	return resp, nil
-}
-
-// stateType returns a resource's state type from the provider's schema.
-func (s *jsonStateServer) stateType(ctx context.Context, typeName string) (tftypes.Type, bool) {
-	s.once.Do(func() {
-		s.types, s.version = map[string]tftypes.Type{}, map[string]int64{}
-		sch, err := s.ProviderServer.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
-		if err != nil || sch == nil {
-			return
-		}
-		for name, rs := range sch.ResourceSchemas {
-			s.types[name] = rs.ValueType()
-			s.version[name] = rs.Version
-		}
-	})
-	t, ok := s.types[typeName]
-	return t, ok
 }
 
 // dynamicValueJSON re-encodes a msgpack DynamicValue as JSON.

@@ -84,7 +84,7 @@ func TestRefreshFormByCLI(t *testing.T) {
 	} {
 		t.Run(tt.cli, func(t *testing.T) {
 			name := fmt.Sprintf("refresh-form-%d", len(tt.cli)) + strings.NewReplacer(".", "-", " ", "-").Replace(tt.cli)
-			srv := NewProtocol6Server("test")().(*jsonStateServer)
+			srv := NewProtocol6Server("test")().(*protocolServer)
 			sch, err := srv.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 			if err != nil {
 				t.Fatal(err)
