@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/keyed"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
 )
 
@@ -165,32 +166,12 @@ func (m *Manager) sync(ctx context.Context) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for id, e := range entries {
-		w, ok := m.workers[id]
-		if !ok {
-			w = m.newWorker(id, e, statuses[id])
-			m.workers[id] = w
-			go w.run()
-		}
-		w.offer(e)
-	}
-	for id, w := range m.workers {
-		if _, ok := entries[id]; !ok {
-			w.close()
-			delete(m.workers, id)
-		}
-	}
+	keyed.Reconcile(m.workers, entries,
+		func(id string, e Entry) *worker { return m.newWorker(id, e, statuses[id]) },
+		(*worker).run, (*worker).offer, (*worker).close)
 }
 
-func (m *Manager) stopAll() {
-	m.mu.Lock()
-	ws := m.workers
-	m.workers = map[string]*worker{}
-	m.mu.Unlock()
-	for _, w := range ws {
-		w.close()
-	}
-}
+func (m *Manager) stopAll() { keyed.StopAll(&m.mu, &m.workers, (*worker).close) }
 
 // worker publishes one outbox entry (a policy's record at one
 // destination) and keeps it published.

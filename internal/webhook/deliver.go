@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hatopo/terraform-provider-failover/internal/api"
+	"github.com/hatopo/terraform-provider-failover/internal/keyed"
 	"github.com/hatopo/terraform-provider-failover/internal/publish"
 	"github.com/hatopo/terraform-provider-failover/internal/store"
 )
@@ -149,32 +150,12 @@ func (d *Dispatcher) sync() {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for name, w := range want {
-		wk, ok := d.workers[name]
-		if !ok {
-			wk = d.newWorker(w)
-			d.workers[name] = wk
-			go wk.run()
-		}
-		wk.setHook(w)
-	}
-	for name, wk := range d.workers {
-		if _, ok := want[name]; !ok {
-			wk.close()
-			delete(d.workers, name)
-		}
-	}
+	keyed.Reconcile(d.workers, want,
+		func(_ string, w api.Webhook) *worker { return d.newWorker(w) },
+		(*worker).run, (*worker).setHook, (*worker).close)
 }
 
-func (d *Dispatcher) stopAll() {
-	d.mu.Lock()
-	ws := d.workers
-	d.workers = map[string]*worker{}
-	d.mu.Unlock()
-	for _, w := range ws {
-		w.close()
-	}
-}
+func (d *Dispatcher) stopAll() { keyed.StopAll(&d.mu, &d.workers, (*worker).close) }
 
 type worker struct {
 	d      *Dispatcher
