@@ -114,11 +114,11 @@ func (e *Engine) evaluateLocked(name string, observedAt, now time.Time, why stri
 	}
 	rt.Decision = d
 	e.touchPolicyLocked(name)
-	// The decision and its publications in one commit: the outbox
-	// (internal/publish) holds them from then on, whatever happens to
-	// this process.
-	e.persist.putAll(append([]write{{store.BucketState, keyPolicyPrefix + name, mustJSON(rt)}}, e.outboxWritesLocked(name, p, d)...))
-	e.emitLocked(decisionEvent(prev, d, why))
+	// The decision, its publications and its event in one commit: the
+	// outbox (internal/publish) holds them from then on, whatever happens
+	// to this process.
+	e.persist.putAll(append([]write{{store.BucketState, keyPolicyPrefix + name, mustJSON(rt)}}, e.outboxWritesLocked(name, p, d)...),
+		encodeEvent(decisionEvent(prev, d, why)))
 	e.log.Info("policy decision changed", "policy", name, "from", fromNames(prev), "to", servingNames(serving), "reason", res.Reason,
 		"generation", d.Generation, "detect_to_decide", now.Sub(observedAt))
 	e.metrics.decision(name, prev.Generation > 0, now.Sub(observedAt), len(serving))

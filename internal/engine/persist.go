@@ -197,14 +197,18 @@ type write struct {
 }
 
 // putAll queues leader writes that must land in the same commit (a
-// decision and the outbox entries that publish it): they are added to the
-// lane under one lock, so no commit takes some without the others.
-func (p *persister) putAll(ws []write) {
+// decision, the outbox entries that publish it and its event): they are
+// added to the lane under one lock, so no commit takes some without the
+// others — a decision stored without its event would be missing from the
+// event log for good if the node lost contact before the next commit.
+func (p *persister) putAll(ws []write, events ...func(uint64) []byte) {
 	p.mu.Lock()
 	if p.term != nil {
 		for _, w := range ws {
 			p.lead.pending[key{w.bucket, w.key}] = record{value: w.value}
 		}
+		p.lead.events = append(p.lead.events, events...)
+		p.trimLocked()
 	}
 	p.mu.Unlock()
 	p.kick()

@@ -13,9 +13,10 @@ import (
 )
 
 // TestDecisionAndOutboxInOneCommit: every decision of a publishing
-// policy reaches the store in the same revision as its outbox entry, so
-// no crash can leave a decision without its publication or the reverse;
-// removing publish deletes the entry; deleting the policy too.
+// policy reaches the store in the same revision as its outbox entry and
+// its decision event, so no crash or lost etcd can leave a decision
+// without its publication or its event, or the reverse; removing publish
+// deletes the entry; deleting the policy too.
 func TestDecisionAndOutboxInOneCommit(t *testing.T) {
 	r := newRig(t)
 	r.start()
@@ -36,18 +37,26 @@ func TestDecisionAndOutboxInOneCommit(t *testing.T) {
 	r.setOverride("web", &api.Override{Target: "dc2", ExpiresAt: time.Now().Add(time.Hour)})
 
 	entryKey := publish.EntryKey("web", api.DestinationRFC2136)
-	decisions := 0
+	// The lane keeps only the newest value of a key, so the override's
+	// decision may replace the first one before either is committed: watch
+	// until generation 2 is stored, checking every revision on the way.
+	var generation uint64
 	deadline := time.After(5 * time.Second)
-	for decisions < 2 {
+	for generation < 2 {
 		select {
 		case ev := <-ch:
 			var decision, entry []byte
+			var events []api.Event
 			for _, c := range ev.Changes {
 				switch {
 				case c.Bucket == store.BucketState && c.Key == keyPolicyPrefix+"web":
 					decision = c.Value
 				case c.Bucket == publish.BucketOutbox && c.Key == entryKey:
 					entry = c.Value
+				case c.Bucket == store.BucketEvents:
+					var e api.Event
+					json.Unmarshal(c.Value, &e)
+					events = append(events, e)
 				}
 			}
 			if decision == nil {
@@ -63,9 +72,18 @@ func TestDecisionAndOutboxInOneCommit(t *testing.T) {
 			if e.Generation != rt.Decision.Generation || !e.Records.Equal(publish.FromDecision(rt.Decision)) {
 				t.Fatalf("revision %d: entry %+v does not publish decision %+v", ev.Rev, e, rt.Decision)
 			}
-			decisions++
+			found := false
+			for _, e := range events {
+				var d api.Decision
+				json.Unmarshal(e.Data, &d)
+				found = found || (e.Type == api.EventDecision && d.Policy == "web" && d.Generation == rt.Decision.Generation)
+			}
+			if !found {
+				t.Fatalf("revision %d stores decision %d without its event (events in it: %+v)", ev.Rev, rt.Decision.Generation, events)
+			}
+			generation = rt.Decision.Generation
 		case <-deadline:
-			t.Fatalf("%d decisions seen in 5s, want 2", decisions)
+			t.Fatalf("generation %d stored after 5s, want 2", generation)
 		}
 	}
 
